@@ -1,0 +1,142 @@
+//! Field paths inside an object, such as `spec.volumes[0].hostPath`.
+
+use std::fmt;
+
+/// One step of a [`FieldPath`]: a mapping key or a sequence index.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Seg {
+    /// A key of a mapping.
+    Key(String),
+    /// An index into a sequence.
+    Index(usize),
+}
+
+/// A path from the root of an object to one of its fields.
+///
+/// Displayed as kubectl's JSONPath-like notation: `spec.containers[0].image`;
+/// keys that are not plain identifiers are quoted:
+/// `metadata.annotations["palisade.io/ignore"]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct FieldPath(Vec<Seg>);
+
+impl FieldPath {
+    /// The empty path (the object itself).
+    pub fn root() -> Self {
+        FieldPath(Vec::new())
+    }
+
+    /// Parses a dotted path; `[N]` steps are indices. Keys cannot contain dots here.
+    pub fn parse(s: &str) -> Self {
+        let mut segs = Vec::new();
+        for part in s.split('.').filter(|p| !p.is_empty()) {
+            let mut rest = part;
+            if let Some(i) = rest.find('[') {
+                if i > 0 {
+                    segs.push(Seg::Key(rest[..i].to_string()));
+                }
+                rest = &rest[i..];
+                while let Some(stripped) = rest.strip_prefix('[') {
+                    let Some(end) = stripped.find(']') else { break };
+                    match stripped[..end].parse::<usize>() {
+                        Ok(n) => segs.push(Seg::Index(n)),
+                        Err(_) => segs.push(Seg::Key(stripped[..end].trim_matches('"').to_string())),
+                    }
+                    rest = &stripped[end + 1..];
+                }
+            } else {
+                segs.push(Seg::Key(rest.to_string()));
+            }
+        }
+        FieldPath(segs)
+    }
+
+    /// A new path with `key` appended.
+    pub fn key(&self, key: &str) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Key(key.to_string()));
+        p
+    }
+
+    /// A new path with `index` appended.
+    pub fn index(&self, index: usize) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Index(index));
+        p
+    }
+
+    /// A new path with every step of `other` appended.
+    pub fn join(&self, other: &FieldPath) -> Self {
+        let mut p = self.clone();
+        p.0.extend(other.0.iter().cloned());
+        p
+    }
+
+    /// The steps of the path.
+    pub fn segments(&self) -> &[Seg] {
+        &self.0
+    }
+
+    /// Whether this is the root path.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Resolves the path in a JSON value.
+    pub fn get<'v>(&self, value: &'v serde_json::Value) -> Option<&'v serde_json::Value> {
+        self.0.iter().try_fold(value, |v, seg| match seg {
+            Seg::Key(k) => v.get(k.as_str()),
+            Seg::Index(i) => v.get(*i),
+        })
+    }
+}
+
+fn is_plain_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(k) if is_plain_key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(k)?;
+                }
+                Seg::Key(k) => write!(f, "[{k:?}]")?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_like_kubectl() {
+        let p = FieldPath::root()
+            .key("spec")
+            .key("volumes")
+            .index(0)
+            .key("hostPath");
+        assert_eq!(p.to_string(), "spec.volumes[0].hostPath");
+        let a = FieldPath::root()
+            .key("metadata")
+            .key("annotations")
+            .key("palisade.io/ignore");
+        assert_eq!(a.to_string(), "metadata.annotations[\"palisade.io/ignore\"]");
+    }
+
+    #[test]
+    fn parses_round_trip() {
+        let p = FieldPath::parse("spec.jobTemplate.spec.template.spec.volumes[0].hostPath");
+        assert_eq!(p.to_string(), "spec.jobTemplate.spec.template.spec.volumes[0].hostPath");
+        assert_eq!(p.segments().len(), 8);
+    }
+}

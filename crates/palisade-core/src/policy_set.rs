@@ -1,0 +1,353 @@
+//! The compiled set of active rules with their configuration.
+//!
+//! Built once (rules compiled, config validated), then shared read-only by
+//! every evaluation; a reload builds a new set and swaps it.
+
+use crate::config::{parse_expiry, Config, ConfigError, Exemption};
+use crate::context::{Context, Extensions, Inventory};
+use crate::finding::{Action, Finding, Location};
+use crate::path::FieldPath;
+use crate::resource::{Resource, ResourceId};
+use crate::rule::{Emitter, Rule, RuleInfo};
+use crate::severity::Severity;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Annotation listing rule IDs to ignore on an object (`*` for all).
+pub const IGNORE_ANNOTATION: &str = "palisade.io/ignore";
+/// Annotation giving the reason for [`IGNORE_ANNOTATION`].
+pub const IGNORE_REASON_ANNOTATION: &str = "palisade.io/ignore-reason";
+/// Rule ID reported for an exemption past its expiry.
+pub const EXEMPTION_EXPIRED: &str = "exemption-expired";
+
+/// Derives shared data from the inventory once per evaluation, e.g. the RBAC
+/// graph, and stores it in the [`Extensions`] that rules read.
+pub trait ContextProvider: Send + Sync {
+    /// Adds what this provider derives from `inventory` to `ext`.
+    fn provide(&self, inventory: &Inventory, ext: &mut Extensions);
+}
+
+struct ActiveRule {
+    rule: Arc<dyn Rule>,
+    severity: Severity,
+    action: Action,
+}
+
+struct CompiledExemption {
+    spec: Exemption,
+    index: usize,
+    names: globset::GlobSet,
+    expires: Option<jiff::Timestamp>,
+}
+
+/// A finding that was not reported, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppressed {
+    /// The finding.
+    pub finding: Finding,
+    /// The reason given by the annotation or exemption.
+    pub reason: String,
+    /// `annotation` or `exemptions[N]`.
+    pub by: String,
+}
+
+/// The result of evaluating one object.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// Reported findings, de-duplicated.
+    pub findings: Vec<Finding>,
+    /// Findings hidden by annotations or exemptions.
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// Builds a [`PolicySet`].
+pub struct PolicySetBuilder {
+    config: Config,
+    rules: Vec<Arc<dyn Rule>>,
+    optional: Vec<Arc<dyn Rule>>,
+    known: HashSet<String>,
+    providers: Vec<Arc<dyn ContextProvider>>,
+}
+
+impl PolicySetBuilder {
+    /// Adds a rule that runs unless the config disables it.
+    pub fn rule(mut self, rule: Arc<dyn Rule>) -> Self {
+        self.known.insert(rule.info().id.clone());
+        self.rules.push(rule);
+        self
+    }
+
+    /// Adds rules that run unless the config disables them.
+    pub fn rules(mut self, rules: impl IntoIterator<Item = Arc<dyn Rule>>) -> Self {
+        for r in rules {
+            self = self.rule(r);
+        }
+        self
+    }
+
+    /// Adds a rule that runs only when the config enables it
+    /// (`rules: {ID: {enabled: true}}`).
+    pub fn optional_rule(mut self, rule: Arc<dyn Rule>) -> Self {
+        self.known.insert(rule.info().id.clone());
+        self.optional.push(rule);
+        self
+    }
+
+    /// Declares rule IDs the config may name although they are not in this set
+    /// (rules of other profiles).
+    pub fn known_ids<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
+        self.known.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds a context provider.
+    pub fn provider(mut self, p: Arc<dyn ContextProvider>) -> Self {
+        self.providers.push(p);
+        self
+    }
+
+    /// Validates the config against the rules and compiles the set.
+    pub fn build(self) -> Result<PolicySet, ConfigError> {
+        let spec = &self.config.spec;
+        for id in spec.rules.keys() {
+            if !self.known.contains(id) {
+                return Err(self.config.error_at(
+                    &FieldPath::root().key("rules").key(id),
+                    format!("unknown rule `{id}` (see `palisade rules`)"),
+                ));
+            }
+        }
+        let enforce_at = spec.enforce_at.unwrap_or(Severity::High);
+        let mut seen = HashSet::new();
+        let mut active = Vec::new();
+        let candidates = self.rules.iter().map(|r| (r, true)).chain(self.optional.iter().map(|r| (r, false)));
+        for (rule, on_by_default) in candidates {
+            let info = rule.info();
+            if !seen.insert(info.id.clone()) {
+                continue; // one rule runs once, however many profiles include it
+            }
+            let setting = spec.rules.get(&info.id).cloned().unwrap_or_default();
+            if !setting.enabled.unwrap_or(on_by_default) {
+                continue;
+            }
+            let severity = setting.severity.unwrap_or(info.severity);
+            let action = setting.action.unwrap_or(if severity >= enforce_at {
+                Action::Enforce
+            } else {
+                Action::Warn
+            });
+            active.push(ActiveRule {
+                rule: rule.clone(),
+                severity,
+                action,
+            });
+        }
+        let mut exemptions = Vec::new();
+        for (index, ex) in spec.exemptions.iter().enumerate() {
+            let base = FieldPath::root().key("exemptions").index(index);
+            for (j, id) in ex.rules.iter().enumerate() {
+                if id != "*" && !self.known.contains(id) {
+                    return Err(self
+                        .config
+                        .error_at(&base.key("rules").index(j), format!("unknown rule `{id}`")));
+                }
+            }
+            let mut names = globset::GlobSetBuilder::new();
+            for (j, g) in ex.names.iter().enumerate() {
+                let glob = globset::Glob::new(g)
+                    .map_err(|e| self.config.error_at(&base.key("names").index(j), e.to_string()))?;
+                names.add(glob);
+            }
+            let names = names
+                .build()
+                .map_err(|e| self.config.error_at(&base.key("names"), e.to_string()))?;
+            let expires = match &ex.expires {
+                Some(t) => Some(parse_expiry(t).map_err(|m| self.config.error_at(&base.key("expires"), m))?),
+                None => None,
+            };
+            exemptions.push(CompiledExemption {
+                spec: ex.clone(),
+                index,
+                names,
+                expires,
+            });
+        }
+        Ok(PolicySet {
+            rules: active,
+            exemptions,
+            providers: self.providers,
+            config: self.config,
+        })
+    }
+}
+
+/// The compiled, immutable set of rules and settings that every front door
+/// evaluates objects against.
+pub struct PolicySet {
+    rules: Vec<ActiveRule>,
+    exemptions: Vec<CompiledExemption>,
+    providers: Vec<Arc<dyn ContextProvider>>,
+    config: Config,
+}
+
+impl PolicySet {
+    /// Starts a set with `config`.
+    pub fn builder(config: Config) -> PolicySetBuilder {
+        PolicySetBuilder {
+            config,
+            rules: Vec::new(),
+            optional: Vec::new(),
+            known: HashSet::from([EXEMPTION_EXPIRED.to_string()]),
+            providers: Vec::new(),
+        }
+    }
+
+    /// The configuration the set was built from.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The active rules with their effective severity and action.
+    pub fn active_rules(&self) -> impl Iterator<Item = (&RuleInfo, Severity, Action)> {
+        self.rules.iter().map(|r| (r.rule.info(), r.severity, r.action))
+    }
+
+    /// Derives the shared data every rule reads for this inventory.
+    pub fn prepare(&self, inventory: &Inventory) -> Extensions {
+        let mut ext = Extensions::default();
+        for p in &self.providers {
+            p.provide(inventory, &mut ext);
+        }
+        ext
+    }
+
+    /// Evaluates one object: runs every active rule, merges findings that are
+    /// the same problem on the same field, and applies suppressions.
+    pub fn evaluate(&self, res: &Resource, ctx: &Context<'_>) -> Evaluation {
+        let mut raw = Vec::new();
+        for active in &self.rules {
+            let mut out = Emitter::new(active.rule.info(), active.severity, active.action, res, &mut raw);
+            active.rule.check(res, ctx, &mut out);
+        }
+        let findings = dedupe(raw);
+        let mut eval = Evaluation::default();
+        let ignored = ignored_rules(res);
+        for f in findings {
+            if let Some((rules, reason)) = &ignored {
+                if rules.iter().any(|r| r == "*" || *r == f.rule || f.also.contains(r)) {
+                    eval.suppressed.push(Suppressed {
+                        finding: f,
+                        reason: reason.clone(),
+                        by: "annotation".into(),
+                    });
+                    continue;
+                }
+            }
+            match self.exemption_for(&f, res, ctx.now) {
+                Some(ex) => eval.suppressed.push(Suppressed {
+                    finding: f,
+                    reason: ex.spec.reason.clone(),
+                    by: format!("exemptions[{}]", ex.index),
+                }),
+                None => eval.findings.push(f),
+            }
+        }
+        eval
+    }
+
+    fn exemption_for(&self, f: &Finding, res: &Resource, now: jiff::Timestamp) -> Option<&CompiledExemption> {
+        self.exemptions.iter().find(|ex| {
+            let s = &ex.spec;
+            ex.expires.is_none_or(|t| now < t)
+                && s.rules.iter().any(|r| r == "*" || *r == f.rule)
+                && (s.namespaces.is_empty()
+                    || res.id.namespace.as_deref().is_some_and(|ns| s.namespaces.iter().any(|n| n == ns)))
+                && (s.names.is_empty() || ex.names.is_match(&res.id.name))
+                && (s.kinds.is_empty() || s.kinds.iter().any(|k| *k == res.id.kind))
+                && s.selector
+                    .as_ref()
+                    .is_none_or(|sel| sel.matches_json(res.value.pointer("/metadata/labels")))
+        })
+    }
+
+    /// Findings about the configuration itself: exemptions past their expiry.
+    pub fn config_findings(&self, now: jiff::Timestamp) -> Vec<Finding> {
+        let file: Arc<str> = self.config.file.clone().unwrap_or_else(|| Arc::from("palisade.yaml"));
+        self.exemptions
+            .iter()
+            .filter(|ex| ex.expires.is_some_and(|t| now >= t))
+            .map(|ex| {
+                let path = FieldPath::root().key("exemptions").index(ex.index).key("expires");
+                let location = self.config.position(&path).map(|p| Location {
+                    file: file.clone(),
+                    line: p.line,
+                    column: p.column,
+                });
+                Finding {
+                    rule: EXEMPTION_EXPIRED.into(),
+                    severity: Severity::Low,
+                    message: format!(
+                        "exemption for {} expired on {} and no longer applies (reason was: {})",
+                        ex.spec.rules.join(", "),
+                        ex.spec.expires.as_deref().unwrap_or(""),
+                        ex.spec.reason
+                    ),
+                    remediation: "Fix the exempted objects, or renew the exemption with a new expiry date and reason.".into(),
+                    path: path.to_string(),
+                    resource: ResourceId {
+                        api_version: "palisade.io/v1".into(),
+                        kind: "Config".into(),
+                        namespace: None,
+                        name: file.to_string(),
+                    },
+                    location,
+                    action: Action::Warn,
+                    also: Vec::new(),
+                    concern: EXEMPTION_EXPIRED.into(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The rule IDs and reason of the `palisade.io/ignore` annotation.
+fn ignored_rules(res: &Resource) -> Option<(Vec<String>, String)> {
+    let list = res.annotation(IGNORE_ANNOTATION)?;
+    let rules: Vec<String> = list
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let reason = res
+        .annotation(IGNORE_REASON_ANNOTATION)
+        .filter(|r| !r.trim().is_empty())
+        .unwrap_or("(no reason given)")
+        .to_string();
+    Some((rules, reason))
+}
+
+/// Merges findings with the same concern on the same path: the most severe
+/// stays, the others are listed in its `also`.
+fn dedupe(raw: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(raw.len());
+    for f in raw {
+        match out
+            .iter_mut()
+            .find(|g| g.path == f.path && g.concern == f.concern && g.rule != f.rule)
+        {
+            Some(g) => {
+                if f.severity > g.severity {
+                    let mut f = f;
+                    f.also.push(std::mem::take(&mut g.rule));
+                    f.also.append(&mut g.also);
+                    *g = f;
+                } else if !g.also.contains(&f.rule) {
+                    g.also.push(f.rule);
+                }
+            }
+            None => out.push(f),
+        }
+    }
+    out
+}

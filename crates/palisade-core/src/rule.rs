@@ -1,0 +1,97 @@
+//! The rule interface shared by built-in (Rust), CEL and Rego rules.
+
+use crate::context::Context;
+use crate::finding::{Action, Finding, Location};
+use crate::path::FieldPath;
+use crate::resource::Resource;
+use crate::severity::Severity;
+
+/// What a rule is: its stable ID and the text users read.
+#[derive(Debug, Clone)]
+pub struct RuleInfo {
+    /// Stable kebab-case ID, e.g. `host-network`.
+    pub id: String,
+    /// Default severity.
+    pub severity: Severity,
+    /// Family: `workload`, `pss`, `rbac`, `policy`, ...
+    pub family: String,
+    /// One line: what it checks.
+    pub title: String,
+    /// Why it matters (for `palisade explain`).
+    pub description: String,
+    /// How to fix it.
+    pub remediation: String,
+}
+
+/// One atomic check over one object.
+///
+/// Rules are compiled once and shared read-only between threads; `check`
+/// must not panic on any input.
+pub trait Rule: Send + Sync {
+    /// The rule's ID and texts.
+    fn info(&self) -> &RuleInfo;
+
+    /// Checks `res` and reports problems through `out`.
+    fn check(&self, res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>);
+}
+
+/// Collects the findings of one rule on one object, filling in the rule's
+/// ID, configured severity and action, remediation, identity and position.
+pub struct Emitter<'a> {
+    info: &'a RuleInfo,
+    severity: Severity,
+    action: Action,
+    res: &'a Resource,
+    out: &'a mut Vec<Finding>,
+}
+
+impl<'a> Emitter<'a> {
+    /// An emitter for `info` on `res` writing into `out`.
+    pub fn new(
+        info: &'a RuleInfo,
+        severity: Severity,
+        action: Action,
+        res: &'a Resource,
+        out: &'a mut Vec<Finding>,
+    ) -> Self {
+        Emitter {
+            info,
+            severity,
+            action,
+            res,
+            out,
+        }
+    }
+
+    /// Reports a problem at `path` and returns it for adjustment (severity,
+    /// remediation, concern).
+    pub fn emit(&mut self, path: &FieldPath, message: impl Into<String>) -> &mut Finding {
+        let location = match (&self.res.source, self.res.locate(path)) {
+            (Some(src), Some(pos)) => Some(Location {
+                file: src.file.clone(),
+                line: pos.line,
+                column: pos.column,
+            }),
+            _ => None,
+        };
+        self.out.push(Finding {
+            rule: self.info.id.clone(),
+            severity: self.severity,
+            message: message.into(),
+            remediation: self.info.remediation.clone(),
+            path: path.to_string(),
+            resource: self.res.id.clone(),
+            location,
+            action: self.action,
+            also: Vec::new(),
+            concern: self.info.id.clone(),
+        });
+        let last = self.out.len() - 1;
+        &mut self.out[last]
+    }
+
+    /// The rule being run.
+    pub fn info(&self) -> &RuleInfo {
+        self.info
+    }
+}

@@ -1,0 +1,100 @@
+//! Where pod specs live in workload objects, and their containers.
+
+use crate::path::FieldPath;
+use crate::resource::Resource;
+use serde_json::Value;
+
+/// The three container lists of a pod spec.
+pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
+
+/// The path of the pod spec in an object of `kind`, for every kind that
+/// creates pods: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
+/// CronJob, ReplicationController and PodTemplate.
+pub fn pod_spec_path(kind: &str) -> Option<FieldPath> {
+    let p = match kind {
+        "Pod" => "spec",
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicationController" => {
+            "spec.template.spec"
+        }
+        "CronJob" => "spec.jobTemplate.spec.template.spec",
+        "PodTemplate" => "template.spec",
+        _ => return None,
+    };
+    Some(FieldPath::parse(p))
+}
+
+/// The path of the pod metadata (labels, annotations) in an object of `kind`.
+pub fn pod_meta_path(kind: &str) -> Option<FieldPath> {
+    let p = match kind {
+        "Pod" => "metadata",
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicationController" => {
+            "spec.template.metadata"
+        }
+        "CronJob" => "spec.jobTemplate.spec.template.metadata",
+        "PodTemplate" => "template.metadata",
+        _ => return None,
+    };
+    Some(FieldPath::parse(p))
+}
+
+/// A pod spec found in a resource, with its path.
+#[derive(Debug, Clone, Copy)]
+pub struct PodSpec<'a> {
+    /// The spec object.
+    pub spec: &'a Value,
+    /// Path of the spec in the resource.
+    pub path: &'a FieldPath,
+}
+
+/// One container of a pod spec.
+#[derive(Debug, Clone)]
+pub struct Container<'a> {
+    /// The container object.
+    pub value: &'a Value,
+    /// Its path in the resource, e.g. `spec.template.spec.initContainers[1]`.
+    pub path: FieldPath,
+    /// `containers`, `initContainers` or `ephemeralContainers`.
+    pub list: &'static str,
+    /// Its `name` (empty when missing).
+    pub name: &'a str,
+}
+
+/// Calls `f` with the pod spec of `res` when it has one.
+pub fn with_pod_spec<R>(res: &Resource, f: impl FnOnce(PodSpec<'_>) -> R) -> Option<R> {
+    let path = pod_spec_path(&res.id.kind)?;
+    let spec = path.get(&res.value)?;
+    if !spec.is_object() {
+        return None;
+    }
+    Some(f(PodSpec { spec, path: &path }))
+}
+
+impl<'a> PodSpec<'a> {
+    /// Every container of every list, in order.
+    pub fn containers(&self) -> Vec<Container<'a>> {
+        let mut out = Vec::new();
+        for list in CONTAINER_LISTS {
+            if let Some(Value::Array(items)) = self.spec.get(list) {
+                for (i, c) in items.iter().enumerate() {
+                    out.push(Container {
+                        value: c,
+                        path: self.path.key(list).index(i),
+                        list,
+                        name: c.get("name").and_then(Value::as_str).unwrap_or(""),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// A field of the spec.
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.spec.get(key)
+    }
+
+    /// Path of a field of the spec.
+    pub fn field(&self, key: &str) -> FieldPath {
+        self.path.key(key)
+    }
+}

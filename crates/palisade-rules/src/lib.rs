@@ -1,0 +1,7 @@
+//! Palisade's built-in rules, one module per family, and the profiles that
+//! select them.
+
+pub mod registry;
+pub mod workload;
+
+pub use registry::{catalog, profile, profile_names, ProfileError, ProfileOptions};

@@ -17,7 +17,7 @@ pub struct ProfileOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
     /// The profile name is not known.
-    #[error("unknown profile `{0}` (expected one of: {})", profile_names().join(", "))]
+    #[error("unknown profile `{0}` (expected one of: {names})", names = profile_names().join(", "))]
     Unknown(String),
     /// A parameter is invalid.
     #[error("{0}")]

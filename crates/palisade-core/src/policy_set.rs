@@ -271,6 +271,15 @@ impl PolicySet {
         })
     }
 
+    /// Evaluates every object of `inventory` in order (context prepared once).
+    /// Front doors that want parallelism call [`PolicySet::prepare`] and
+    /// [`PolicySet::evaluate`] themselves.
+    pub fn evaluate_inventory(&self, inventory: &Inventory, now: jiff::Timestamp) -> Vec<Evaluation> {
+        let ext = self.prepare(inventory);
+        let ctx = Context::new(inventory, &ext, now);
+        inventory.iter().map(|r| self.evaluate(r, &ctx)).collect()
+    }
+
     /// Findings about the configuration itself: exemptions past their expiry.
     pub fn config_findings(&self, now: jiff::Timestamp) -> Vec<Finding> {
         let file: Arc<str> = self.config.file.clone().unwrap_or_else(|| Arc::from("palisade.yaml"));

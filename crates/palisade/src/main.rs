@@ -1,1 +1,37 @@
-fn main() {}
+//! `palisade`: scan manifests in CI, admit at runtime, audit the cluster.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Kubernetes security policy agent.
+#[derive(Parser)]
+#[command(name = "palisade", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the built-in rules.
+    Rules(cmd::rules::RulesArgs),
+    /// Explain one rule: what it checks, why, and how to fix it.
+    Explain(cmd::rules::ExplainArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Rules(args) => cmd::rules::list(&args),
+        Command::Explain(args) => cmd::rules::explain(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! `palisade rules` and `palisade explain`.
+
+use anyhow::bail;
+use std::process::ExitCode;
+
+/// Arguments of `palisade rules`.
+#[derive(clap::Args)]
+pub struct RulesArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `palisade explain`.
+#[derive(clap::Args)]
+pub struct ExplainArgs {
+    /// The rule ID, e.g. `host-network`.
+    rule: String,
+}
+
+/// Lists every built-in rule.
+pub fn list(args: &RulesArgs) -> anyhow::Result<ExitCode> {
+    let rules = palisade_rules::catalog();
+    if args.json {
+        let items: Vec<_> = rules
+            .iter()
+            .map(|r| {
+                let i = r.info();
+                serde_json::json!({"id": i.id, "severity": i.severity, "family": i.family, "title": i.title})
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&items)?);
+    } else {
+        for r in &rules {
+            let i = r.info();
+            println!("{:<40} {:<9} {:<9} {}", i.id, i.severity, i.family, i.title);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what one rule checks, why, and how to fix it.
+pub fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+    let rules = palisade_rules::catalog();
+    let Some(rule) = rules.iter().find(|r| r.info().id == args.rule) else {
+        bail!("unknown rule `{}` (see `palisade rules`)", args.rule);
+    };
+    let i = rule.info();
+    println!("{} ({}, {})\n\n{}\n\nWhy: {}\n\nFix: {}", i.id, i.severity, i.family, i.title, i.description, i.remediation);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,308 @@
+//! Telling whether an environment variable holds a credential, by its name
+//! or by its content.
+//!
+//! Names: words such as PASSWORD, PASSWD, PASSPHRASE, SECRET, TOKEN, API_KEY,
+//! PRIVATE_KEY, ACCESS_KEY, CREDENTIAL(S) (any case, `_`, `-` or `.`
+//! separated, or run together as in `APIKEY`), unless the name says the value
+//! is only about the credential (`..._FILE`, `..._PATH`, `..._NAME`, `..._URL`,
+//! `..._TTL`, `ENABLE_...`). Values that cannot be credentials (empty,
+//! `true`/`false`, plain numbers, `$(VAR)` references, absolute paths) do not
+//! count for a name match.
+//!
+//! Contents: PEM private keys, AWS access key IDs, GitHub, GitLab, Slack,
+//! Stripe, npm and Google API tokens, JSON Web Tokens and URLs with a
+//! password, whatever the variable is called.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Words of a variable name that say it holds a credential.
+const SECRET_WORDS: [&str; 9] = [
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "SECRET",
+    "TOKEN",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "APIKEY",
+    "PWD",
+];
+
+/// Word pairs that say it holds a key (`API_KEY`, `PRIVATE_KEY`, ...).
+const KEY_QUALIFIERS: [&str; 8] = [
+    "API",
+    "PRIVATE",
+    "ACCESS",
+    "SECRET",
+    "SIGNING",
+    "ENCRYPTION",
+    "MASTER",
+    "AUTH",
+];
+
+/// Last words that make the variable about the credential, not the credential.
+const META_SUFFIXES: [&str; 17] = [
+    "FILE",
+    "PATH",
+    "DIR",
+    "NAME",
+    "REF",
+    "URL",
+    "URI",
+    "ENDPOINT",
+    "HEADER",
+    "TYPE",
+    "TTL",
+    "EXPIRY",
+    "EXPIRATION",
+    "LENGTH",
+    "ENABLED",
+    "LOCATION",
+    "SIZE",
+];
+
+/// First words that make the variable a switch about the credential.
+const META_PREFIXES: [&str; 4] = ["ENABLE", "DISABLE", "USE", "REQUIRE"];
+
+/// Whether the variable's name says it holds a credential.
+pub fn name_is_secret(name: &str) -> bool {
+    let words = split_words(name);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if words.len() > 1
+        && (META_SUFFIXES.contains(&last.as_str()) || META_PREFIXES.contains(&words[0].as_str()))
+    {
+        return false;
+    }
+    // `PWD` alone is the shell's working directory.
+    if words.len() == 1 && words[0] == "PWD" {
+        return false;
+    }
+    let joined: String = words.concat();
+    words.iter().any(|w| SECRET_WORDS.contains(&w.as_str()))
+        || words
+            .windows(2)
+            .any(|p| p[1] == "KEY" && KEY_QUALIFIERS.contains(&p[0].as_str()))
+        || [
+            "PASSWORD",
+            "PASSWD",
+            "APIKEY",
+            "SECRETKEY",
+            "PRIVATEKEY",
+            "ACCESSKEY",
+        ]
+        .iter()
+        .any(|w| joined.contains(w))
+}
+
+/// Splits a name into upper-case words at `_`, `-`, `.` and camelCase humps.
+fn split_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for part in name.split(['_', '-', '.', ' ']).filter(|p| !p.is_empty()) {
+        let mut word = String::new();
+        let mut prev_lower = false;
+        for ch in part.chars() {
+            if ch.is_uppercase() && prev_lower && !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
+            word.extend(ch.to_uppercase());
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+    }
+    words
+}
+
+/// Whether a value cannot be a credential: empty, a boolean or number word,
+/// a `$(VAR)`/`${VAR}` reference, or an absolute file path.
+pub fn value_is_inert(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty()
+        || ["true", "false", "yes", "no", "on", "off", "none", "null"]
+            .contains(&v.to_ascii_lowercase().as_str())
+        || v.parse::<f64>().is_ok()
+        || (v.starts_with("$(") || v.starts_with("${")) && v.ends_with(['}', ')'])
+        || (v.starts_with('/') && !v.contains(char::is_whitespace))
+}
+
+struct Pattern {
+    what: &'static str,
+    re: Regex,
+}
+
+static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
+    let p = |what, re: &str| Regex::new(re).ok().map(|re| Pattern { what, re });
+    [
+        p(
+            "a private key",
+            r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----",
+        ),
+        p(
+            "an AWS access key ID",
+            r"\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b",
+        ),
+        p(
+            "a GitHub token",
+            r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b",
+        ),
+        p("a GitLab token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
+        p("a Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+        p("a Stripe secret key", r"\b[sr]k_live_[A-Za-z0-9]{20,}"),
+        p("an npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+        p("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}"),
+        p(
+            "a JSON Web Token",
+            r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+        ),
+        p(
+            "a URL with a password",
+            r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^/\s@$]+)@[^\s]",
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+});
+
+/// What the value looks like, when it looks like a well-known credential.
+pub fn content_kind(value: &str) -> Option<&'static str> {
+    PATTERNS
+        .iter()
+        .find(|p| p.re.is_match(value))
+        .map(|p| p.what)
+}
+
+/// Why a variable is reported, or `None` when it looks harmless.
+pub fn classify(name: &str, value: &str) -> Option<String> {
+    if let Some(kind) = content_kind(value) {
+        return Some(format!("its value looks like {kind}"));
+    }
+    if name_is_secret(name) && !value_is_inert(value) {
+        return Some("its name says it holds a credential".to_string());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_names() {
+        for n in [
+            "DB_PASSWORD",
+            "password",
+            "MYSQL_ROOT_PASSWORD",
+            "dbPassword",
+            "REDIS_PASSWD",
+            "API_KEY",
+            "apiKey",
+            "STRIPE_APIKEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "GITHUB_TOKEN",
+            "client-secret",
+            "PRIVATE_KEY",
+            "GOOGLE_CREDENTIALS",
+            "DB_PWD",
+            "JWT_SIGNING_KEY",
+            "SSH_PASSPHRASE",
+        ] {
+            assert!(name_is_secret(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn names_about_credentials_are_not_credentials() {
+        for n in [
+            "PASSWORD_FILE",
+            "TOKEN_PATH",
+            "SECRET_NAME",
+            "TOKEN_URL",
+            "ENABLE_TOKEN_AUTH",
+            "PWD",
+            "KEY",
+            "CACHE_KEY_PREFIX",
+            "HOSTNAME",
+            "PASSWORD_LENGTH",
+            "tokenTTL",
+            "LOG_LEVEL",
+            "MONKEY",
+        ] {
+            assert!(!name_is_secret(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn inert_values() {
+        for v in [
+            "",
+            " ",
+            "true",
+            "False",
+            "3600",
+            "0.5",
+            "$(DB_PASS)",
+            "${TOKEN}",
+            "/var/run/secrets/token",
+        ] {
+            assert!(value_is_inert(v), "{v:?}");
+        }
+        for v in ["hunter2", "s3cr3t value", "changeme"] {
+            assert!(!value_is_inert(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn well_known_formats() {
+        let cases = [
+            ("-----BEGIN RSA PRIVATE KEY-----\nMIIE...", "a private key"),
+            ("-----BEGIN OPENSSH PRIVATE KEY-----", "a private key"),
+            ("-----BEGIN PRIVATE KEY-----", "a private key"),
+            ("AKIAIOSFODNN7EXAMPLE", "an AWS access key ID"),
+            ("ghp_0123456789abcdefghijABCDEFGHIJ012345", "a GitHub token"),
+            ("github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "a GitHub token"),
+            ("glpat-abcdefghij0123456789", "a GitLab token"),
+            ("xoxb-123456789012-abcdefghij", "a Slack token"),
+            ("sk_live_0123456789abcdefghijABCD", "a Stripe secret key"),
+            ("npm_0123456789abcdefghijABCDEFGHIJ012345", "an npm token"),
+            ("AIzaSyA0123456789abcdefghijklmnopqrstuv", "a Google API key"),
+            ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "a JSON Web Token"),
+            ("postgres://app:hunter2@db:5432/app", "a URL with a password"),
+        ];
+        for (v, kind) in cases {
+            assert_eq!(content_kind(v), Some(kind), "{v}");
+        }
+    }
+
+    #[test]
+    fn ordinary_values_are_not_credentials() {
+        for v in [
+            "postgres://db:5432/app",
+            "http://$(USER):$(PASS)@host/",
+            "https://example.com/a:b",
+            "-----BEGIN CERTIFICATE-----",
+            "AKIA-short",
+            "info",
+            "eyJ",
+            "ssh-rsa AAAAB3Nza public",
+        ] {
+            assert_eq!(content_kind(v), None, "{v}");
+        }
+    }
+
+    #[test]
+    fn classify_combines_name_and_content() {
+        assert!(classify("DB_PASSWORD", "hunter2").is_some());
+        assert!(classify("DB_PASSWORD", "$(FROM_SECRET)").is_none());
+        assert!(classify("CONFIG", "AKIAIOSFODNN7EXAMPLE")
+            .unwrap()
+            .contains("AWS"));
+        assert!(classify("LOG_LEVEL", "debug").is_none());
+        assert!(classify("PASSWORD_FILE", "/etc/secret/pw").is_none());
+    }
+}

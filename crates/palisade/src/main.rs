@@ -2,6 +2,9 @@
 
 mod cmd;
 
+#[allow(unused_imports)]
+use palisade::{engine, input, output, report};
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -19,6 +22,8 @@ enum Command {
     Rules(cmd::rules::RulesArgs),
     /// Explain one rule: what it checks, why, and how to fix it.
     Explain(cmd::rules::ExplainArgs),
+    /// Scan manifests (files, directories, `-` for stdin) for security problems.
+    Scan(cmd::scan::ScanArgs),
 }
 
 fn main() -> ExitCode {
@@ -26,6 +31,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Rules(args) => cmd::rules::list(&args),
         Command::Explain(args) => cmd::rules::explain(&args),
+        Command::Scan(args) => cmd::scan::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,113 @@
+//! `palisade scan`: check manifests before they are deployed.
+
+use crate::engine::{self, EngineArgs};
+use crate::input::{self, Source};
+use crate::output::{self, Format, Style};
+use crate::report::Report;
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use palisade_core::Severity;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Scans with at least this many files show a progress bar (on a terminal).
+const PROGRESS_MIN_FILES: usize = 50;
+
+/// Arguments of `palisade scan`.
+#[derive(clap::Args, Debug)]
+pub struct ScanArgs {
+    /// Files, directories (read recursively: .yaml, .yml, .json) or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Lowest severity that fails the scan with exit code 1 (info, low, medium,
+    /// high, critical) [default: the config's failOn, else low].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Configuration, profiles and profile options.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Only read and parse the inputs (benchmark baseline), print counts.
+    #[arg(long, hide = true)]
+    pub parse_only: bool,
+}
+
+/// Runs the scan; the exit code is 0 (pass), 1 (findings at or above
+/// fail-on) or 2 (input errors; everything readable was still scanned).
+pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let policy = engine::build(&args.engine)?;
+    let fail_on = args
+        .fail_on
+        .or(policy.config().spec.fail_on)
+        .unwrap_or(Severity::Low);
+    let (sources, discover_errors) = input::discover(&args.paths, input::read_stdin);
+    let bar = progress_bar(&sources);
+    let mut loaded = input::load(&sources, &|| bar.inc(1));
+    bar.finish_and_clear();
+    loaded.errors.splice(0..0, discover_errors);
+    if args.parse_only {
+        let s = loaded.stats;
+        println!(
+            "parsed {} files, {} documents, {} objects, {} errors",
+            s.files,
+            s.documents,
+            loaded.resources.len(),
+            loaded.errors.len()
+        );
+        return Ok(ExitCode::from(if loaded.errors.is_empty() { 0 } else { 2 }));
+    }
+    let report = Report::scan(&policy, loaded, jiff::Timestamp::now(), fail_on);
+    emit(&report, args.format, args.output.as_ref())?;
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+/// Writes `report` to `output` (or stdout) in `format`; input errors also go
+/// to stderr when the report itself is not a table on the terminal.
+pub fn emit(report: &Report, format: Format, output: Option<&PathBuf>) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let terminal = output.is_none() && stdout.is_terminal();
+    let style = Style {
+        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        width: if terminal {
+            comfy_table::Table::new().width()
+        } else {
+            None
+        },
+    };
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut w = BufWriter::new(file);
+            output::write(format, report, &style, &mut w)?;
+            w.flush()?;
+        }
+        None => output::write(format, report, &style, &mut stdout.lock())?,
+    }
+    if !(format == Format::Table && output.is_none()) {
+        for e in &report.errors {
+            eprintln!("error: {e}");
+        }
+    }
+    Ok(())
+}
+
+fn progress_bar(sources: &[Source]) -> ProgressBar {
+    if sources.len() < PROGRESS_MIN_FILES || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar =
+        ProgressBar::with_draw_target(Some(sources.len() as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} reading {pos}/{len} files {wide_bar} {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,101 @@
+//! Building the engine from the command line: configuration file, profiles
+//! and their options, into one compiled [`PolicySet`].
+//!
+//! Every command that evaluates policies (`scan`, `serve`, `audit`, ...)
+//! flattens [`EngineArgs`] into its arguments and calls [`build`].
+
+use anyhow::Context as _;
+use palisade_core::path::FieldPath;
+use palisade_core::{Config, PolicySet, Rule};
+use palisade_rules::ProfileOptions;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The configuration file read from the working directory when `--config`
+/// is not given.
+pub const DEFAULT_CONFIG: &str = "palisade.yaml";
+
+/// The profile run when neither `--profile` nor the config's `profiles` names one.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// Flags shared by every command that evaluates policies.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct EngineArgs {
+    /// Configuration file [default: ./palisade.yaml when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Profile to run; repeat for several. Replaces the config's `profiles`
+    /// [default: default].
+    #[arg(long = "profile", value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+    /// Pod Security Standards version for the pss-* profiles (`v1.N` or `latest`).
+    #[arg(long, value_name = "VERSION")]
+    pub pss_version: Option<String>,
+}
+
+/// Loads the configuration: `path` if given (it must exist), else
+/// `./palisade.yaml` if it exists, else the defaults.
+pub fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = PathBuf::from(DEFAULT_CONFIG);
+            if !p.is_file() {
+                return Ok(Config::default());
+            }
+            p
+        }
+    };
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read config file {name}"))?;
+    Ok(Config::parse(&text, &name)?)
+}
+
+/// Loads the configuration named by `args` and builds the policy set.
+pub fn build(args: &EngineArgs) -> anyhow::Result<PolicySet> {
+    let config = load_config(args.config.as_deref())?;
+    build_with(config, args)
+}
+
+/// Builds the policy set for `config`: the rules of the profiles named by
+/// `--profile` (or the config's `profiles`, or `default`), with every catalog
+/// rule ID known to the config validation.
+pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet> {
+    let opts = ProfileOptions {
+        pss_version: args.pss_version.clone(),
+    };
+    let mut rules: Vec<Arc<dyn Rule>> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut add = |new: Vec<Arc<dyn Rule>>| {
+        for r in new {
+            if seen.insert(r.info().id.clone()) {
+                rules.push(r);
+            }
+        }
+    };
+    if !args.profiles.is_empty() {
+        for name in &args.profiles {
+            add(palisade_rules::profile(name, &opts)
+                .with_context(|| format!("--profile {name}"))?);
+        }
+    } else if !config.spec.profiles.is_empty() {
+        for (i, name) in config.spec.profiles.iter().enumerate() {
+            let found = palisade_rules::profile(name, &opts).map_err(|e| {
+                config.error_at(&FieldPath::root().key("profiles").index(i), e.to_string())
+            })?;
+            add(found);
+        }
+    } else {
+        add(palisade_rules::profile(DEFAULT_PROFILE, &opts)?);
+    }
+    let known: Vec<String> = palisade_rules::catalog()
+        .iter()
+        .map(|r| r.info().id.clone())
+        .collect();
+    Ok(PolicySet::builder(config)
+        .rules(rules)
+        .known_ids(known)
+        .build()?)
+}

@@ -1,0 +1,182 @@
+//! Turning command-line paths into the list of sources to read.
+
+use super::InputError;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Extensions read when walking a directory (files named on the command line
+/// are read whatever their name).
+pub const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+
+/// One input to read.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A file, with the name shown to the user.
+    File {
+        /// Where to read it.
+        path: PathBuf,
+        /// How the user named it (the walk keeps the directory prefix given).
+        name: Arc<str>,
+    },
+    /// Standard input, already read (named `-`).
+    Stdin(Arc<[u8]>),
+}
+
+impl Source {
+    /// The name shown in findings and errors.
+    pub fn name(&self) -> Arc<str> {
+        match self {
+            Source::File { name, .. } => name.clone(),
+            Source::Stdin(_) => Arc::from("-"),
+        }
+    }
+}
+
+/// Expands `paths` (files, directories, `-`) into sources, in order.
+///
+/// Directories are walked recursively in file-name order, following
+/// symbolic links, reading `.yaml`, `.yml` and `.json` files; `.gitignore`
+/// files are not honoured (nothing is skipped silently) but `.git` directories
+/// are not entered. A file reached twice is read once. `stdin` is called for
+/// the first `-`; a second `-` is an error.
+pub fn discover(
+    paths: &[PathBuf],
+    stdin: impl FnOnce() -> std::io::Result<Arc<[u8]>>,
+) -> (Vec<Source>, Vec<InputError>) {
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stdin = Some(stdin);
+    for path in paths {
+        if path.as_os_str() == "-" {
+            match stdin.take() {
+                Some(read) => match read() {
+                    Ok(bytes) => sources.push(Source::Stdin(bytes)),
+                    Err(e) => errors.push(InputError::file(
+                        Arc::from("-"),
+                        format!("cannot read stdin: {e}"),
+                    )),
+                },
+                None => errors.push(InputError::file(
+                    Arc::from("-"),
+                    "stdin (`-`) given more than once",
+                )),
+            }
+            continue;
+        }
+        let name: Arc<str> = Arc::from(path.display().to_string());
+        match std::fs::metadata(path) {
+            Err(e) => errors.push(InputError::file(name, format!("cannot read: {e}"))),
+            Ok(meta) if meta.is_dir() => walk(path, &mut seen, &mut sources, &mut errors),
+            Ok(_) => add_file(path.clone(), name, &mut seen, &mut sources),
+        }
+    }
+    (sources, errors)
+}
+
+fn add_file(path: PathBuf, name: Arc<str>, seen: &mut HashSet<PathBuf>, sources: &mut Vec<Source>) {
+    let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    if seen.insert(key) {
+        sources.push(Source::File { path, name });
+    }
+}
+
+fn walk(
+    dir: &Path,
+    seen: &mut HashSet<PathBuf>,
+    sources: &mut Vec<Source>,
+    errors: &mut Vec<InputError>,
+) {
+    let walker = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .follow_links(true)
+        .filter_entry(|e| e.file_name() != ".git")
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(e) => {
+                let is_file = e.file_type().is_some_and(|t| t.is_file());
+                if is_file && has_manifest_extension(e.path()) {
+                    let name: Arc<str> = Arc::from(e.path().display().to_string());
+                    add_file(e.path().to_path_buf(), name, seen, sources);
+                }
+            }
+            Err(e) => {
+                let file = match &e {
+                    ignore::Error::WithPath { path, .. } => path.display().to_string(),
+                    _ => dir.display().to_string(),
+                };
+                errors.push(InputError::file(
+                    Arc::from(file),
+                    format!("cannot read: {e}"),
+                ));
+            }
+        }
+    }
+}
+
+fn has_manifest_extension(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        MANIFEST_EXTENSIONS
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(e))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_directories_in_order_and_reads_named_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("b/.git")).unwrap();
+        for f in [
+            "b/z.yaml",
+            "b/a.yml",
+            "a.json",
+            "notes.txt",
+            "b/.git/x.yaml",
+            "c.YAML",
+        ] {
+            std::fs::write(root.join(f), "x: 1\n").unwrap();
+        }
+        let paths = vec![
+            root.to_path_buf(),
+            root.join("notes.txt"),
+            root.join("a.json"),
+        ];
+        let (sources, errors) = discover(&paths, || unreachable!());
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<String> = sources
+            .iter()
+            .map(|s| {
+                s.name()
+                    .strip_prefix(&*root.display().to_string())
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            ["/a.json", "/b/a.yml", "/b/z.yaml", "/c.YAML", "/notes.txt"]
+        );
+    }
+
+    #[test]
+    fn missing_paths_and_second_stdin_are_errors() {
+        let paths = vec![
+            PathBuf::from("/nonexistent/x.yaml"),
+            PathBuf::from("-"),
+            PathBuf::from("-"),
+        ];
+        let (sources, errors) = discover(&paths, || Ok(Arc::from(&b"a: 1"[..])));
+        assert_eq!(sources.len(), 1);
+        assert_eq!(errors.len(), 2);
+        assert_eq!(&*errors[0].file, "/nonexistent/x.yaml");
+        assert!(errors[1].message.contains("more than once"));
+    }
+}

@@ -1,0 +1,154 @@
+//! Parsing the bytes of one source into resources, counts and errors.
+
+use super::{InputError, LoadStats, Parsed};
+use palisade_core::yaml::parse_stream;
+use palisade_core::{Resource, ResourceId};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Parses the bytes of the source `name`.
+pub fn parse_text(name: &Arc<str>, bytes: &[u8]) -> Parsed {
+    let mut out = Parsed {
+        stats: LoadStats {
+            files: 1,
+            ..LoadStats::default()
+        },
+        ..Parsed::default()
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, column) = line_col(&bytes[..e.valid_up_to()]);
+            out.errors.push(InputError {
+                file: name.clone(),
+                line: Some(line),
+                column: Some(column),
+                message: "not UTF-8 text".into(),
+            });
+            return out;
+        }
+    };
+    let docs = parse_stream(text);
+    if docs.is_empty() {
+        let message = if bytes.is_empty() {
+            "empty file (0 bytes): no YAML document"
+        } else {
+            "no YAML document in file (only blanks or comments)"
+        };
+        out.errors.push(InputError {
+            file: name.clone(),
+            line: Some(1),
+            column: Some(1),
+            message: message.into(),
+        });
+        return out;
+    }
+    for doc in docs {
+        let doc = match doc {
+            Ok(doc) => doc,
+            Err(e) => {
+                out.errors.push(InputError {
+                    file: name.clone(),
+                    line: e.pos.map(|p| p.line),
+                    column: e.pos.map(|p| p.column),
+                    message: e.message,
+                });
+                continue;
+            }
+        };
+        out.stats.documents += 1;
+        if doc.value.is_null() {
+            out.stats.empty += 1;
+            continue;
+        }
+        match ResourceId::of(&doc.value) {
+            None => out.stats.skipped += 1,
+            Some(id) if id.kind.ends_with("List") => {
+                if let Some(Value::Array(items)) = doc.value.get("items") {
+                    out.stats.skipped +=
+                        items.iter().filter(|i| ResourceId::of(i).is_none()).count();
+                }
+            }
+            Some(_) => {}
+        }
+        out.resources.extend(Resource::from_document(doc, name));
+    }
+    out
+}
+
+/// The 1-based line and column just after `prefix`.
+fn line_col(prefix: &[u8]) -> (u32, u32) {
+    let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = prefix.len()
+        - prefix
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(col).unwrap_or(u32::MAX),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &[u8]) -> Parsed {
+        parse_text(&Arc::from("f.yaml"), text)
+    }
+
+    #[test]
+    fn counts_objects_empty_and_skipped_documents() {
+        let p = parse(b"---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n---\nfoo: bar\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: s}}\n- {name: not-an-object}\n");
+        assert_eq!(p.resources.len(), 2);
+        assert_eq!(p.resources[1].id.kind, "Service");
+        assert_eq!(
+            p.stats,
+            LoadStats {
+                files: 1,
+                documents: 4,
+                empty: 1,
+                skipped: 2
+            }
+        );
+        assert!(p.errors.is_empty());
+    }
+
+    #[test]
+    fn empty_and_comment_only_files_are_errors() {
+        for text in [&b""[..], b"  \n", b"# nothing\n"] {
+            let p = parse(text);
+            assert_eq!(p.errors.len(), 1, "{text:?}");
+            assert_eq!((p.errors[0].line, p.errors[0].column), (Some(1), Some(1)));
+        }
+    }
+
+    #[test]
+    fn syntax_errors_keep_earlier_documents() {
+        let p = parse(b"apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: [\n");
+        assert_eq!(p.resources.len(), 1);
+        assert_eq!(p.errors.len(), 1);
+        assert!(p.errors[0].line.is_some());
+    }
+
+    #[test]
+    fn invalid_utf8_is_placed() {
+        let p = parse(b"a: 1\nb: \xff\n");
+        assert_eq!((p.errors[0].line, p.errors[0].column), (Some(2), Some(4)));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let p = parse(b"apiVersion: v1\nkind: Pod\nkind: Service\n");
+        assert!(p.resources.is_empty());
+        assert!(
+            p.errors[0].message.contains("duplicate key"),
+            "{:?}",
+            p.errors
+        );
+        assert_eq!(p.errors[0].line, Some(3));
+    }
+}

@@ -1,0 +1,88 @@
+//! The JSON format (documented in the README under "JSON output").
+
+use crate::input::InputError;
+use crate::report::{Report, Summary};
+use palisade_core::{Finding, ResourceId, Severity};
+use serde::Serialize;
+
+/// One finding as JSON.
+#[derive(Debug, Serialize)]
+pub struct JsonFinding<'a> {
+    /// Rule ID.
+    pub rule: &'a str,
+    /// Effective severity.
+    pub severity: Severity,
+    /// What is wrong.
+    pub message: &'a str,
+    /// How to fix it.
+    pub remediation: &'a str,
+    /// File, or null for objects not read from a file.
+    pub file: Option<&'a str>,
+    /// Line from 1, or null.
+    pub line: Option<u32>,
+    /// Column from 1, or null.
+    pub column: Option<u32>,
+    /// Field path, e.g. `spec.template.spec.hostNetwork`.
+    pub path: &'a str,
+    /// apiVersion, kind, namespace (null when unset), name.
+    pub resource: &'a ResourceId,
+}
+
+impl<'a> From<&'a Finding> for JsonFinding<'a> {
+    fn from(f: &'a Finding) -> Self {
+        JsonFinding {
+            rule: &f.rule,
+            severity: f.severity,
+            message: &f.message,
+            remediation: &f.remediation,
+            file: f.location.as_ref().map(|l| &*l.file),
+            line: f.location.as_ref().map(|l| l.line),
+            column: f.location.as_ref().map(|l| l.column),
+            path: &f.path,
+            resource: &f.resource,
+        }
+    }
+}
+
+/// A suppressed finding as JSON: the finding plus why it is hidden.
+#[derive(Debug, Serialize)]
+pub struct JsonSuppressed<'a> {
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: JsonFinding<'a>,
+    /// The reason given.
+    pub reason: &'a str,
+    /// `annotation` or `exemptions[N]`.
+    pub by: &'a str,
+}
+
+/// The whole JSON document.
+#[derive(Debug, Serialize)]
+pub struct JsonReport<'a> {
+    /// Reported findings.
+    pub findings: Vec<JsonFinding<'a>>,
+    /// Input errors.
+    pub errors: &'a [InputError],
+    /// Suppressed findings.
+    pub suppressed: Vec<JsonSuppressed<'a>>,
+    /// Counts.
+    pub summary: Summary,
+}
+
+/// The JSON document of `report`.
+pub fn to_json(report: &Report) -> JsonReport<'_> {
+    JsonReport {
+        findings: report.findings.iter().map(JsonFinding::from).collect(),
+        errors: &report.errors,
+        suppressed: report
+            .suppressed
+            .iter()
+            .map(|s| JsonSuppressed {
+                finding: JsonFinding::from(&s.finding),
+                reason: &s.reason,
+                by: &s.by,
+            })
+            .collect(),
+        summary: report.summary(),
+    }
+}

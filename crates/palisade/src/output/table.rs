@@ -1,0 +1,177 @@
+//! The table format: findings in input order (file, then line), each with
+//! its severity, rule, object, `file:line:column` and message; then input
+//! errors, suppressed findings and a summary line.
+
+use super::Style;
+use crate::report::Report;
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, LineStyle, Table, TableStyle};
+use palisade_core::{Finding, ResourceId, Severity};
+use std::io::Write;
+
+/// Width used when the output is not a terminal (CI logs, files): `COLUMNS`
+/// if set, else this.
+pub const DEFAULT_WIDTH: u16 = 160;
+
+/// Only a line under the header: rows stay compact and easy to grep.
+const STYLE: TableStyle =
+    TableStyle::new().header_separator(LineStyle::none().fill('─').junction(' '));
+
+fn severity_cell(s: Severity) -> Cell {
+    let cell = Cell::new(s.as_str());
+    match s {
+        Severity::Critical => cell.fg(Color::Magenta).add_attribute(Attribute::Bold),
+        Severity::High => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+        Severity::Medium => cell.fg(Color::Yellow),
+        Severity::Low => cell.fg(Color::Cyan),
+        Severity::Info => cell.fg(Color::Grey),
+    }
+}
+
+fn object(id: &ResourceId) -> String {
+    match &id.namespace {
+        Some(ns) => format!("{} {ns}/{}", id.kind, id.name),
+        None => format!("{} {}", id.kind, id.name),
+    }
+}
+
+fn location(f: &Finding) -> String {
+    match &f.location {
+        Some(l) => format!("{}:{}:{}", l.file, l.line, l.column),
+        None => "-".into(),
+    }
+}
+
+fn new_table(style: &Style, header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(STYLE);
+    if style.color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    let width = style.width.unwrap_or_else(|| {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(DEFAULT_WIDTH)
+    });
+    t.set_width(width);
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_header(
+        header
+            .iter()
+            .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
+    );
+    t
+}
+
+/// Writes the table.
+pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Result<()> {
+    if !report.findings.is_empty() {
+        let mut t = new_table(
+            style,
+            &["SEVERITY", "RULE", "OBJECT", "LOCATION", "MESSAGE"],
+        );
+        for f in &report.findings {
+            t.add_row(vec![
+                severity_cell(f.severity),
+                Cell::new(&f.rule),
+                Cell::new(object(&f.resource)),
+                Cell::new(location(f)),
+                Cell::new(&f.message),
+            ]);
+        }
+        writeln!(out, "{}\n", t.trim_fmt())?;
+    }
+    if !report.errors.is_empty() {
+        let mut t = new_table(style, &["INPUT ERROR", "MESSAGE"]);
+        for e in &report.errors {
+            let place = match (e.line, e.column) {
+                (Some(l), Some(c)) => format!("{}:{l}:{c}", e.file),
+                (Some(l), None) => format!("{}:{l}", e.file),
+                _ => e.file.to_string(),
+            };
+            let cell = Cell::new(place);
+            let cell = if style.color {
+                cell.fg(Color::Red)
+            } else {
+                cell
+            };
+            t.add_row(vec![cell, Cell::new(&e.message)]);
+        }
+        writeln!(out, "{}\n", t.trim_fmt())?;
+    }
+    if !report.suppressed.is_empty() {
+        let mut t = new_table(style, &["SUPPRESSED", "OBJECT", "LOCATION", "BY", "REASON"]);
+        for s in &report.suppressed {
+            t.add_row(vec![
+                Cell::new(&s.finding.rule),
+                Cell::new(object(&s.finding.resource)),
+                Cell::new(location(&s.finding)),
+                Cell::new(&s.by),
+                Cell::new(&s.reason),
+            ]);
+        }
+        writeln!(out, "{}\n", t.trim_fmt())?;
+    }
+    writeln!(out, "{}", summary_line(report))
+}
+
+/// The closing line, e.g. `12 objects in 3 files: 4 findings (1 high, 3 low),
+/// 1 suppressed, 0 input errors. FAIL (fail-on: low)`.
+pub fn summary_line(report: &Report) -> String {
+    let s = report.summary();
+    let b = s.by_severity;
+    let counts: Vec<String> = [
+        (b.critical, "critical"),
+        (b.high, "high"),
+        (b.medium, "medium"),
+        (b.low, "low"),
+        (b.info, "info"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, name)| format!("{n} {name}"))
+    .collect();
+    let findings = if counts.is_empty() {
+        "no findings".to_string()
+    } else {
+        format!(
+            "{} finding{} ({})",
+            s.findings,
+            plural(s.findings),
+            counts.join(", ")
+        )
+    };
+    let mut extra = String::new();
+    if s.skipped > 0 {
+        extra.push_str(&format!(", {} not Kubernetes objects", s.skipped));
+    }
+    if s.empty > 0 {
+        extra.push_str(&format!(", {} empty documents", s.empty));
+    }
+    let verdict = match s.exit_code {
+        0 => "PASS",
+        1 => "FAIL",
+        _ => "ERROR",
+    };
+    format!(
+        "{} object{} in {} file{}{extra}: {findings}, {} suppressed, {} input error{}. {verdict} (fail-on: {})",
+        s.resources,
+        plural(s.resources),
+        s.files,
+        plural(s.files),
+        s.suppressed,
+        s.errors,
+        plural(s.errors),
+        s.fail_on
+    )
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -1,0 +1,221 @@
+//! The result of a scan (or of any command that reports findings), which
+//! every output format renders: findings, suppressed findings, input errors,
+//! the rules that ran and a summary.
+
+use crate::input::{InputError, LoadStats, Loaded};
+use palisade_core::policy_set::EXEMPTION_EXPIRED;
+use palisade_core::{
+    Context, Finding, Inventory, PolicySet, ResourceId, RuleInfo, Severity, Suppressed,
+};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// A rule as reported: its texts and its severity after configuration.
+#[derive(Debug, Clone)]
+pub struct RuleDescriptor {
+    /// ID, title, description, remediation.
+    pub info: RuleInfo,
+    /// Effective severity.
+    pub severity: Severity,
+}
+
+/// An object that was evaluated (JUnit lists passing objects too).
+#[derive(Debug, Clone)]
+pub struct Scanned {
+    /// Its identity.
+    pub id: ResourceId,
+    /// The file it came from, if any.
+    pub file: Option<Arc<str>>,
+    /// The line where it starts, if known.
+    pub line: Option<u32>,
+}
+
+/// Everything an output format needs.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Reported findings, in input order (file, document, then line).
+    pub findings: Vec<Finding>,
+    /// Findings hidden by annotations or exemptions, in the same order.
+    pub suppressed: Vec<Suppressed>,
+    /// Inputs that could not be read or parsed.
+    pub errors: Vec<InputError>,
+    /// The rules that ran (SARIF and JUnit describe them).
+    pub rules: Vec<RuleDescriptor>,
+    /// The objects evaluated, in input order.
+    pub scanned: Vec<Scanned>,
+    /// What was read.
+    pub stats: LoadStats,
+    /// Lowest severity that fails the run.
+    pub fail_on: Severity,
+}
+
+/// Per-severity counts of reported findings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SeverityCounts {
+    /// Critical findings.
+    pub critical: usize,
+    /// High findings.
+    pub high: usize,
+    /// Medium findings.
+    pub medium: usize,
+    /// Low findings.
+    pub low: usize,
+    /// Info findings.
+    pub info: usize,
+}
+
+/// The `summary` object of the JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Files (and stdin) read.
+    pub files: usize,
+    /// Documents parsed, including empty ones.
+    pub documents: usize,
+    /// Empty documents.
+    pub empty: usize,
+    /// Documents or List items that are not Kubernetes objects.
+    pub skipped: usize,
+    /// Objects evaluated.
+    pub resources: usize,
+    /// Reported findings.
+    pub findings: usize,
+    /// Suppressed findings.
+    pub suppressed: usize,
+    /// Input errors.
+    pub errors: usize,
+    /// Reported findings per severity.
+    pub by_severity: SeverityCounts,
+    /// Lowest severity that fails the run.
+    pub fail_on: Severity,
+    /// Whether a finding is at or above `failOn`.
+    pub failed: bool,
+    /// The process exit code: 0 pass, 1 findings at or above `failOn`, 2 input errors.
+    pub exit_code: u8,
+}
+
+impl Report {
+    /// An empty report failing on `fail_on`.
+    pub fn new(fail_on: Severity) -> Self {
+        Report {
+            findings: Vec::new(),
+            suppressed: Vec::new(),
+            errors: Vec::new(),
+            rules: Vec::new(),
+            scanned: Vec::new(),
+            stats: LoadStats::default(),
+            fail_on,
+        }
+    }
+
+    /// Evaluates every loaded object against `policy` in parallel (context
+    /// prepared once over all of them) and adds the findings about the
+    /// configuration itself (expired exemptions).
+    pub fn scan(
+        policy: &PolicySet,
+        loaded: Loaded,
+        now: jiff::Timestamp,
+        fail_on: Severity,
+    ) -> Self {
+        let mut report = Report::new(fail_on);
+        report.rules = descriptors(policy);
+        let inventory = Inventory::new(loaded.resources);
+        let ext = policy.prepare(&inventory);
+        let ctx = Context::new(&inventory, &ext, now);
+        let items: Vec<_> = inventory.iter().collect();
+        let evaluations: Vec<_> = items.par_iter().map(|r| policy.evaluate(r, &ctx)).collect();
+        for (res, mut eval) in items.iter().zip(evaluations) {
+            eval.findings.sort_by_key(sort_key);
+            eval.suppressed.sort_by_key(|s| sort_key(&s.finding));
+            report.findings.extend(eval.findings);
+            report.suppressed.extend(eval.suppressed);
+            report.scanned.push(Scanned {
+                id: res.id.clone(),
+                file: res.source.as_ref().map(|s| s.file.clone()),
+                line: res.positions.as_ref().map(|p| p.pos.line),
+            });
+        }
+        report.findings.extend(policy.config_findings(now));
+        report.errors = loaded.errors;
+        report.stats = loaded.stats;
+        report
+    }
+
+    /// Whether a reported finding is at or above the threshold.
+    pub fn failed(&self) -> bool {
+        self.findings.iter().any(|f| f.severity >= self.fail_on)
+    }
+
+    /// 2 when there are input errors, else 1 when the run failed, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if !self.errors.is_empty() {
+            2
+        } else if self.failed() {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// The counts.
+    pub fn summary(&self) -> Summary {
+        let mut by = SeverityCounts::default();
+        for f in &self.findings {
+            match f.severity {
+                Severity::Critical => by.critical += 1,
+                Severity::High => by.high += 1,
+                Severity::Medium => by.medium += 1,
+                Severity::Low => by.low += 1,
+                Severity::Info => by.info += 1,
+            }
+        }
+        Summary {
+            files: self.stats.files,
+            documents: self.stats.documents,
+            empty: self.stats.empty,
+            skipped: self.stats.skipped,
+            resources: self.scanned.len(),
+            findings: self.findings.len(),
+            suppressed: self.suppressed.len(),
+            errors: self.errors.len(),
+            by_severity: by,
+            fail_on: self.fail_on,
+            failed: self.failed(),
+            exit_code: self.exit_code(),
+        }
+    }
+
+    /// The descriptor of rule `id`, if it ran.
+    pub fn rule(&self, id: &str) -> Option<&RuleDescriptor> {
+        self.rules.iter().find(|r| r.info.id == id)
+    }
+}
+
+fn sort_key(f: &Finding) -> (u32, u32, String) {
+    let (line, col) = f.location.as_ref().map_or((0, 0), |l| (l.line, l.column));
+    (line, col, f.rule.clone())
+}
+
+/// The descriptors of the active rules of `policy`, plus `exemption-expired`.
+pub fn descriptors(policy: &PolicySet) -> Vec<RuleDescriptor> {
+    let mut out: Vec<RuleDescriptor> = policy
+        .active_rules()
+        .map(|(info, severity, _)| RuleDescriptor {
+            info: info.clone(),
+            severity,
+        })
+        .collect();
+    out.push(RuleDescriptor {
+        info: RuleInfo {
+            id: EXEMPTION_EXPIRED.into(),
+            severity: Severity::Low,
+            family: "config".into(),
+            title: "An exemption in the configuration is past its expiry date".into(),
+            description: "Exemptions are time-bound so that accepted risks are reviewed. Once expired, the exemption no longer hides findings and is itself reported so the owner renews or removes it.".into(),
+            remediation: "Fix the exempted objects, or renew the exemption with a new expiry date and reason.".into(),
+        },
+        severity: Severity::Low,
+    });
+    out
+}

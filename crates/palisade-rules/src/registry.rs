@@ -3,7 +3,7 @@
 //! `default` runs every built-in family; the Pod Security profiles run only
 //! the Pod Security Standards checks at a level and version.
 
-use palisade_core::Rule;
+use palisade_core::{Config, ConfigError, ContextProvider, Rule};
 use std::sync::Arc;
 
 /// Parameters of a profile.
@@ -26,18 +26,35 @@ pub enum ProfileError {
 
 /// The names of all profiles.
 pub fn profile_names() -> Vec<&'static str> {
-    vec!["default", "workload"]
+    vec!["default", "workload", "rbac"]
 }
 
 /// The rules of profile `name`.
 pub fn profile(name: &str, _opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, ProfileError> {
     match name {
-        "default" | "workload" => Ok(crate::workload::rules()),
+        "default" => Ok(crate::workload::rules().into_iter().chain(crate::rbac::rules()).collect()),
+        "workload" => Ok(crate::workload::rules()),
+        "rbac" => Ok(crate::rbac::rules()),
         other => Err(ProfileError::Unknown(other.to_string())),
     }
 }
 
 /// Every built-in rule (for `palisade rules` and config validation).
 pub fn catalog() -> Vec<Arc<dyn Rule>> {
-    crate::workload::rules()
+    let mut all = crate::workload::rules();
+    all.extend(crate::rbac::rules());
+    all
+}
+
+/// The context providers the built-in rules need (the RBAC graph), with
+/// default settings. Front doors add them to every [`palisade_core::PolicySet`].
+pub fn providers() -> Vec<Arc<dyn ContextProvider>> {
+    vec![Arc::new(crate::rbac::RbacProvider::default())]
+}
+
+/// The context providers with the settings of `config` (its `rbac`
+/// section); errors name the file, line and key.
+pub fn providers_for(config: &Config) -> Result<Vec<Arc<dyn ContextProvider>>, ConfigError> {
+    let rbac = crate::rbac::RbacSettings::from_config(config)?;
+    Ok(vec![Arc::new(crate::rbac::RbacProvider::new(rbac))])
 }

@@ -1,0 +1,203 @@
+//! Paths to service-account tokens through workload creation: whoever can
+//! create pods (or objects that create pods) in a namespace can run them as
+//! any service account of that namespace and read its token. When such an
+//! account holds a permission the creator lacks, creating workloads is an
+//! escalation.
+
+use crate::graph::RbacGraph;
+use crate::matching::{covers, rule_allows, Request};
+use crate::model::{RuleRef, Subject};
+use crate::query::{Identity, Scope};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The (group, resource) pairs whose creation runs pods.
+pub const WORKLOAD_RESOURCES: [(&str, &str); 8] = [
+    ("", "pods"),
+    ("", "replicationcontrollers"),
+    ("apps", "deployments"),
+    ("apps", "replicasets"),
+    ("apps", "statefulsets"),
+    ("apps", "daemonsets"),
+    ("batch", "jobs"),
+    ("batch", "cronjobs"),
+];
+
+/// A creator who can reach a stronger service account in one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadPath {
+    /// The namespace the creator can create workloads in.
+    pub namespace: String,
+    /// The creator (a subject of the binding).
+    pub creator: Subject,
+    /// Index of the creator in the binding's `subjects`.
+    pub subject_index: usize,
+    /// What the creator can create there, e.g. `pods`.
+    pub creates: String,
+    /// The first stronger service account (name).
+    pub service_account: String,
+    /// A rule that account holds and the creator does not.
+    pub witness: RuleRef,
+    /// How many accounts of the namespace are stronger than the creator.
+    pub stronger: usize,
+}
+
+/// Every workload-creation path, by binding index.
+#[derive(Debug, Default)]
+pub struct WorkloadPaths {
+    by_binding: HashMap<usize, Vec<WorkloadPath>>,
+}
+
+impl RbacGraph {
+    /// The paths to stronger service accounts that binding `binding` opens
+    /// (computed for all bindings on first use).
+    pub fn workload_paths(&self, binding: usize) -> &[WorkloadPath] {
+        self.workload
+            .get_or_init(|| compute(self))
+            .by_binding
+            .get(&binding)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The service accounts of each namespace: ServiceAccount objects,
+    /// accounts named by bindings, and every namespace's `default`.
+    pub fn accounts_by_namespace(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (ns, name) in self.service_accounts.keys() {
+            out.entry(ns.clone()).or_default().insert(name.clone());
+        }
+        for s in self.subjects() {
+            if let Subject::ServiceAccount { namespace, name } = s {
+                out.entry(namespace.clone())
+                    .or_default()
+                    .insert(name.clone());
+            }
+        }
+        for ns in &self.namespaces {
+            out.entry(ns.clone()).or_default();
+        }
+        for accounts in out.values_mut() {
+            accounts.insert("default".into());
+        }
+        out
+    }
+}
+
+/// What a role lets its holder create, if any workload.
+fn creates(g: &RbacGraph, role: usize) -> Option<&'static str> {
+    WORKLOAD_RESOURCES.iter().find_map(|(group, res)| {
+        let req = Request::resource("create", group, res, "", "");
+        g.roles[role]
+            .effective
+            .iter()
+            .any(|r| rule_allows(g.rule(*r), &req))
+            .then_some(*res)
+    })
+}
+
+/// Rules held, with the namespace each is limited to (`None`: cluster-wide).
+type ScopedRules<'g> = Vec<(RuleRef, Option<&'g str>)>;
+
+/// A creator's grants and which (rule, scope) they cover, memoised.
+struct Creator<'g> {
+    grants: ScopedRules<'g>,
+    memo: HashMap<(RuleRef, Option<&'g str>), bool>,
+}
+
+impl<'g> Creator<'g> {
+    fn new(g: &'g RbacGraph, subject: &Subject) -> Self {
+        let grants = g
+            .grants_of(&Identity::of(subject), Scope::Any)
+            .into_iter()
+            .map(|gr| (gr.rule, g.bindings[gr.binding].scope()))
+            .collect();
+        Creator {
+            grants,
+            memo: HashMap::new(),
+        }
+    }
+
+    fn holds(&mut self, g: &RbacGraph, rule: RuleRef, scope: Option<&'g str>) -> bool {
+        if let Some(&v) = self.memo.get(&(rule, scope)) {
+            return v;
+        }
+        let owned = self
+            .grants
+            .iter()
+            .filter(|(_, s)| s.is_none() || *s == scope)
+            .map(|(r, _)| g.rule(*r));
+        let v = covers(owned.collect::<Vec<_>>(), g.rule(rule));
+        self.memo.insert((rule, scope), v);
+        v
+    }
+}
+
+fn compute(g: &RbacGraph) -> WorkloadPaths {
+    let accounts = g.accounts_by_namespace();
+    let mut account_grants: HashMap<(&str, &str), ScopedRules<'_>> = HashMap::new();
+    for (ns, names) in &accounts {
+        for name in names {
+            let id = Identity::of(&Subject::ServiceAccount {
+                namespace: ns.clone(),
+                name: name.clone(),
+            });
+            let grants = g
+                .grants_of(&id, Scope::Any)
+                .into_iter()
+                .map(|gr| (gr.rule, g.bindings[gr.binding].scope()))
+                .collect();
+            account_grants.insert((ns.as_str(), name.as_str()), grants);
+        }
+    }
+    let mut role_creates: HashMap<usize, Option<&'static str>> = HashMap::new();
+    let mut creators: HashMap<&Subject, Creator<'_>> = HashMap::new();
+    let mut out = WorkloadPaths::default();
+    for (bi, b) in g.bindings.iter().enumerate() {
+        let Some(role) = b.role else { continue };
+        let Some(what) = *role_creates.entry(role).or_insert_with(|| creates(g, role)) else {
+            continue;
+        };
+        let namespaces: Vec<&str> = match b.scope() {
+            Some(ns) => vec![ns],
+            None => accounts.keys().map(String::as_str).collect(),
+        };
+        for s in &b.subjects {
+            let creator = creators
+                .entry(&s.subject)
+                .or_insert_with(|| Creator::new(g, &s.subject));
+            for ns in &namespaces {
+                let mut first: Option<(String, RuleRef)> = None;
+                let mut stronger = 0;
+                for name in accounts.get(*ns).into_iter().flatten() {
+                    let me = matches!(&s.subject, Subject::ServiceAccount { namespace, name: n } if namespace == ns && n == name);
+                    if me {
+                        continue;
+                    }
+                    let grants = account_grants
+                        .get(&(*ns, name.as_str()))
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]);
+                    let witness = grants
+                        .iter()
+                        .find(|(r, scope)| !creator.holds(g, *r, *scope));
+                    if let Some((r, _)) = witness {
+                        stronger += 1;
+                        first.get_or_insert((name.clone(), *r));
+                    }
+                }
+                if let Some((service_account, witness)) = first {
+                    out.by_binding.entry(bi).or_default().push(WorkloadPath {
+                        namespace: ns.to_string(),
+                        creator: s.subject.clone(),
+                        subject_index: s.index,
+                        creates: what.to_string(),
+                        service_account,
+                        witness,
+                        stronger,
+                    });
+                }
+            }
+        }
+    }
+    out
+}

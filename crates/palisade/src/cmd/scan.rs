@@ -88,7 +88,11 @@ pub fn emit(report: &Report, format: Format, output: Option<&PathBuf>) -> anyhow
             output::write(format, report, &style, &mut w)?;
             w.flush()?;
         }
-        None => output::write(format, report, &style, &mut stdout.lock())?,
+        None => match output::write(format, report, &style, &mut stdout.lock()) {
+            // `palisade scan . | head`: the reader left, nothing more to say.
+            Err(e) if is_broken_pipe(&e) => return Ok(()),
+            other => other?,
+        },
     }
     if !(format == Format::Table && output.is_none()) {
         for e in &report.errors {
@@ -96,6 +100,16 @@ pub fn emit(report: &Report, format: Format, output: Option<&PathBuf>) -> anyhow
         }
     }
     Ok(())
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn progress_bar(sources: &[Source]) -> ProgressBar {

@@ -29,6 +29,15 @@ pub fn parse_text(name: &Arc<str>, bytes: &[u8]) -> Parsed {
             return out;
         }
     };
+    if let Some(e) = json_error(text) {
+        out.errors.push(InputError {
+            file: name.clone(),
+            line: Some(u32::try_from(e.line()).unwrap_or(u32::MAX)),
+            column: Some(u32::try_from(e.column()).unwrap_or(u32::MAX)),
+            message: format!("invalid JSON: {e}"),
+        });
+        return out;
+    }
     let docs = parse_stream(text);
     if docs.is_empty() {
         let message = if bytes.is_empty() {
@@ -75,6 +84,19 @@ pub fn parse_text(name: &Arc<str>, bytes: &[u8]) -> Parsed {
         out.resources.extend(Resource::from_document(doc, name));
     }
     out
+}
+
+/// A text starting with `{` is JSON to kubectl, which decodes it strictly:
+/// what YAML would forgive (`{"kind": }`, trailing commas, comments) is an
+/// error there, so it is one here. The stream of JSON values is checked; the
+/// YAML reader then builds the objects with their positions.
+fn json_error(text: &str) -> Option<serde_json::Error> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    serde_json::Deserializer::from_str(text)
+        .into_iter::<serde::de::IgnoredAny>()
+        .find_map(Result::err)
 }
 
 /// The 1-based line and column just after `prefix`.
@@ -132,6 +154,19 @@ mod tests {
         assert_eq!(p.resources.len(), 1);
         assert_eq!(p.errors.len(), 1);
         assert!(p.errors[0].line.is_some());
+    }
+
+    #[test]
+    fn json_is_strict() {
+        let p = parse(b"{\"apiVersion\": \"v1\", \"kind\": \"Pod\",}");
+        assert!(
+            p.errors[0].message.starts_with("invalid JSON"),
+            "{:?}",
+            p.errors
+        );
+        let p =
+            parse(b"{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}}");
+        assert_eq!((p.resources.len(), p.errors.len()), (1, 0));
     }
 
     #[test]

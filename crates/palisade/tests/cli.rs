@@ -789,3 +789,75 @@ fn rules_and_explain() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("unknown rule"), "{}", out.stderr);
 }
+
+#[test]
+fn shipped_examples_demonstrate_the_tool() {
+    let env = Env::new();
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+    let out = env.run(&["scan", "-f", "json", examples]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = out.json();
+    let in_file = |name: &str| -> Vec<&Value> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["file"].as_str().unwrap().ends_with(name))
+            .collect()
+    };
+    assert!(
+        in_file("hardened-deployment.yaml").is_empty(),
+        "{:?}",
+        in_file("hardened-deployment.yaml")
+    );
+    let insecure = in_file("insecure-deployment.yaml");
+    for rule in [
+        "privileged-container",
+        "host-network",
+        "host-path-volume",
+        "secret-in-env",
+        "image-latest-tag",
+    ] {
+        assert!(
+            insecure.iter().any(|f| f["rule"] == rule),
+            "{rule} not found"
+        );
+    }
+    let cron = in_file("backup-cronjob.yaml");
+    let hp = cron
+        .iter()
+        .find(|f| f["rule"] == "host-path-volume")
+        .unwrap();
+    assert_eq!(
+        hp["path"],
+        "spec.jobTemplate.spec.template.spec.volumes[0].hostPath"
+    );
+    let ipc = cron.iter().find(|f| f["rule"] == "host-ipc").unwrap();
+    assert_eq!(ipc["line"], 5, "a merged key points into the anchor");
+    assert_eq!(
+        v["summary"]["suppressed"], 3,
+        "the List's DaemonSet is annotated"
+    );
+    assert_eq!(
+        v["summary"]["skipped"], 1,
+        "examples/palisade.yaml is not an object"
+    );
+    assert!(!out.stdout.contains("correct-horse-battery-staple"));
+
+    let config = format!("{examples}/palisade.yaml");
+    let v = env
+        .run(&["scan", "-f", "json", "--config", &config, examples])
+        .json();
+    let expired = with_rule(&v, "exemption-expired");
+    assert_eq!(expired.len(), 1);
+    assert!(expired[0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("palisade.yaml"));
+    assert!(v["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["by"] == "exemptions[0]"));
+    assert_eq!(v["summary"]["failOn"], "medium");
+}

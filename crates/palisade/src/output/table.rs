@@ -4,13 +4,12 @@
 
 use super::Style;
 use crate::report::Report;
-use comfy_table::{Attribute, Cell, Color, ContentArrangement, LineStyle, Table, TableStyle};
+use comfy_table::{
+    Attribute, Cell, Color, ColumnConstraint, ContentArrangement, LineStyle, Table, TableStyle,
+    Width,
+};
 use palisade_core::{Finding, ResourceId, Severity};
 use std::io::Write;
-
-/// Width used when the output is not a terminal (CI logs, files): `COLUMNS`
-/// if set, else this.
-pub const DEFAULT_WIDTH: u16 = 160;
 
 /// Only a line under the header: rows stay compact and easy to grep.
 const STYLE: TableStyle =
@@ -49,19 +48,28 @@ fn new_table(style: &Style, header: &[&str]) -> Table {
     } else {
         t.force_no_tty();
     }
-    let width = style.width.unwrap_or_else(|| {
-        std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(DEFAULT_WIDTH)
-    });
-    t.set_width(width);
-    t.set_content_arrangement(ContentArrangement::Dynamic);
+    // On a terminal, wrap to its width; elsewhere (CI logs, files, pipes)
+    // keep one finding per line so the output greps well.
+    if let Some(width) = style.width {
+        t.set_width(width);
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    }
     t.set_header(
         header
             .iter()
             .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
     );
+    // The first two columns (severity and rule, or an error's place) never
+    // wrap; the last one (message or reason) keeps at least 40% of the width.
+    let last = header.len().saturating_sub(1);
+    for i in 0..last.min(2) {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+    if let Some(c) = t.column_mut(last) {
+        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Percentage(40)));
+    }
     t
 }
 
@@ -145,10 +153,14 @@ pub fn summary_line(report: &Report) -> String {
     };
     let mut extra = String::new();
     if s.skipped > 0 {
-        extra.push_str(&format!(", {} not Kubernetes objects", s.skipped));
+        extra.push_str(&format!(
+            ", {} non-object document{} skipped",
+            s.skipped,
+            plural(s.skipped)
+        ));
     }
     if s.empty > 0 {
-        extra.push_str(&format!(", {} empty documents", s.empty));
+        extra.push_str(&format!(", {} empty document{}", s.empty, plural(s.empty)));
     }
     let verdict = match s.exit_code {
         0 => "PASS",

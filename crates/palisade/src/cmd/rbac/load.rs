@@ -1,0 +1,95 @@
+//! Reading the inputs of the `rbac` commands with the scan loader, and the
+//! pieces their outputs share.
+
+use crate::input::{self, InputError};
+use palisade_core::{Inventory, Resource};
+use palisade_rules::rbac::palisade_rbac::RbacGraph;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// What the commands read: the objects, their graph and the input errors.
+pub struct Loaded {
+    /// Every object read.
+    pub inventory: Inventory,
+    /// The RBAC graph of those objects.
+    pub graph: RbacGraph,
+    /// Files or documents that could not be read (reported on stderr).
+    pub errors: Vec<InputError>,
+    /// The rest of what the loader counted.
+    pub stats: input::LoadStats,
+}
+
+/// Reads `paths` (files, directories, `-`) as `scan` does and builds the graph.
+pub fn load(paths: &[PathBuf]) -> Loaded {
+    let (sources, mut errors) = input::discover(paths, input::read_stdin);
+    let loaded = input::load(&sources, &|| {});
+    errors.extend(loaded.errors);
+    let inventory = Inventory::new(loaded.resources);
+    let graph = RbacGraph::build(&inventory);
+    Loaded {
+        inventory,
+        graph,
+        errors,
+        stats: loaded.stats,
+    }
+}
+
+impl Loaded {
+    /// Prints the input errors and graph problems to stderr; the exit code:
+    /// 2 when there were input errors, else `ok`.
+    pub fn finish(&self, ok: ExitCode) -> ExitCode {
+        for e in &self.errors {
+            eprintln!("error: {e}");
+        }
+        if self.errors.is_empty() {
+            ok
+        } else {
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `file:line` of an object, or its identity.
+pub fn place(res: &Resource) -> String {
+    match (&res.source, &res.positions) {
+        (Some(s), Some(p)) => format!("{}:{}", s.file, p.pos.line),
+        (Some(s), None) => s.file.to_string(),
+        _ => res.id.to_string(),
+    }
+}
+
+/// The object's place as JSON (`file`, `line`), when it came from a file.
+pub fn place_json(res: &Arc<Resource>) -> serde_json::Value {
+    match (&res.source, &res.positions) {
+        (Some(s), Some(p)) => serde_json::json!({"file": &*s.file, "line": p.pos.line}),
+        (Some(s), None) => serde_json::json!({"file": &*s.file}),
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// Parses a hidden `--now` (RFC 3339) or takes the clock.
+pub fn now(text: Option<&str>) -> anyhow::Result<jiff::Timestamp> {
+    match text {
+        Some(t) => t
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--now `{t}` is not an RFC 3339 time: {e}")),
+        None => Ok(jiff::Timestamp::now()),
+    }
+}
+
+/// A note explaining an implicit group, if `group` is one.
+pub fn implicit_note(group: &str) -> Option<String> {
+    use palisade_rules::rbac::palisade_rbac::query::{AUTHENTICATED, SERVICE_ACCOUNTS, UNAUTHENTICATED};
+    if group == AUTHENTICATED {
+        Some("every authenticated user and service account".into())
+    } else if group == UNAUTHENTICATED {
+        Some("every anonymous request".into())
+    } else if group == SERVICE_ACCOUNTS {
+        Some("every service account of every namespace".into())
+    } else {
+        group
+            .strip_prefix("system:serviceaccounts:")
+            .map(|ns| format!("every service account of namespace {ns}"))
+    }
+}

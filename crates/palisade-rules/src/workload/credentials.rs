@@ -42,7 +42,7 @@ const KEY_QUALIFIERS: [&str; 8] = [
 ];
 
 /// Last words that make the variable about the credential, not the credential.
-const META_SUFFIXES: [&str; 17] = [
+const META_SUFFIXES: [&str; 27] = [
     "FILE",
     "PATH",
     "DIR",
@@ -60,6 +60,16 @@ const META_SUFFIXES: [&str; 17] = [
     "ENABLED",
     "LOCATION",
     "SIZE",
+    "SECONDS",
+    "MINUTES",
+    "HOURS",
+    "DAYS",
+    "TIMEOUT",
+    "INTERVAL",
+    "COUNT",
+    "PORT",
+    "VERSION",
+    "MODE",
 ];
 
 /// First words that make the variable a switch about the credential.
@@ -117,14 +127,15 @@ fn split_words(name: &str) -> Vec<String> {
     words
 }
 
-/// Whether a value cannot be a credential: empty, a boolean or number word,
+/// Whether a value cannot be a credential: empty, a boolean word, a short
+/// number (below six characters: a PIN of six digits or more is a credential),
 /// a `$(VAR)`/`${VAR}` reference, or an absolute file path.
 pub fn value_is_inert(value: &str) -> bool {
     let v = value.trim();
     v.is_empty()
         || ["true", "false", "yes", "no", "on", "off", "none", "null"]
             .contains(&v.to_ascii_lowercase().as_str())
-        || v.parse::<f64>().is_ok()
+        || (v.len() < 6 && v.parse::<f64>().is_ok())
         || (v.starts_with("$(") || v.starts_with("${")) && v.ends_with(['}', ')'])
         || (v.starts_with('/') && !v.contains(char::is_whitespace))
 }
@@ -252,7 +263,7 @@ mod tests {
         ] {
             assert!(value_is_inert(v), "{v:?}");
         }
-        for v in ["hunter2", "s3cr3t value", "changeme"] {
+        for v in ["hunter2", "s3cr3t value", "changeme", "918273645"] {
             assert!(!value_is_inert(v), "{v:?}");
         }
     }

@@ -8,6 +8,7 @@ pub mod compare;
 
 use palisade_core::yaml::parse_stream;
 use palisade_core::{Config, Finding, Inventory, LoadError, PolicySet, Resource, Suppressed};
+use palisade_rules::registry::providers_for;
 use palisade_rules::{catalog, profile, ProfileOptions};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -184,11 +185,12 @@ pub fn run(case: &Case) -> Result<Outcome, String> {
     };
     let rules = profile(&case.profile, &opts).map_err(|e| e.to_string())?;
     let known: Vec<String> = catalog().iter().map(|r| r.info().id.clone()).collect();
-    let set = PolicySet::builder(config)
-        .rules(rules)
-        .known_ids(known)
-        .build()
-        .map_err(|e| format!("config: {e}"))?;
+    let providers = providers_for(&config).map_err(|e| format!("config: {e}"))?;
+    let mut builder = PolicySet::builder(config).rules(rules).known_ids(known);
+    for p in providers {
+        builder = builder.provider(p);
+    }
+    let set = builder.build().map_err(|e| format!("config: {e}"))?;
     let file: Arc<str> = Arc::from(INPUT_FILE);
     let mut resources = Vec::new();
     let mut errors = Vec::new();

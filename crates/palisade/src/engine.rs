@@ -61,7 +61,8 @@ pub fn build(args: &EngineArgs) -> anyhow::Result<PolicySet> {
 
 /// Builds the policy set for `config`: the rules of the profiles named by
 /// `--profile` (or the config's `profiles`, or `default`), with every catalog
-/// rule ID known to the config validation.
+/// rule ID known to the config validation and the context providers the
+/// built-in rules need (the RBAC graph, with the config's `rbac` settings).
 pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet> {
     let opts = ProfileOptions {
         pss_version: args.pss_version.clone(),

@@ -12,6 +12,21 @@ use std::sync::Arc;
 /// The names of the default roles Palisade knows.
 pub const NAMES: [&str; 4] = ["cluster-admin", "admin", "edit", "view"];
 
+/// What a default role grants, in words (for summaries).
+pub fn describe(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "cluster-admin" => "every verb on every resource and non-resource URL",
+        "admin" => {
+            "read and write of most namespaced objects, Secrets, exec, roles and rolebindings"
+        }
+        "edit" => {
+            "read and write of most namespaced objects, Secrets and exec; no roles or bindings"
+        }
+        "view" => "read of most namespaced objects; no Secrets",
+        _ => return None,
+    })
+}
+
 fn source(name: &str) -> Option<&'static str> {
     Some(match name {
         "cluster-admin" => include_str!("../builtin/cluster-admin.yaml"),

@@ -53,6 +53,18 @@ pub enum DirectoryError {
     },
 }
 
+impl DirectoryError {
+    /// The message without the file name (for reports that show the file apart).
+    pub fn detail(&self) -> String {
+        match self {
+            DirectoryError::Parse { message, .. } => message.clone(),
+            DirectoryError::Shape { field, message, .. } if field.is_empty() => message.clone(),
+            DirectoryError::Shape { field, message, .. } => format!("{field}: {message}"),
+            DirectoryError::Csv { line, message, .. } => format!("line {line}: {message}"),
+        }
+    }
+}
+
 /// The current users and groups.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {

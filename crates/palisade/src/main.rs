@@ -24,6 +24,8 @@ enum Command {
     Explain(cmd::rules::ExplainArgs),
     /// Scan manifests (files, directories, `-` for stdin) for security problems.
     Scan(cmd::scan::ScanArgs),
+    /// RBAC analysis: who-can, can, report (findings and per-group summary), prune-expired.
+    Rbac(cmd::rbac::RbacArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => cmd::rules::list(&args),
         Command::Explain(args) => cmd::rules::explain(&args),
         Command::Scan(args) => cmd::scan::run(&args),
+        Command::Rbac(args) => cmd::rbac::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -19,6 +19,7 @@ mod role_rules;
 mod settings;
 mod workload_create;
 
+pub use palisade_rbac;
 pub use provider::{RbacData, RbacProvider};
 pub use settings::{RbacSettings, RequireExpiry, DEFAULT_MAX_EXPIRY_DAYS};
 

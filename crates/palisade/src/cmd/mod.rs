@@ -1,4 +1,5 @@
 //! One module per command.
 
+pub mod rbac;
 pub mod rules;
 pub mod scan;

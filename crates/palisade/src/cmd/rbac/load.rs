@@ -80,7 +80,9 @@ pub fn now(text: Option<&str>) -> anyhow::Result<jiff::Timestamp> {
 
 /// A note explaining an implicit group, if `group` is one.
 pub fn implicit_note(group: &str) -> Option<String> {
-    use palisade_rules::rbac::palisade_rbac::query::{AUTHENTICATED, SERVICE_ACCOUNTS, UNAUTHENTICATED};
+    use palisade_rules::rbac::palisade_rbac::query::{
+        AUTHENTICATED, SERVICE_ACCOUNTS, UNAUTHENTICATED,
+    };
     if group == AUTHENTICATED {
         Some("every authenticated user and service account".into())
     } else if group == UNAUTHENTICATED {

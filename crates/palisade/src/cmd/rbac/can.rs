@@ -1,0 +1,80 @@
+//! `palisade rbac can SUBJECT PATH...`: every permission of a user, group or
+//! service account, with its implicit groups.
+
+use super::load::load;
+use super::who_can::{grant_json, print_grant, ListFormat};
+use anyhow::anyhow;
+use palisade_rules::rbac::palisade_rbac::{Identity, Scope, Subject};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `palisade rbac can`.
+#[derive(clap::Args, Debug)]
+pub struct CanArgs {
+    /// `user:NAME`, `group:NAME` or `sa:NAMESPACE/NAME`.
+    subject: String,
+    /// Files, directories or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+    format: ListFormat,
+}
+
+/// Runs `can`.
+pub fn run(args: &CanArgs) -> anyhow::Result<ExitCode> {
+    let subject = Subject::parse_cli(&args.subject).map_err(|e| anyhow!(e))?;
+    let id = Identity::of(&subject);
+    let loaded = load(&args.paths);
+    let g = &loaded.graph;
+    let mut grants = g.grants_of(&id, Scope::Any);
+    grants.sort_by_key(|gr| {
+        (
+            g.bindings[gr.binding].scope().map(str::to_string),
+            gr.binding,
+            gr.rule.role,
+            gr.rule.index,
+        )
+    });
+    let caveat = match &subject {
+        Subject::User(_) => Some(
+            "groups from the identity provider are not known here: use `can group:NAME` for each of the user's groups",
+        ),
+        _ => None,
+    };
+    match args.format {
+        ListFormat::Json => {
+            let rows: Vec<_> = grants.iter().map(|gr| grant_json(g, gr)).collect();
+            let out = json!({
+                "subject": subject.to_string(),
+                "groups": id.groups,
+                "note": caveat,
+                "grants": rows,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        ListFormat::Table => {
+            println!("{subject} (with groups {}):", id.groups.join(", "));
+            if let Some(c) = caveat {
+                println!("  note: {c}");
+            }
+            if grants.is_empty() {
+                println!("  no permissions");
+            }
+            let mut last_scope = None;
+            for gr in &grants {
+                let scope = g.bindings[gr.binding].scope();
+                if last_scope != Some(scope) {
+                    match scope {
+                        Some(ns) => println!("in namespace {ns}:"),
+                        None => println!("cluster-wide:"),
+                    }
+                    last_scope = Some(scope);
+                }
+                print_grant(g, gr);
+            }
+        }
+    }
+    Ok(loaded.finish(ExitCode::SUCCESS))
+}

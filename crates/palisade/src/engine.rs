@@ -95,8 +95,10 @@ pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet
         .iter()
         .map(|r| r.info().id.clone())
         .collect();
-    Ok(PolicySet::builder(config)
-        .rules(rules)
-        .known_ids(known)
-        .build()?)
+    let providers = palisade_rules::registry::providers_for(&config)?;
+    let mut builder = PolicySet::builder(config).rules(rules).known_ids(known);
+    for p in providers {
+        builder = builder.provider(p);
+    }
+    Ok(builder.build()?)
 }

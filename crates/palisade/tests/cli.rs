@@ -413,6 +413,11 @@ fn config_errors_name_file_line_and_key() {
         "{}",
         out.stderr
     );
+    // sections read by the rule families are validated too
+    env.write("rbac.yaml", "rbac:\n  nonsense: 1\n");
+    let out = env.run(&["scan", "--config", "rbac.yaml", "pod.yaml"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("rbac.yaml:2:3: rbac.nonsense"), "{}", out.stderr);
     let out = env.run(&["scan", "--config", "missing.yaml", "pod.yaml"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("missing.yaml"), "{}", out.stderr);

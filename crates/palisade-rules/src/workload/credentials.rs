@@ -9,6 +9,10 @@
 //! `true`/`false`, plain numbers, `$(VAR)` references, absolute paths) do not
 //! count for a name match.
 //!
+//! A name whose last word is KEY (`LICENSE_KEY`, `GROUP_KEY`) counts only
+//! when the value looks like generated key material (16 or more letters and
+//! digits), so `CACHE_KEY=user-profile` is not reported.
+//!
 //! Contents: PEM private keys, AWS access key IDs, GitHub, GitLab, Slack,
 //! Stripe, npm and Google API tokens, JSON Web Tokens and URLs with a
 //! password, whatever the variable is called.
@@ -195,7 +199,22 @@ pub fn classify(name: &str, value: &str) -> Option<String> {
     if name_is_secret(name) && !value_is_inert(value) {
         return Some("its name says it holds a credential".to_string());
     }
+    if split_words(name).last().is_some_and(|w| w == "KEY") && looks_random(value) {
+        return Some("its name ends in KEY and its value looks like a random key".to_string());
+    }
     None
+}
+
+/// Whether a value looks like generated key material: at least 16
+/// characters of letters, digits and `+/=_-` with both letters and digits.
+pub fn looks_random(value: &str) -> bool {
+    let v = value.trim();
+    v.len() >= 16
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=_-".contains(&b))
+        && v.bytes().any(|b| b.is_ascii_digit())
+        && v.bytes().any(|b| b.is_ascii_alphabetic())
+        && !v.starts_with('/')
 }
 
 #[cfg(test)]
@@ -315,5 +334,9 @@ mod tests {
             .contains("AWS"));
         assert!(classify("LOG_LEVEL", "debug").is_none());
         assert!(classify("PASSWORD_FILE", "/etc/secret/pw").is_none());
+        assert!(classify("LICENSE_KEY", "9f86d081884c7d659a2feaa0c55ad015").is_some());
+        assert!(classify("CACHE_KEY", "user-profile").is_none());
+        assert!(classify("PARTITION_KEY", "tenant_id").is_none());
+        assert!(classify("ROUTING_KEY", "/var/run/key-file-0123456789").is_none());
     }
 }

@@ -27,7 +27,8 @@ pub fn run(args: &CanArgs) -> anyhow::Result<ExitCode> {
     let subject = Subject::parse_cli(&args.subject).map_err(|e| anyhow!(e))?;
     let id = Identity::of(&subject);
     let loaded = load(&args.paths);
-    let g = &loaded.graph;
+    let graph = loaded.graph();
+    let g = &graph;
     let mut grants = g.grants_of(&id, Scope::Any);
     grants.sort_by_key(|gr| {
         (

@@ -8,34 +8,34 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// What the commands read: the objects, their graph and the input errors.
+/// What the commands read: the objects and the input errors.
 pub struct Loaded {
     /// Every object read.
     pub inventory: Inventory,
-    /// The RBAC graph of those objects.
-    pub graph: RbacGraph,
     /// Files or documents that could not be read (reported on stderr).
     pub errors: Vec<InputError>,
     /// The rest of what the loader counted.
     pub stats: input::LoadStats,
 }
 
-/// Reads `paths` (files, directories, `-`) as `scan` does and builds the graph.
+/// Reads `paths` (files, directories, `-`) as `scan` does.
 pub fn load(paths: &[PathBuf]) -> Loaded {
     let (sources, mut errors) = input::discover(paths, input::read_stdin);
     let loaded = input::load(&sources, &|| {});
     errors.extend(loaded.errors);
-    let inventory = Inventory::new(loaded.resources);
-    let graph = RbacGraph::build(&inventory);
     Loaded {
-        inventory,
-        graph,
+        inventory: Inventory::new(loaded.resources),
         errors,
         stats: loaded.stats,
     }
 }
 
 impl Loaded {
+    /// The RBAC graph of the objects.
+    pub fn graph(&self) -> RbacGraph {
+        RbacGraph::build(&self.inventory)
+    }
+
     /// Prints the input errors and graph problems to stderr; the exit code:
     /// 2 when there were input errors, else `ok`.
     pub fn finish(&self, ok: ExitCode) -> ExitCode {

@@ -25,7 +25,8 @@ pub fn run(args: &PruneArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.paths);
     let mut bad = false;
     let mut count = 0;
-    for b in &loaded.graph.bindings {
+    let graph = loaded.graph();
+    for b in &graph.bindings {
         match &b.membership.expires_at {
             Some(Ok(t)) if *t <= now => {
                 count += 1;

@@ -14,7 +14,7 @@ use palisade_core::{Context, Finding, Severity};
 use palisade_rules::rbac::palisade_rbac::{
     builtin, Directory, Identity, RbacGraph, Scope, Subject,
 };
-use palisade_rules::rbac::{RbacData, RbacSettings};
+use palisade_rules::rbac::RbacData;
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -55,7 +55,6 @@ pub struct ReportArgs {
 pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let now = now(args.now.as_deref())?;
     let config = engine::load_config(args.config.as_deref())?;
-    let settings = RbacSettings::from_config(&config)?;
     let engine_args = EngineArgs {
         config: None,
         profiles: vec!["rbac".into()],
@@ -88,11 +87,8 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let inventory = loaded.inventory;
+    // the engine installs the registry's providers: the graph with the config's rbac settings
     let mut ext = policy.prepare(&inventory);
-    ext.insert(RbacData {
-        graph: loaded.graph,
-        settings: Arc::new(settings),
-    });
     if let Some(d) = directory {
         ext.insert(d);
     }

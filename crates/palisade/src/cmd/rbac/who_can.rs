@@ -55,7 +55,8 @@ pub fn run(args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
     )
     .map_err(|e| anyhow!(e))?;
     let loaded = load(&args.paths);
-    let g = &loaded.graph;
+    let graph = loaded.graph();
+    let g = &graph;
     let scope = match (&args.namespace, args.all_namespaces) {
         (Some(ns), _) => Scope::Namespace(ns),
         (None, true) => Scope::Any,

@@ -3,8 +3,9 @@
 //! request is allowed.
 
 use crate::graph::RbacGraph;
-use crate::matching::{rule_allows, Request};
+use crate::matching::{rule_allows, Request, Target};
 use crate::model::{PolicyRule, RuleRef, Subject};
+use crate::resources::is_cluster_scoped;
 
 /// Group of every authenticated user.
 pub const AUTHENTICATED: &str = "system:authenticated";
@@ -99,6 +100,30 @@ impl Scope<'_> {
     }
 }
 
+/// Where a request is really made, as the API server sees it: non-resource
+/// URLs and cluster-scoped resources carry no namespace (so only
+/// ClusterRoleBindings grant them, whatever namespace was asked), and a
+/// request for namespace `N` itself (`get namespaces N`) is made in `N`.
+pub fn effective_scope<'a>(req: &'a Request, asked: Scope<'a>) -> Scope<'a> {
+    match &req.target {
+        Target::NonResource { .. } => Scope::Cluster,
+        Target::Resource {
+            group,
+            resource,
+            name,
+            ..
+        } => {
+            if group.is_empty() && resource == "namespaces" && !name.is_empty() {
+                Scope::Namespace(name)
+            } else if is_cluster_scoped(group, resource) {
+                Scope::Cluster
+            } else {
+                asked
+            }
+        }
+    }
+}
+
 /// One permission held through one binding: the chain subject -> binding ->
 /// role -> rule (the rule's role differs from `role` when aggregated).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,16 +176,18 @@ impl RbacGraph {
         out
     }
 
-    /// Whether `id` may make `req` in `scope`.
+    /// Whether `id` may make `req` in `scope` (see [`effective_scope`]).
     pub fn allows(&self, id: &Identity, req: &Request, scope: Scope<'_>) -> bool {
-        self.grants_of(id, scope)
+        self.grants_of(id, effective_scope(req, scope))
             .iter()
             .any(|g| rule_allows(self.rule(g.rule), req))
     }
 
-    /// Every grant, to any subject, that allows `req` in `scope` (one per
-    /// binding subject; the first matching rule of the role is given).
+    /// Every grant, to any subject, that allows `req` in `scope` (see
+    /// [`effective_scope`]); one per binding subject, with the first
+    /// matching rule of the role.
     pub fn who_can(&self, req: &Request, scope: Scope<'_>) -> Vec<Grant> {
+        let scope = effective_scope(req, scope);
         let mut out = Vec::new();
         for (bi, b) in self.bindings.iter().enumerate() {
             let Some(role) = b.role else { continue };

@@ -48,6 +48,55 @@ const GROUPS: &[(&str, &str)] = &[
     ("selfsubjectaccessreviews", "authorization.k8s.io"),
 ];
 
+/// Built-in cluster-scoped resources (group, resource): RoleBindings never
+/// grant them, and a request for them carries no namespace.
+const CLUSTER_SCOPED: &[(&str, &str)] = &[
+    ("", "nodes"),
+    ("", "namespaces"),
+    ("", "persistentvolumes"),
+    ("", "componentstatuses"),
+    ("rbac.authorization.k8s.io", "clusterroles"),
+    ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    ("storage.k8s.io", "storageclasses"),
+    ("storage.k8s.io", "volumeattachments"),
+    ("storage.k8s.io", "csidrivers"),
+    ("storage.k8s.io", "csinodes"),
+    ("apiextensions.k8s.io", "customresourcedefinitions"),
+    ("apiregistration.k8s.io", "apiservices"),
+    (
+        "admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "validatingwebhookconfigurations",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "validatingadmissionpolicies",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "validatingadmissionpolicybindings",
+    ),
+    ("certificates.k8s.io", "certificatesigningrequests"),
+    ("certificates.k8s.io", "signers"),
+    ("scheduling.k8s.io", "priorityclasses"),
+    ("networking.k8s.io", "ingressclasses"),
+    ("node.k8s.io", "runtimeclasses"),
+    ("authentication.k8s.io", "tokenreviews"),
+    ("authorization.k8s.io", "subjectaccessreviews"),
+    ("authorization.k8s.io", "selfsubjectaccessreviews"),
+    ("authorization.k8s.io", "selfsubjectrulesreviews"),
+];
+
+/// Whether a built-in resource is cluster-scoped.
+pub fn is_cluster_scoped(group: &str, resource: &str) -> bool {
+    CLUSTER_SCOPED
+        .iter()
+        .any(|(g, r)| *g == group && *r == resource)
+}
+
 /// The API group of a built-in resource named without its group.
 pub fn default_group(resource: &str) -> &'static str {
     GROUPS

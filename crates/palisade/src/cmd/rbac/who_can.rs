@@ -2,7 +2,7 @@
 
 use super::load::{implicit_note, load, place, place_json};
 use anyhow::anyhow;
-use palisade_rules::rbac::palisade_rbac::{resources, Grant, RbacGraph, Scope, Subject};
+use palisade_rules::rbac::palisade_rbac::{query, resources, Grant, RbacGraph, Scope, Subject};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +62,8 @@ pub fn run(args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
         (None, true) => Scope::Any,
         (None, false) => Scope::Cluster,
     };
+    // URLs and cluster-scoped resources are asked without a namespace
+    let scope = query::effective_scope(&req, scope);
     let grants = g.who_can(&req, scope);
     let where_ = match scope {
         Scope::Namespace(ns) => format!("in namespace {ns}"),

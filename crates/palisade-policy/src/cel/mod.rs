@@ -1,0 +1,8 @@
+//! CEL policies: Kubernetes ValidatingAdmissionPolicies and their bindings,
+//! and the CEL engine of Gatekeeper templates.
+
+pub mod check;
+pub mod convert;
+pub mod env;
+pub mod lib;
+pub mod validator;

@@ -1,0 +1,340 @@
+//! Compiled CEL validations in the shape ValidatingAdmissionPolicy and
+//! Gatekeeper's `K8sNativeValidation` share: variables, matchConditions,
+//! validations and auditAnnotations. Compiled once; evaluated per object.
+
+use super::check::{check, Ty};
+use super::convert::{to_text, to_val};
+use crate::error::PolicyError;
+use cel::common::types::{CelMap, CelMapKey, CelNull};
+use cel::common::value::Val;
+use cel::{Context, Env, Program};
+use palisade_core::{FieldPath, Resource};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn val(v: Option<&Value>) -> Box<dyn Val + '_> {
+    match v {
+        Some(v) => to_val(v),
+        None => Box::new(CelNull),
+    }
+}
+
+/// The top-level variables of the Kubernetes CEL environment.
+const VARS: &[&str] = &[
+    "object",
+    "oldObject",
+    "request",
+    "params",
+    "namespaceObject",
+    "variables",
+];
+
+/// One validation as written.
+#[derive(Debug, Clone, Default)]
+pub struct ValidationSpec {
+    expression: String,
+    message: Option<String>,
+    message_expression: Option<String>,
+    reason: Option<String>,
+}
+
+/// The CEL parts of a policy as written, before compilation.
+#[derive(Debug, Clone, Default)]
+pub struct ValidatorSpec {
+    variables: Vec<(String, String)>,
+    match_conditions: Vec<(String, String)>,
+    validations: Vec<ValidationSpec>,
+    audit_annotations: Vec<(String, String)>,
+    gatekeeper: bool,
+}
+
+fn text(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+fn list<'a>(v: &'a Value, k: &str) -> impl Iterator<Item = &'a Value> {
+    v.get(k).and_then(Value::as_array).into_iter().flatten()
+}
+
+fn named(v: &Value, list_key: &str, name_key: &str, expr_key: &str) -> Vec<(String, String)> {
+    list(v, list_key)
+        .map(|e| {
+            (
+                text(e, name_key).unwrap_or_default(),
+                text(e, expr_key).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+impl ValidatorSpec {
+    /// Reads a ValidatingAdmissionPolicy `spec` (or a Gatekeeper `source`).
+    pub fn from_spec(spec: &Value) -> ValidatorSpec {
+        ValidatorSpec {
+            variables: named(spec, "variables", "name", "expression"),
+            match_conditions: named(spec, "matchConditions", "name", "expression"),
+            validations: list(spec, "validations")
+                .map(|v| ValidationSpec {
+                    expression: text(v, "expression").unwrap_or_default(),
+                    message: text(v, "message"),
+                    message_expression: text(v, "messageExpression"),
+                    reason: text(v, "reason"),
+                })
+                .collect(),
+            audit_annotations: named(spec, "auditAnnotations", "key", "valueExpression"),
+            gatekeeper: false,
+        }
+    }
+
+    /// Reads a Gatekeeper `K8sNativeValidation` source: as a policy spec,
+    /// with Gatekeeper's `variables.anyObject` and `variables.params`.
+    pub fn gatekeeper(source: &Value) -> ValidatorSpec {
+        ValidatorSpec {
+            gatekeeper: true,
+            ..ValidatorSpec::from_spec(source)
+        }
+    }
+}
+
+struct Validation {
+    expression: String,
+    program: Program,
+    message: Option<String>,
+    message_program: Option<Program>,
+    reason: String,
+}
+
+/// Compiled CEL validations.
+pub struct Validator {
+    env: Arc<Env>,
+    variables: Vec<(String, Program)>,
+    match_conditions: Vec<(String, Program)>,
+    validations: Vec<Validation>,
+    audit_annotations: Vec<(String, Program)>,
+    gatekeeper: bool,
+}
+
+/// What an evaluation sees.
+pub struct Activation<'a> {
+    /// `object` (absent for DELETE).
+    pub object: Option<&'a Value>,
+    /// `oldObject` (UPDATE and DELETE).
+    pub old_object: Option<&'a Value>,
+    /// `request`.
+    pub request: &'a Value,
+    /// `params`.
+    pub params: Option<&'a Value>,
+    /// `namespaceObject`.
+    pub namespace_object: Option<&'a Value>,
+    /// Gatekeeper's constraint parameters (`variables.params`).
+    pub gatekeeper_params: Option<&'a Value>,
+}
+
+/// One failed validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The message (messageExpression, message, or the expression).
+    pub message: String,
+    /// The reason (default `Invalid`).
+    pub reason: String,
+}
+
+/// The result of an evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// False when a matchCondition excluded the object.
+    pub matched: bool,
+    /// Validations that failed.
+    pub failures: Vec<Failure>,
+    /// auditAnnotations that produced a value.
+    pub annotations: Vec<(String, String)>,
+}
+
+impl Validator {
+    /// Compiles `spec` (of the policy `label` in `res`, fields under `base`).
+    pub fn compile(
+        spec: &ValidatorSpec,
+        res: &Resource,
+        label: &str,
+        base: &FieldPath,
+        _limit: Duration,
+    ) -> Result<Validator, Vec<PolicyError>> {
+        let env = super::env::env().map_err(|e| vec![PolicyError::invalid(res, label, base, e)])?;
+        let mut errors = Vec::new();
+        let mut var_names: Vec<String> = Vec::new();
+        if spec.gatekeeper {
+            var_names.extend(["anyObject".to_string(), "params".to_string()]);
+        }
+        var_names.extend(spec.variables.iter().map(|(n, _)| n.clone()));
+        let mut compile = |path: FieldPath, src: &str, want: Option<Ty>| -> Option<Program> {
+            let fail = |m: String| PolicyError::expression(res, label, &path, src, m);
+            if src.trim().is_empty() {
+                errors.push(fail("expression is empty".into()));
+                return None;
+            }
+            let program = match env.compile(src) {
+                Ok(p) => p,
+                Err(e) => {
+                    errors.push(fail(format!("does not compile: {e}")));
+                    return None;
+                }
+            };
+            match check(program.expression(), VARS, &var_names) {
+                Err(m) => errors.push(fail(m)),
+                Ok(t) => match want {
+                    Some(w) if t != Ty::Dyn && t != w => errors.push(fail(
+                        format!("must evaluate to {w:?}, but its type is {t:?}").to_lowercase(),
+                    )),
+                    _ => return Some(program),
+                },
+            }
+            None
+        };
+        let mut variables = Vec::new();
+        for (i, (name, src)) in spec.variables.iter().enumerate() {
+            let p = base.key("variables").index(i).key("expression");
+            if let Some(prog) = compile(p, src, None) {
+                variables.push((name.clone(), prog));
+            }
+        }
+        let mut match_conditions = Vec::new();
+        for (i, (name, src)) in spec.match_conditions.iter().enumerate() {
+            let p = base.key("matchConditions").index(i).key("expression");
+            if let Some(prog) = compile(p, src, Some(Ty::Bool)) {
+                match_conditions.push((name.clone(), prog));
+            }
+        }
+        let mut validations = Vec::new();
+        for (i, v) in spec.validations.iter().enumerate() {
+            let p = base.key("validations").index(i);
+            let program = compile(p.key("expression"), &v.expression, Some(Ty::Bool));
+            let message_program = match &v.message_expression {
+                Some(m) => compile(p.key("messageExpression"), m, Some(Ty::String)),
+                None => None,
+            };
+            if let Some(program) = program {
+                validations.push(Validation {
+                    expression: v.expression.trim().to_string(),
+                    program,
+                    message: v.message.clone(),
+                    message_program,
+                    reason: v.reason.clone().unwrap_or_else(|| "Invalid".into()),
+                });
+            }
+        }
+        let mut audit_annotations = Vec::new();
+        for (i, (key, src)) in spec.audit_annotations.iter().enumerate() {
+            let p = base.key("auditAnnotations").index(i).key("valueExpression");
+            if let Some(prog) = compile(p, src, None) {
+                audit_annotations.push((key.clone(), prog));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Validator {
+            env,
+            variables,
+            match_conditions,
+            validations,
+            audit_annotations,
+            gatekeeper: spec.gatekeeper,
+        })
+    }
+
+    /// Evaluates the validations; `Err` is an evaluation error (the caller
+    /// applies the failure policy).
+    pub fn evaluate(&self, act: &Activation<'_>) -> Result<Outcome, String> {
+        let mut ctx = Context::with_env(self.env.clone());
+        ctx.add_variable_as_val("object", val(act.object));
+        ctx.add_variable_as_val("oldObject", val(act.old_object));
+        ctx.add_variable_as_val("request", to_val(act.request));
+        ctx.add_variable_as_val("params", val(act.params));
+        ctx.add_variable_as_val("namespaceObject", val(act.namespace_object));
+        let mut vars: HashMap<CelMapKey<'_>, Box<dyn Val + '_>> = HashMap::new();
+        if self.gatekeeper {
+            vars.insert(
+                CelMapKey::from("anyObject"),
+                val(act.object.or(act.old_object)),
+            );
+            vars.insert(CelMapKey::from("params"), val(act.gatekeeper_params));
+        }
+        let mut var_errors: Vec<(String, String)> = Vec::new();
+        for (name, prog) in &self.variables {
+            let mut scope = ctx.new_inner_scope();
+            scope.add_variable_as_val("variables", Box::new(CelMap::from(vars.clone())));
+            match cel::Value::resolve_val(prog.expression(), &scope) {
+                Ok(v) => {
+                    let owned = v.into_owned();
+                    vars.insert(CelMapKey::from(name.clone()), owned);
+                }
+                Err(e) => var_errors.push((name.clone(), e.to_string())),
+            }
+        }
+        let mut scope = ctx.new_inner_scope();
+        scope.add_variable_as_val("variables", Box::new(CelMap::from(vars)));
+        let explain = |what: &str, e: cel::ExecutionError| -> String {
+            let msg = e.to_string();
+            match var_errors.iter().find(|(n, _)| msg.contains(n.as_str())) {
+                Some((n, ve)) => format!("{what}: variable `{n}` failed: {ve}"),
+                None => format!("{what}: {msg}"),
+            }
+        };
+        for (name, prog) in &self.match_conditions {
+            match prog.execute(&scope) {
+                Ok(cel::Value::Bool(true)) => {}
+                Ok(cel::Value::Bool(false)) => return Ok(Outcome::default()),
+                Ok(other) => {
+                    return Err(format!(
+                        "matchCondition `{name}` returned {other:?}, not a bool"
+                    ))
+                }
+                Err(e) => return Err(explain(&format!("matchCondition `{name}`"), e)),
+            }
+        }
+        let mut out = Outcome {
+            matched: true,
+            ..Outcome::default()
+        };
+        for v in &self.validations {
+            match v.program.execute(&scope) {
+                Ok(cel::Value::Bool(true)) => {}
+                Ok(cel::Value::Bool(false)) => {
+                    let from_expr =
+                        v.message_program
+                            .as_ref()
+                            .and_then(|p| match p.execute(&scope) {
+                                Ok(cel::Value::String(s)) if !s.trim().is_empty() => {
+                                    Some(s.to_string())
+                                }
+                                _ => None,
+                            });
+                    let message = from_expr
+                        .or_else(|| v.message.clone())
+                        .unwrap_or_else(|| format!("failed expression: {}", v.expression));
+                    out.failures.push(Failure {
+                        message,
+                        reason: v.reason.clone(),
+                    });
+                }
+                Ok(other) => {
+                    return Err(format!(
+                        "expression `{}` returned {other:?}, not a bool",
+                        v.expression
+                    ))
+                }
+                Err(e) => return Err(explain(&format!("expression `{}`", v.expression), e)),
+            }
+        }
+        for (key, prog) in &self.audit_annotations {
+            match prog.execute(&scope) {
+                Ok(cel::Value::Null) => {}
+                Ok(v) => out.annotations.push((key.clone(), to_text(&v))),
+                Err(e) => return Err(explain(&format!("auditAnnotation `{key}`"), e)),
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,225 @@
+//! Gatekeeper Constraints: which objects they match, their parameters and
+//! what happens on a violation.
+
+use crate::error::PolicyError;
+use crate::matching::{glob_match, is_cluster_scoped, namespace_name, namespace_object};
+use palisade_core::{Action, Context, FieldPath, LabelSelector, Resource, Severity};
+use serde_json::Value;
+
+/// One `match.kinds` entry.
+#[derive(Debug, Clone, Default)]
+struct KindMatch {
+    groups: Vec<String>,
+    kinds: Vec<String>,
+}
+
+/// A constraint's `spec.match`.
+#[derive(Debug, Clone, Default)]
+pub struct Match {
+    kinds: Vec<KindMatch>,
+    scope: Scope,
+    namespaces: Vec<String>,
+    excluded_namespaces: Vec<String>,
+    label_selector: Option<LabelSelector>,
+    namespace_selector: Option<LabelSelector>,
+    name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+enum Scope {
+    #[default]
+    All,
+    Cluster,
+    Namespaced,
+}
+
+/// A parsed constraint.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    /// The constraint kind (the template's kind).
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// What it applies to.
+    pub matcher: Match,
+    /// `spec.parameters` (an empty object when absent).
+    pub parameters: Value,
+    /// `spec.enforcementAction` mapped onto Palisade's actions.
+    pub action: Action,
+    /// `spec.enforcementAction` as written.
+    pub enforcement_action: String,
+    /// From the `palisade.io/severity` annotation, default high.
+    pub severity: Severity,
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The Palisade action of a Gatekeeper enforcement action.
+fn action_of(a: &str) -> Option<Action> {
+    match a {
+        "deny" | "Deny" => Some(Action::Enforce),
+        "warn" | "Warn" => Some(Action::Warn),
+        "dryrun" | "DryRun" => Some(Action::Audit),
+        _ => None,
+    }
+}
+
+impl Constraint {
+    /// Parses a constraint object.
+    pub fn parse(res: &Resource) -> Result<Constraint, PolicyError> {
+        let v = &res.value;
+        let label = format!("{} {}", res.id.kind, res.id.name);
+        let err = |p: &str, m: String| PolicyError::invalid(res, &label, &FieldPath::parse(p), m);
+        let spec = v.get("spec").cloned().unwrap_or(Value::Null);
+        let enforcement_action = spec
+            .get("enforcementAction")
+            .and_then(Value::as_str)
+            .unwrap_or("deny")
+            .to_string();
+        let action = match enforcement_action.as_str() {
+            "scoped" => strings_of_scoped(&spec)
+                .iter()
+                .filter_map(|a| action_of(a))
+                .max()
+                .ok_or_else(|| {
+                    err(
+                        "spec.scopedEnforcementActions",
+                        "no known action (deny, warn, dryrun)".into(),
+                    )
+                })?,
+            a => action_of(a).ok_or_else(|| {
+                err(
+                    "spec.enforcementAction",
+                    format!(
+                        "unknown enforcement action `{a}` (expected deny, warn, dryrun or scoped)"
+                    ),
+                )
+            })?,
+        };
+        let severity = match res.annotation("palisade.io/severity") {
+            Some(s) => s
+                .parse::<Severity>()
+                .map_err(|e| err("metadata.annotations", e.to_string()))?,
+            None => Severity::High,
+        };
+        let m = spec.get("match").cloned().unwrap_or(Value::Null);
+        let selector = |key: &str| -> Result<Option<LabelSelector>, PolicyError> {
+            match m.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(s) => LabelSelector::from_value(s)
+                    .map(Some)
+                    .map_err(|e| err(&format!("spec.match.{key}"), e)),
+            }
+        };
+        let scope = match m.get("scope").and_then(Value::as_str).unwrap_or("*") {
+            "*" => Scope::All,
+            "Cluster" => Scope::Cluster,
+            "Namespaced" => Scope::Namespaced,
+            s => {
+                return Err(err(
+                    "spec.match.scope",
+                    format!("unknown scope `{s}` (expected *, Cluster or Namespaced)"),
+                ))
+            }
+        };
+        let matcher = Match {
+            kinds: m
+                .get("kinds")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|k| KindMatch {
+                    groups: strings(k.get("apiGroups")),
+                    kinds: strings(k.get("kinds")),
+                })
+                .collect(),
+            scope,
+            namespaces: strings(m.get("namespaces")),
+            excluded_namespaces: strings(m.get("excludedNamespaces")),
+            label_selector: selector("labelSelector")?,
+            namespace_selector: selector("namespaceSelector")?,
+            name: m.get("name").and_then(Value::as_str).map(str::to_string),
+        };
+        Ok(Constraint {
+            kind: res.id.kind.clone(),
+            name: res.id.name.clone(),
+            matcher,
+            parameters: spec
+                .get("parameters")
+                .cloned()
+                .unwrap_or_else(|| Value::Object(Default::default())),
+            action,
+            enforcement_action,
+            severity,
+        })
+    }
+}
+
+fn strings_of_scoped(spec: &Value) -> Vec<String> {
+    spec.get("scopedEnforcementActions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.get("action").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+impl Match {
+    /// Whether the constraint applies to `res` (`labels` are the labels to
+    /// select on: the old object's for a DELETE).
+    pub fn matches(&self, res: &Resource, ctx: &Context<'_>) -> bool {
+        let id = &res.id;
+        let kind_ok = self.kinds.is_empty()
+            || self.kinds.iter().any(|k| {
+                (k.groups.is_empty() || k.groups.iter().any(|g| g == "*" || g == id.group()))
+                    && (k.kinds.is_empty() || k.kinds.iter().any(|x| x == "*" || *x == id.kind))
+            });
+        if !kind_ok {
+            return false;
+        }
+        let cluster = is_cluster_scoped(id);
+        match self.scope {
+            Scope::Cluster if !cluster => return false,
+            Scope::Namespaced if cluster => return false,
+            _ => {}
+        }
+        if let Some(name) = &self.name {
+            if !glob_match(name, &id.name) {
+                return false;
+            }
+        }
+        if let Some(sel) = &self.label_selector {
+            if !sel.matches_json(res.value.pointer("/metadata/labels")) {
+                return false;
+            }
+        }
+        let is_namespace = id.kind == "Namespace" && id.group().is_empty();
+        // As in Gatekeeper, namespace criteria apply to namespaced objects
+        // whose namespace is known, and to Namespaces; an object without
+        // `metadata.namespace` (its namespace decided at apply time) and
+        // cluster-scoped objects pass them.
+        let ns = match namespace_name(id) {
+            Some(ns) if is_namespace || !cluster => ns,
+            _ => return true,
+        };
+        if !self.namespaces.is_empty() && !self.namespaces.iter().any(|p| glob_match(p, ns)) {
+            return false;
+        }
+        if self.excluded_namespaces.iter().any(|p| glob_match(p, ns)) {
+            return false;
+        }
+        if let Some(sel) = &self.namespace_selector {
+            let labels = namespace_object(res, ctx).and_then(|n| n.pointer("/metadata/labels"));
+            if namespace_object(res, ctx).is_none() || !sel.matches_json(labels) {
+                return false;
+            }
+        }
+        true
+    }
+}

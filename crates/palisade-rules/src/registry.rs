@@ -26,13 +26,19 @@ pub enum ProfileError {
 
 /// The names of all profiles.
 pub fn profile_names() -> Vec<&'static str> {
-    vec!["default", "workload", "rbac"]
+    vec!["default", "workload", "rbac", "pss-baseline", "pss-restricted"]
 }
 
 /// The rules of profile `name`.
-pub fn profile(name: &str, _opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, ProfileError> {
+pub fn profile(name: &str, opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, ProfileError> {
+    let pss = |level| -> Result<Vec<Arc<dyn Rule>>, ProfileError> {
+        let version = crate::pss::parse_version(opts.pss_version.as_deref()).map_err(ProfileError::BadOption)?;
+        Ok(crate::pss::rules(level, version))
+    };
     match name {
         "default" => Ok(crate::workload::rules().into_iter().chain(crate::rbac::rules()).collect()),
+        "pss-baseline" => pss(crate::pss::Level::Baseline),
+        "pss-restricted" => pss(crate::pss::Level::Restricted),
         "workload" => Ok(crate::workload::rules()),
         "rbac" => Ok(crate::rbac::rules()),
         other => Err(ProfileError::Unknown(other.to_string())),
@@ -43,18 +49,26 @@ pub fn profile(name: &str, _opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>,
 pub fn catalog() -> Vec<Arc<dyn Rule>> {
     let mut all = crate::workload::rules();
     all.extend(crate::rbac::rules());
+    all.extend(crate::pss::rules(crate::pss::Level::Restricted, crate::pss::Version::Latest));
     all
 }
 
 /// The context providers the built-in rules need (the RBAC graph), with
 /// default settings. Front doors add them to every [`palisade_core::PolicySet`].
 pub fn providers() -> Vec<Arc<dyn ContextProvider>> {
-    vec![Arc::new(crate::rbac::RbacProvider::default())]
+    vec![
+        Arc::new(crate::rbac::RbacProvider::default()),
+        Arc::new(crate::pss::PssProvider::default()),
+    ]
 }
 
-/// The context providers with the settings of `config` (its `rbac`
-/// section); errors name the file, line and key.
+/// The context providers with the settings of `config` (its `rbac` and
+/// `pss` sections); errors name the file, line and key.
 pub fn providers_for(config: &Config) -> Result<Vec<Arc<dyn ContextProvider>>, ConfigError> {
     let rbac = crate::rbac::RbacSettings::from_config(config)?;
-    Ok(vec![Arc::new(crate::rbac::RbacProvider::new(rbac))])
+    let pss = crate::pss::PssSettings::from_config(config)?;
+    Ok(vec![
+        Arc::new(crate::rbac::RbacProvider::new(rbac)),
+        Arc::new(crate::pss::PssProvider::new(pss)),
+    ])
 }

@@ -1,0 +1,118 @@
+//! One Palisade rule per check of the standard.
+
+use super::checks::{resolve, Violation, CHECKS};
+use super::level::LevelVersion;
+use super::modes::{modes, Mode};
+use super::pod::{Found, Pod};
+use super::settings::PssSettings;
+use crate::workload::fields::describe;
+use palisade_core::{Context, Emitter, Resource, Rule, RuleInfo};
+use serde_json::Value;
+
+/// A check of the standard as a rule: evaluates the pod (or the pod a
+/// template creates) in every mode that applies to its namespace.
+pub struct PssRule {
+    info: RuleInfo,
+    index: usize,
+    default: LevelVersion,
+}
+
+impl PssRule {
+    /// The rule of check number `index` in [`CHECKS`], with `default` as the
+    /// enforce level and version for namespaces without labels.
+    pub fn new(index: usize, default: LevelVersion, info: RuleInfo) -> Self {
+        PssRule {
+            info,
+            index,
+            default,
+        }
+    }
+
+    fn modes(&self, res: &Resource, ctx: &Context<'_>, runtime_class: Option<&str>) -> Vec<Mode> {
+        static NONE: std::sync::OnceLock<PssSettings> = std::sync::OnceLock::new();
+        let settings = ctx
+            .extensions
+            .get::<PssSettings>()
+            .unwrap_or_else(|| NONE.get_or_init(PssSettings::default));
+        let request_ns = ctx
+            .request
+            .and_then(|r| r.raw.get("namespace"))
+            .and_then(Value::as_str);
+        let namespace = res
+            .id
+            .namespace
+            .as_deref()
+            .or(request_ns)
+            .filter(|n| !n.is_empty());
+        let ex = &settings.exemptions;
+        let exempt = namespace.is_some_and(|n| ex.namespaces.iter().any(|x| x == n))
+            || runtime_class.is_some_and(|rc| ex.runtime_classes.iter().any(|x| x == rc))
+            || ctx
+                .request
+                .is_some_and(|r| ex.usernames.contains(&r.username));
+        if exempt {
+            return Vec::new();
+        }
+        let labels = namespace.and_then(|n| ctx.namespace_labels(n));
+        modes(self.default, settings, labels)
+    }
+}
+
+impl Rule for PssRule {
+    fn info(&self) -> &RuleInfo {
+        &self.info
+    }
+
+    fn check(&self, res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+        let def = &CHECKS[self.index];
+        let pod = match Pod::of(res) {
+            Found::NotAWorkload => return,
+            Found::Pod(pod) => pod,
+            Found::Malformed(path, value) => {
+                if def.id == "invalidFields" {
+                    if let Some(mode) = self.modes(res, ctx, None).first() {
+                        let what = value.map(describe).unwrap_or_else(|| "missing".to_string());
+                        let detail = format!("{path} must be a mapping (the pod spec), not {what}");
+                        emit(out, def.reason, mode, &Violation::new(path, detail));
+                    }
+                }
+                return;
+            }
+        };
+        let mut done: Vec<(Violation, Mode)> = Vec::new();
+        let mut found = Vec::new();
+        for mode in self.modes(res, ctx, pod.runtime_class()) {
+            let Some(check) = resolve(self.index, mode.lv.level, mode.lv.version.effective_minor())
+            else {
+                continue;
+            };
+            found.clear();
+            check(&pod, &mut found);
+            for v in found.drain(..) {
+                if !done
+                    .iter()
+                    .any(|(d, _)| d.path == v.path && d.detail == v.detail)
+                {
+                    done.push((v, mode));
+                }
+            }
+        }
+        for (v, mode) in &done {
+            emit(out, def.reason, mode, v);
+        }
+    }
+}
+
+fn emit(out: &mut Emitter<'_>, reason: &str, mode: &Mode, v: &Violation) {
+    let message = format!(
+        "violates PodSecurity \"{}\": {reason} ({})",
+        mode.lv, v.detail
+    );
+    let f = out.emit(&v.path, message);
+    if let Some(a) = mode.action {
+        f.action = a;
+    }
+    if let Some(c) = v.concern {
+        f.concern = c.to_string();
+    }
+}

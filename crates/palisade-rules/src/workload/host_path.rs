@@ -43,7 +43,10 @@ fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 None => format!("volumes[{i}]"),
             };
             let message = match host.get("path") {
-                Some(Value::String(p)) => format!("{name} mounts the node path {p:?} ({path})"),
+                Some(Value::String(p)) => match sensitive(p) {
+                    Some(why) => format!("{name} mounts the node path {p:?}, {why} ({path})"),
+                    None => format!("{name} mounts the node path {p:?} ({path})"),
+                },
                 Some(other) => format!(
                     "{name} is a hostPath volume whose path is {} ({path})",
                     describe(other)
@@ -53,4 +56,45 @@ fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
             out.emit(&path, message).concern = "host-path-volume".into();
         }
     });
+}
+
+/// Why mounting node path `p` is a direct node takeover, when it is.
+pub fn sensitive(p: &str) -> Option<&'static str> {
+    let trimmed = p.trim_end_matches('/');
+    let p = if trimmed.is_empty() { "/" } else { trimmed };
+    if p.ends_with(".sock") {
+        return Some("a socket of a node daemon (often the container runtime: node takeover)");
+    }
+    match p {
+        "/" => Some("the node's whole filesystem"),
+        "/etc" | "/root" | "/boot" | "/home" => Some("node configuration and credentials"),
+        "/proc" | "/sys" | "/dev" => Some("the node kernel's interfaces"),
+        "/var/lib/kubelet" | "/etc/kubernetes" | "/var/lib/etcd" => {
+            Some("Kubernetes node credentials and state")
+        }
+        "/var/run" | "/run" | "/var/lib/docker" | "/var/lib/containerd" | "/run/containerd" => {
+            Some("the container runtime's state")
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sensitive;
+
+    #[test]
+    fn sensitive_paths() {
+        assert!(sensitive("/").is_some());
+        assert!(sensitive("//").is_some());
+        assert!(sensitive("/etc/").is_some());
+        assert!(sensitive("/var/run/docker.sock")
+            .unwrap()
+            .contains("socket"));
+        assert!(sensitive("/run/containerd/containerd.sock").is_some());
+        assert!(sensitive("/var/lib/kubelet").is_some());
+        assert!(sensitive("/var/log").is_none());
+        assert!(sensitive("/etc/ssl/certs").is_none());
+        assert!(sensitive("").is_some());
+    }
 }

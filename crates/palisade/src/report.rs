@@ -2,7 +2,7 @@
 //! every output format renders: findings, suppressed findings, input errors,
 //! the rules that ran and a summary.
 
-use crate::input::{InputError, LoadStats, Loaded};
+use crate::input::{InputError, LoadStats};
 use palisade_core::policy_set::EXEMPTION_EXPIRED;
 use palisade_core::{
     Context, Finding, Inventory, PolicySet, ResourceId, RuleInfo, Severity, Suppressed,
@@ -109,20 +109,21 @@ impl Report {
         }
     }
 
-    /// Evaluates every loaded object against `policy` in parallel (context
-    /// prepared once over all of them) and adds the findings about the
-    /// configuration itself (expired exemptions).
+    /// Evaluates every object of `inventory` against `policy` in parallel
+    /// (context prepared once over all of them) and adds the findings about
+    /// the configuration itself (expired exemptions). The caller owns the
+    /// inventory: a short-lived process may leak it instead of freeing
+    /// hundreds of megabytes of objects one by one at exit.
     pub fn scan(
         policy: &PolicySet,
-        loaded: Loaded,
+        inventory: &Inventory,
         now: jiff::Timestamp,
         fail_on: Severity,
     ) -> Self {
         let mut report = Report::new(fail_on);
         report.rules = descriptors(policy);
-        let inventory = Inventory::new(loaded.resources);
-        let ext = policy.prepare(&inventory);
-        let ctx = Context::new(&inventory, &ext, now);
+        let ext = policy.prepare(inventory);
+        let ctx = Context::new(inventory, &ext, now);
         let items: Vec<_> = inventory.iter().collect();
         let evaluations: Vec<_> = items.par_iter().map(|r| policy.evaluate(r, &ctx)).collect();
         for (res, mut eval) in items.iter().zip(evaluations) {
@@ -137,9 +138,14 @@ impl Report {
             });
         }
         report.findings.extend(policy.config_findings(now));
-        report.errors = loaded.errors;
-        report.stats = loaded.stats;
         report
+    }
+
+    /// Adds what the loader read: its errors and counts.
+    pub fn with_input(mut self, errors: Vec<InputError>, stats: LoadStats) -> Self {
+        self.errors = errors;
+        self.stats = stats;
+        self
     }
 
     /// Whether a reported finding is at or above the threshold.

@@ -6,7 +6,7 @@ use crate::output::{self, Format, Style};
 use crate::report::Report;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use palisade_core::Severity;
+use palisade_core::{Inventory, Severity};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,11 +60,21 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             loaded.resources.len(),
             loaded.errors.len()
         );
-        return Ok(ExitCode::from(if loaded.errors.is_empty() { 0 } else { 2 }));
+        let code = if loaded.errors.is_empty() { 0 } else { 2 };
+        std::mem::forget(loaded); // freed by the exit, not object by object
+        return Ok(ExitCode::from(code));
     }
-    let report = Report::scan(&policy, loaded, jiff::Timestamp::now(), fail_on);
+    let inventory = Inventory::new(loaded.resources);
+    let report = Report::scan(&policy, &inventory, jiff::Timestamp::now(), fail_on)
+        .with_input(loaded.errors, loaded.stats);
     emit(&report, args.format, args.output.as_ref())?;
-    Ok(ExitCode::from(report.exit_code()))
+    let code = report.exit_code();
+    // The process ends here: leave the objects to the exit rather than
+    // freeing them one by one (a third of the run on large inputs).
+    std::mem::forget(inventory);
+    std::mem::forget(report);
+    std::mem::forget(policy);
+    Ok(ExitCode::from(code))
 }
 
 /// Writes `report` to `output` (or stdout) in `format`; input errors also go

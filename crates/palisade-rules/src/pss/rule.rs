@@ -6,7 +6,7 @@ use super::modes::{modes, Mode};
 use super::pod::{Found, Pod};
 use super::settings::PssSettings;
 use crate::workload::fields::describe;
-use palisade_core::{Context, Emitter, Resource, Rule, RuleInfo};
+use palisade_core::{Action, Context, Emitter, Resource, Rule, RuleInfo};
 use serde_json::Value;
 
 /// A check of the standard as a rule: evaluates the pod (or the pod a
@@ -73,7 +73,7 @@ impl Rule for PssRule {
                     if let Some(mode) = self.modes(res, ctx, None).first() {
                         let what = value.map(describe).unwrap_or_else(|| "missing".to_string());
                         let detail = format!("{path} must be a mapping (the pod spec), not {what}");
-                        emit(out, def.reason, mode, &Violation::new(path, detail));
+                        emit(out, def.id, def.reason, mode, &Violation::new(path, detail));
                     }
                 }
                 return;
@@ -98,21 +98,39 @@ impl Rule for PssRule {
             }
         }
         for (v, mode) in &done {
-            emit(out, def.reason, mode, v);
+            emit(out, def.id, def.reason, mode, v);
         }
     }
 }
 
-fn emit(out: &mut Emitter<'_>, reason: &str, mode: &Mode, v: &Violation) {
+fn emit(out: &mut Emitter<'_>, def_id: &str, reason: &str, mode: &Mode, v: &Violation) {
+    // The built-in controller's wording: "violates" when enforced, "would
+    // violate" for its warnings and audit annotations.
+    let (verb, mode_name) = match mode.action {
+        Some(Action::Warn) => ("would violate", " (warn)"),
+        Some(Action::Audit) => ("would violate", " (audit)"),
+        _ => ("violates", ""),
+    };
     let message = format!(
-        "violates PodSecurity \"{}\": {reason} ({})",
+        "{verb} PodSecurity \"{}\"{mode_name}: {reason} ({})",
         mode.lv, v.detail
     );
     let f = out.emit(&v.path, message);
     if let Some(a) = mode.action {
         f.action = a;
     }
-    if let Some(c) = v.concern {
+    if let Some(c) = v.concern.or_else(|| family_concern(def_id)) {
         f.concern = c.to_string();
+    }
+}
+
+/// The concern of checks whose baseline and restricted variants (and the
+/// invalid-field check) report the same field, so a field gets one finding.
+fn family_concern(check_id: &str) -> Option<&'static str> {
+    match check_id {
+        "seccompProfile_baseline" | "seccompProfile_restricted" => Some("seccomp-profile"),
+        "procMount" | "procMount_restricted" => Some("proc-mount"),
+        "appArmorProfile" => Some("apparmor-profile"),
+        _ => None,
     }
 }

@@ -65,13 +65,16 @@ pub fn baseline_1_0(pod: &Pod<'_>, out: &mut Vec<Violation>) {
 pub fn restricted_1_22(pod: &Pod<'_>, out: &mut Vec<Violation>) {
     for c in pod.containers() {
         if !caps(&c, "drop").any(|cap| cap == "ALL") {
-            out.push(Violation::new(
-                pod.ctr_path(&c, &["securityContext", "capabilities", "drop"]),
-                format!(
-                    "{} must set securityContext.capabilities.drop=[\"ALL\"]",
-                    ctr_label(&c)
-                ),
-            ));
+            out.push(
+                Violation::new(
+                    pod.ctr_path(&c, &["securityContext", "capabilities", "drop"]),
+                    format!(
+                        "{} must set securityContext.capabilities.drop=[\"ALL\"]",
+                        ctr_label(&c)
+                    ),
+                )
+                .concern("capabilities-dropped"),
+            );
         }
         added_beyond(pod, &c, &|cap| cap == "NET_BIND_SERVICE", out);
     }

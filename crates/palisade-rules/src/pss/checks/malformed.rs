@@ -17,6 +17,9 @@ const PROFILE_TYPES: [&str; 3] = ["RuntimeDefault", "Localhost", "Unconfined"];
 const PROC_MOUNTS: [&str; 2] = ["Default", "Unmasked"];
 const MAX_ID: i64 = 2_147_483_647;
 
+/// Allowed values, whether the field is required, and its concern.
+type Enum<'a> = (&'a [&'a str], bool, &'static str);
+
 struct V<'o> {
     out: &'o mut Vec<Violation>,
 }
@@ -70,29 +73,15 @@ impl V<'_> {
         }
     }
 
-    fn one_of(
-        &mut self,
-        obj: &Value,
-        key: &str,
-        path: &FieldPath,
-        allowed: &[&str],
-        required: bool,
-    ) {
+    /// A string field that must be one of `allowed` (an enum of the API).
+    fn one_of(&mut self, obj: &Value, key: &str, path: &FieldPath, allowed: Enum) {
+        let (values, required, concern) = allowed;
+        let expected = format!("one of {}", values.join(", "));
         match self.field(obj, key) {
-            Some(Value::String(s)) if allowed.contains(&s.as_str()) => {}
+            Some(Value::String(s)) if values.contains(&s.as_str()) => {}
             None if !required => {}
-            None => self.bad(
-                path.key(key),
-                &format!("one of {}", allowed.join(", ")),
-                &Value::Null,
-                None,
-            ),
-            Some(v) => self.bad(
-                path.key(key),
-                &format!("one of {}", allowed.join(", ")),
-                v,
-                None,
-            ),
+            None => self.bad(path.key(key), &expected, &Value::Null, Some(concern)),
+            Some(v) => self.bad(path.key(key), &expected, v, Some(concern)),
         }
     }
 
@@ -134,10 +123,13 @@ impl V<'_> {
                 self.string(se, k, &sp);
             }
         }
-        for key in ["seccompProfile", "appArmorProfile"] {
+        for (key, concern) in [
+            ("seccompProfile", "seccomp-profile"),
+            ("appArmorProfile", "apparmor-profile"),
+        ] {
             if let Some(profile) = self.object(sc, key, p) {
                 let pp = p.key(key);
-                self.one_of(profile, "type", &pp, &PROFILE_TYPES, true);
+                self.one_of(profile, "type", &pp, (&PROFILE_TYPES, true, concern));
                 self.string(profile, "localhostProfile", &pp);
             }
         }
@@ -158,11 +150,11 @@ impl V<'_> {
                 &sp,
                 Some("privilege-escalation"),
             );
-            self.one_of(sc, "procMount", &sp, &PROC_MOUNTS, false);
+            self.one_of(sc, "procMount", &sp, (&PROC_MOUNTS, false, "proc-mount"));
             if let Some(caps) = self.object(sc, "capabilities", &sp) {
                 let cp = sp.key("capabilities");
                 self.strings(caps, "add", &cp, Some("capabilities-added"));
-                self.strings(caps, "drop", &cp, None);
+                self.strings(caps, "drop", &cp, Some("capabilities-dropped"));
             }
         }
         if let Some(ports) = self.array(c, "ports", p) {

@@ -9,10 +9,12 @@
 
 pub mod cel;
 pub mod error;
+mod loader;
 pub mod matching;
 pub mod rego;
 
 pub use error::{Place, PolicyError};
+pub use loader::{load, load_files, load_lenient, LoadOptions, LoadedPolicies};
 
 /// Which language evaluates a Gatekeeper template that has both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

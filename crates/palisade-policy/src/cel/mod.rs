@@ -5,4 +5,10 @@ pub mod check;
 pub mod convert;
 pub mod env;
 pub mod lib;
+pub mod resources;
+pub mod rule;
 pub mod validator;
+pub mod vap;
+
+pub use rule::{VapRule, Verdict};
+pub use vap::{Binding, Policy};

@@ -1,0 +1,226 @@
+//! Turning policy objects into rules: templates with their constraints,
+//! policies with their bindings; everything else is kept as params.
+
+use crate::cel::{Binding, Policy, VapRule};
+use crate::error::{Place, PolicyError};
+use crate::files::{policy_files, read_resources};
+use crate::rego::{Constraint, ConstraintRule, RegoInventoryProvider, Template};
+use crate::PolicyEngine;
+use palisade_core::{ContextProvider, FieldPath, Resource, Rule};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How to load policies.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    /// Which engine runs templates that have both Rego and CEL.
+    pub engine: PolicyEngine,
+    /// The longest one evaluation of one policy may run.
+    pub limit: Duration,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            engine: PolicyEngine::Rego,
+            limit: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Compiled user policies, ready to add to a `PolicySet`.
+#[derive(Default)]
+pub struct LoadedPolicies {
+    /// One rule per (template, constraint) and per (policy, binding).
+    pub rules: Vec<Arc<dyn Rule>>,
+    /// Providers the set must include (`data.inventory` for Rego).
+    pub providers: Vec<Arc<dyn ContextProvider>>,
+    /// Things that load but do nothing (a policy without binding, a
+    /// template without constraint).
+    pub warnings: Vec<String>,
+}
+
+fn is(res: &Resource, group: &str, kind: &str) -> bool {
+    res.id.group() == group && (kind.is_empty() || res.id.kind == kind)
+}
+
+/// Compiles every policy among `resources`: what loads is returned with
+/// the errors of what does not.
+pub fn load_lenient(
+    resources: &[Resource],
+    opts: LoadOptions,
+) -> (LoadedPolicies, Vec<PolicyError>) {
+    let mut out = LoadedPolicies::default();
+    let mut errors = Vec::new();
+    let params: Arc<Vec<Arc<Resource>>> = Arc::new(
+        resources
+            .iter()
+            .filter(|r| {
+                !is(r, "templates.gatekeeper.sh", "")
+                    && !is(r, "constraints.gatekeeper.sh", "")
+                    && !is(
+                        r,
+                        "admissionregistration.k8s.io",
+                        "ValidatingAdmissionPolicy",
+                    )
+                    && !is(
+                        r,
+                        "admissionregistration.k8s.io",
+                        "ValidatingAdmissionPolicyBinding",
+                    )
+            })
+            .cloned()
+            .map(Arc::new)
+            .collect(),
+    );
+    let mut templates: HashMap<String, Arc<Template>> = HashMap::new();
+    for r in resources
+        .iter()
+        .filter(|r| is(r, "templates.gatekeeper.sh", "ConstraintTemplate"))
+    {
+        match Template::compile(r, opts.limit) {
+            Ok(t) => {
+                templates.insert(t.kind.clone(), Arc::new(t));
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    let mut used = std::collections::HashSet::new();
+    for r in resources
+        .iter()
+        .filter(|r| is(r, "constraints.gatekeeper.sh", ""))
+    {
+        let Some(t) = templates.get(&r.id.kind) else {
+            errors.push(PolicyError::invalid(
+                r,
+                &format!("{} {}", r.id.kind, r.id.name),
+                &FieldPath::parse("kind"),
+                format!("no ConstraintTemplate defines kind `{}`", r.id.kind),
+            ));
+            continue;
+        };
+        match Constraint::parse(r) {
+            Ok(c) => {
+                used.insert(r.id.kind.clone());
+                out.rules.push(Arc::new(ConstraintRule::new(
+                    t.clone(),
+                    c,
+                    r.value.clone(),
+                    opts.engine,
+                )));
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    for t in templates.values().filter(|t| !used.contains(&t.kind)) {
+        out.warnings.push(format!(
+            "ConstraintTemplate {} has no constraint of kind {}; it checks nothing",
+            t.name, t.kind
+        ));
+    }
+    let mut policies: HashMap<String, Arc<Policy>> = HashMap::new();
+    for r in resources.iter().filter(|r| {
+        is(
+            r,
+            "admissionregistration.k8s.io",
+            "ValidatingAdmissionPolicy",
+        )
+    }) {
+        match Policy::compile(r, opts.limit) {
+            Ok(p) => {
+                policies.insert(p.name.clone(), Arc::new(p));
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    let mut bound = std::collections::HashSet::new();
+    for r in resources.iter().filter(|r| {
+        is(
+            r,
+            "admissionregistration.k8s.io",
+            "ValidatingAdmissionPolicyBinding",
+        )
+    }) {
+        match Binding::parse(r) {
+            Ok(b) => match policies.get(&b.policy) {
+                Some(p) => {
+                    if p.param_kind.is_some() && b.param_ref.is_none() {
+                        errors.push(PolicyError::invalid(
+                            r,
+                            &format!("ValidatingAdmissionPolicyBinding {}", b.name),
+                            &FieldPath::parse("spec.paramRef"),
+                            format!("missing: policy {} has a paramKind", p.name),
+                        ));
+                        continue;
+                    }
+                    bound.insert(b.policy.clone());
+                    out.rules
+                        .push(Arc::new(VapRule::new(p.clone(), b, params.clone())));
+                }
+                None => errors.push(PolicyError::invalid(
+                    r,
+                    &format!("ValidatingAdmissionPolicyBinding {}", b.name),
+                    &FieldPath::parse("spec.policyName"),
+                    format!("no ValidatingAdmissionPolicy named `{}`", b.policy),
+                )),
+            },
+            Err(e) => errors.push(e),
+        }
+    }
+    for p in policies.values().filter(|p| !bound.contains(&p.name)) {
+        out.warnings.push(format!(
+            "ValidatingAdmissionPolicy {} has no binding; it checks nothing",
+            p.name
+        ));
+    }
+    if !used.is_empty() {
+        out.providers.push(Arc::new(RegoInventoryProvider));
+    }
+    out.warnings.sort();
+    (out, errors)
+}
+
+/// Compiles every policy among `resources`; any error fails the whole set
+/// (what a webhook wants at start).
+pub fn load(resources: &[Resource], opts: LoadOptions) -> Result<LoadedPolicies, Vec<PolicyError>> {
+    match load_lenient(resources, opts) {
+        (loaded, errors) if errors.is_empty() => Ok(loaded),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// Reads policy files and directories (recursively: `.yaml`, `.yml`,
+/// `.json`) and compiles them leniently.
+pub fn load_files<P: AsRef<Path>>(
+    paths: &[P],
+    opts: LoadOptions,
+) -> (LoadedPolicies, Vec<PolicyError>) {
+    let mut resources = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        let files = match policy_files(p.as_ref()) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if files.is_empty() {
+            errors.push(PolicyError::Read {
+                place: Place::file(&p.as_ref().display().to_string()),
+                message: "no .yaml, .yml or .json files".into(),
+            });
+        }
+        for f in files {
+            match read_resources(&f) {
+                Ok(mut r) => resources.append(&mut r),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    let (loaded, mut more) = load_lenient(&resources, opts);
+    errors.append(&mut more);
+    (loaded, errors)
+}

@@ -1,0 +1,218 @@
+//! Bad policies: each is a clear error naming the file, line, policy and
+//! (for CEL) the expression; the good policies beside them still load.
+
+use palisade_core::{Action, Context, Emitter, Extensions, Inventory, Resource, Severity};
+use palisade_policy::files::parse_resources;
+use palisade_policy::{load, load_lenient, LoadOptions};
+use std::time::Duration;
+
+const GOOD: &str = r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: good}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["*"], resources: ["pods"]}]
+  validations: [{expression: "true"}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: good}
+spec: {policyName: good, validationActions: [Deny]}
+"#;
+
+fn vap(name: &str, expr_field: &str) -> String {
+    format!(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {{name: {name}}}\nspec:\n  matchConstraints:\n    resourceRules: [{{apiGroups: [\"\"], apiVersions: [\"v1\"], operations: [\"*\"], resources: [\"pods\"]}}]\n{expr_field}\n"
+    )
+}
+
+fn errors_of(text: &str) -> Vec<String> {
+    let all = format!("{GOOD}---\n{text}");
+    let res = parse_resources(&all, "policies.yaml").unwrap();
+    let (loaded, errors) = load_lenient(&res, LoadOptions::default());
+    assert!(
+        loaded.rules.iter().any(|r| r.info().id == "good/good"),
+        "the good policy still loads"
+    );
+    assert!(load(&res, LoadOptions::default()).is_err());
+    errors.iter().map(ToString::to_string).collect()
+}
+
+fn assert_error(text: &str, parts: &[&str]) {
+    let errors = errors_of(text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    for p in parts {
+        assert!(
+            errors[0].contains(p),
+            "`{}` does not contain `{p}`",
+            errors[0]
+        );
+    }
+}
+
+#[test]
+fn cel_syntax_error() {
+    let t = vap(
+        "syntax",
+        "  validations: [{expression: \"object.metadata.name ==\"}]",
+    );
+    assert_error(
+        &t,
+        &[
+            "policies.yaml:",
+            "ValidatingAdmissionPolicy syntax",
+            "spec.validations[0].expression",
+            "`object.metadata.name ==`",
+            "does not compile",
+        ],
+    );
+}
+
+#[test]
+fn cel_type_errors() {
+    let t = vap(
+        "types",
+        "  validations: [{expression: \"size(object.spec.containers) + 'x' > 0\"}]",
+    );
+    assert_error(
+        &t,
+        &[
+            "ValidatingAdmissionPolicy types",
+            "'_+_' applied to '(int, string)'",
+        ],
+    );
+    let t = vap("notbool", "  validations: [{expression: \"'yes'\"}]");
+    assert_error(&t, &["must evaluate to bool, but its type is string"]);
+    let t = vap(
+        "msg",
+        "  validations: [{expression: \"true\", messageExpression: \"1 + 2\"}]",
+    );
+    assert_error(
+        &t,
+        &[
+            "spec.validations[0].messageExpression",
+            "must evaluate to string",
+        ],
+    );
+    let t = vap(
+        "fn",
+        "  validations: [{expression: \"object.metadata.name.frobnicate()\"}]",
+    );
+    assert_error(&t, &["undeclared reference to function 'frobnicate'"]);
+    let t = vap("var", "  validations: [{expression: \"variables.nope\"}]");
+    assert_error(&t, &["undefined variable `variables.nope`"]);
+}
+
+#[test]
+fn authorizer_is_a_load_error() {
+    let t = vap("authz", "  validations: [{expression: \"authorizer.group('').resource('pods').check('create').allowed()\"}]");
+    assert_error(
+        &t,
+        &[
+            "ValidatingAdmissionPolicy authz",
+            "`authorizer` cannot be offered offline",
+        ],
+    );
+}
+
+#[test]
+fn binding_to_a_missing_policy() {
+    let t = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: orphan}\nspec: {policyName: nope, validationActions: [Deny]}\n";
+    assert_error(
+        t,
+        &[
+            "ValidatingAdmissionPolicyBinding orphan",
+            "spec.policyName",
+            "no ValidatingAdmissionPolicy named `nope`",
+        ],
+    );
+}
+
+#[test]
+fn constraint_naming_a_missing_template() {
+    let t = "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sNothing\nmetadata: {name: c}\nspec: {}\n";
+    assert_error(
+        t,
+        &[
+            "policies.yaml:",
+            "K8sNothing c",
+            "no ConstraintTemplate defines kind `K8sNothing`",
+        ],
+    );
+}
+
+const TEMPLATE: &str = "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {name: k8sbad}\nspec:\n  crd: {spec: {names: {kind: K8sBad}}}\n  targets:\n  - target: admission.k8s.gatekeeper.sh\n    rego: |\n";
+
+#[test]
+fn rego_that_does_not_compile() {
+    let t = format!("{TEMPLATE}      package k8sbad\n      violation[{{\"msg\": msg}}] {{\n        msg := \n      }}\n");
+    assert_error(
+        &t,
+        &[
+            "policies.yaml:",
+            "ConstraintTemplate k8sbad",
+            "spec.targets[0].rego",
+            "Rego does not compile",
+        ],
+    );
+}
+
+#[test]
+fn rego_that_runs_too_long_is_an_error_finding_naming_the_policy() {
+    let t = format!(
+        "{TEMPLATE}      package k8sbad\n      violation[{{\"msg\": \"slow\"}}] {{\n        input.review.object.kind == \"Pod\"\n        count([1 | numbers.range(1, 4000)[_]; numbers.range(1, 4000)[_]]) > 0\n      }}\n---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sBad\nmetadata: {{name: slow}}\nspec: {{}}\n"
+    );
+    let res = parse_resources(&t, "slow.yaml").unwrap();
+    let opts = LoadOptions {
+        limit: Duration::from_millis(50),
+        ..LoadOptions::default()
+    };
+    let loaded = load(&res, opts).unwrap();
+    let pod = Resource::from_value(
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}),
+    )
+    .unwrap();
+    let inv = Inventory::default();
+    let ext = Extensions::default();
+    let ctx = Context::new(&inv, &ext, jiff::Timestamp::now());
+    let mut findings = Vec::new();
+    let rule = &loaded.rules[0];
+    let started = std::time::Instant::now();
+    rule.check(
+        &pod,
+        &ctx,
+        &mut Emitter::new(
+            rule.info(),
+            Severity::High,
+            Action::Enforce,
+            &pod,
+            &mut findings,
+        ),
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(findings.len(), 1);
+    assert!(
+        findings[0]
+            .message
+            .contains("policy k8sbad/slow failed to evaluate"),
+        "{}",
+        findings[0].message
+    );
+}
+
+#[test]
+fn binding_without_params_for_a_policy_with_param_kind() {
+    let t = format!(
+        "{}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: b}}\nspec: {{policyName: p, validationActions: [Deny]}}\n",
+        vap("p", "  paramKind: {apiVersion: v1, kind: ConfigMap}\n  validations: [{expression: \"params.data.x == 'y'\"}]")
+    );
+    assert_error(
+        &t,
+        &[
+            "ValidatingAdmissionPolicyBinding b",
+            "spec.paramRef",
+            "missing: policy p has a paramKind",
+        ],
+    );
+}

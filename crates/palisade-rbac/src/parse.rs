@@ -185,7 +185,14 @@ pub fn binding(res: &Arc<Resource>, problems: &mut Vec<Problem>) -> Binding {
         role: None,
         subjects,
         membership: Membership {
-            expires_at: res.annotation(EXPIRES_AT).map(|t| parse_expiry(t.trim())),
+            expires_at: res
+                .value
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(EXPIRES_AT))
+                .map(|v| match v.as_str() {
+                    Some(t) => parse_expiry(t.trim()),
+                    None => Err(format!("the value is {v}, not a string")),
+                }),
             owner: res.annotation(OWNER).map(str::to_string),
             reason: res.annotation(REASON).map(str::to_string),
         },

@@ -103,7 +103,16 @@ fn check_expired(
             );
         }
         Some(Err(e)) => {
-            let raw = res.annotation(EXPIRES_AT).unwrap_or("");
+            let raw = res
+                .value
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(EXPIRES_AT))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .unwrap_or_default();
             out.emit(
                 &annotation_path(),
                 format!("{EXPIRES_AT} `{raw}` cannot be read ({e}); the membership never ends"),

@@ -499,3 +499,125 @@ fn every_rule_has_positive_and_negative_case_files() {
         }
     }
 }
+
+/// Every field of a rich role and binding replaced by every JSON type: the
+/// graph and all RBAC rules run without panicking, and a wrong-typed field
+/// that breaks the object is reported, not silently dropped.
+#[test]
+fn hostile_shapes_never_panic() {
+    use serde_json::{json, Value};
+    let role = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "r", "labels": {"a": "b"}},
+        "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"a": "b"}, "matchExpressions": [{"key": "a", "operator": "In", "values": ["b"]}]}]},
+        "rules": [{"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["x"], "verbs": ["get"], "nonResourceURLs": ["/x"]}]
+    });
+    let binding = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "b", "namespace": "shop", "creationTimestamp": "2026-01-01T00:00:00Z",
+                     "annotations": {"palisade.io/expires-at": "2026-01-01", "palisade.io/owner": "o"}},
+        "subjects": [{"kind": "User", "name": "u"}, {"kind": "ServiceAccount", "name": "s", "namespace": "shop"}],
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "r"}
+    });
+    let shapes = [
+        json!(null),
+        json!(true),
+        json!(7),
+        json!(-1.5),
+        json!("x"),
+        json!([]),
+        json!({}),
+        json!([1, "a", null]),
+        json!({"k": [{}]}),
+    ];
+    fn paths(v: &Value, at: Vec<Value>, out: &mut Vec<Vec<Value>>) {
+        out.push(at.clone());
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, c)| {
+                let mut p = at.clone();
+                p.push(json!(k));
+                paths(c, p, out)
+            }),
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| {
+                let mut p = at.clone();
+                p.push(json!(i));
+                paths(c, p, out)
+            }),
+            _ => {}
+        }
+    }
+    fn set(v: &mut Value, path: &[Value], new: Value) {
+        match path.split_first() {
+            None => *v = new,
+            Some((Value::String(k), rest)) => set(&mut v[k.as_str()], rest, new),
+            Some((Value::Number(i), rest)) => set(&mut v[i.as_u64().unwrap() as usize], rest, new),
+            _ => unreachable!(),
+        }
+    }
+    let policy = PolicySet::builder(Config::default())
+        .rules(rules())
+        .build()
+        .unwrap();
+    let mut runs = 0;
+    for (which, base) in [(0, &role), (1, &binding)] {
+        let mut all = Vec::new();
+        paths(base, Vec::new(), &mut all);
+        for path in all
+            .iter()
+            .filter(|p| p.len() > 1 || p.first().is_some_and(|k| k != "apiVersion" && k != "kind"))
+        {
+            for shape in &shapes {
+                let mut v = base.clone();
+                set(&mut v, path, shape.clone());
+                let Some(res) = Resource::from_value(v) else {
+                    continue;
+                };
+                let other = Resource::from_value(if which == 0 {
+                    binding.clone()
+                } else {
+                    role.clone()
+                })
+                .unwrap();
+                let inv = Inventory::new(vec![Arc::new(res), Arc::new(other)]);
+                let ext = policy.prepare(&inv);
+                let now: jiff::Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
+                let ctx = Context::new(&inv, &ext, now);
+                for r in inv.iter() {
+                    let _ = policy.evaluate(r, &ctx);
+                }
+                let g = RbacGraph::build(&inv);
+                for s in g.subjects() {
+                    let _ = g.grants_of(&palisade_rbac::Identity::of(s), palisade_rbac::Scope::Any);
+                }
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 200, "{runs}");
+    // a subjects list that is a string is reported on the binding
+    let mut v = binding.clone();
+    v["subjects"] = json!("alice");
+    let res = Resource::from_value(v).unwrap();
+    let inv = Inventory::new(vec![Arc::new(res)]);
+    let ext = policy.prepare(&inv);
+    let ctx = Context::new(&inv, &ext, jiff::Timestamp::UNIX_EPOCH);
+    let f = policy.evaluate(inv.iter().next().unwrap(), &ctx).findings;
+    assert!(
+        f.iter().any(|f| f.rule == "rbac-binding-missing-subject"
+            && f.message.contains("`subjects` must be a list")),
+        "{f:#?}"
+    );
+    // an expiry that is not a string is unreadable, not absent
+    let mut v = binding.clone();
+    v["metadata"]["annotations"]["palisade.io/expires-at"] = json!(20270101);
+    let inv = Inventory::new(vec![Arc::new(Resource::from_value(v).unwrap())]);
+    let ext = policy.prepare(&inv);
+    let ctx = Context::new(&inv, &ext, jiff::Timestamp::UNIX_EPOCH);
+    let f = policy.evaluate(inv.iter().next().unwrap(), &ctx).findings;
+    assert!(
+        f.iter().any(|f| f.rule == "rbac-binding-expired"
+            && f.message
+                .contains("`20270101` cannot be read (the value is 20270101, not a string)")),
+        "{f:#?}"
+    );
+}

@@ -120,12 +120,31 @@ impl Report {
         now: jiff::Timestamp,
         fail_on: Severity,
     ) -> Self {
+        Self::scan_with_progress(policy, inventory, now, fail_on, &|| {})
+    }
+
+    /// [`Report::scan`], calling `progress` once per object evaluated (from
+    /// any thread).
+    pub fn scan_with_progress(
+        policy: &PolicySet,
+        inventory: &Inventory,
+        now: jiff::Timestamp,
+        fail_on: Severity,
+        progress: &(dyn Fn() + Sync),
+    ) -> Self {
         let mut report = Report::new(fail_on);
         report.rules = descriptors(policy);
         let ext = policy.prepare(inventory);
         let ctx = Context::new(inventory, &ext, now);
         let items: Vec<_> = inventory.iter().collect();
-        let evaluations: Vec<_> = items.par_iter().map(|r| policy.evaluate(r, &ctx)).collect();
+        let evaluations: Vec<_> = items
+            .par_iter()
+            .map(|r| {
+                let eval = policy.evaluate(r, &ctx);
+                progress();
+                eval
+            })
+            .collect();
         for (res, mut eval) in items.iter().zip(evaluations) {
             eval.findings.sort_by_key(sort_key);
             eval.suppressed.sort_by_key(|s| sort_key(&s.finding));

@@ -49,7 +49,6 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let (sources, discover_errors) = input::discover(&args.paths, input::read_stdin);
     let bar = progress_bar(&sources);
     let mut loaded = input::load(&sources, &|| bar.inc(1));
-    bar.finish_and_clear();
     loaded.errors.splice(0..0, discover_errors);
     if args.parse_only {
         let s = loaded.stats;
@@ -62,11 +61,17 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         );
         let code = if loaded.errors.is_empty() { 0 } else { 2 };
         std::mem::forget(loaded); // freed by the exit, not object by object
+        bar.finish_and_clear();
         return Ok(ExitCode::from(code));
     }
     let inventory = Inventory::new(loaded.resources);
-    let report = Report::scan(&policy, &inventory, jiff::Timestamp::now(), fail_on)
+    bar.set_position(0);
+    bar.set_length(inventory.len() as u64);
+    bar.set_message("checking objects");
+    let now = jiff::Timestamp::now();
+    let report = Report::scan_with_progress(&policy, &inventory, now, fail_on, &|| bar.inc(1))
         .with_input(loaded.errors, loaded.stats);
+    bar.finish_and_clear();
     emit(&report, args.format, args.output.as_ref())?;
     let code = report.exit_code();
     // The process ends here: leave the objects to the exit rather than
@@ -129,9 +134,10 @@ fn progress_bar(sources: &[Source]) -> ProgressBar {
     let bar =
         ProgressBar::with_draw_target(Some(sources.len() as u64), ProgressDrawTarget::stderr());
     if let Ok(style) =
-        ProgressStyle::with_template("{spinner} reading {pos}/{len} files {wide_bar} {elapsed}")
+        ProgressStyle::with_template("{spinner} {msg} {pos}/{len} {wide_bar} {elapsed}")
     {
         bar.set_style(style);
     }
+    bar.set_message("reading files");
     bar
 }

@@ -36,7 +36,11 @@ pub fn profile(name: &str, opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, 
         Ok(crate::pss::rules(level, version))
     };
     match name {
-        "default" => Ok(crate::workload::rules().into_iter().chain(crate::rbac::rules()).collect()),
+        "default" => Ok(crate::workload::rules()
+            .into_iter()
+            .chain(crate::rbac::rules())
+            .chain(pss(crate::pss::Level::Restricted)?)
+            .collect()),
         "pss-baseline" => pss(crate::pss::Level::Baseline),
         "pss-restricted" => pss(crate::pss::Level::Restricted),
         "workload" => Ok(crate::workload::rules()),

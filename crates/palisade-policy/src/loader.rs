@@ -76,6 +76,9 @@ pub fn load_lenient(
             .collect(),
     );
     let mut templates: HashMap<String, Arc<Template>> = HashMap::new();
+    // Kinds and policy names whose definition failed: their constraints and
+    // bindings are not reported again.
+    let mut broken = std::collections::HashSet::new();
     for r in resources
         .iter()
         .filter(|r| is(r, "templates.gatekeeper.sh", "ConstraintTemplate"))
@@ -84,7 +87,11 @@ pub fn load_lenient(
             Ok(t) => {
                 templates.insert(t.kind.clone(), Arc::new(t));
             }
-            Err(mut e) => errors.append(&mut e),
+            Err(mut e) => {
+                let kind = r.value.pointer("/spec/crd/spec/names/kind").and_then(|k| k.as_str());
+                broken.extend(kind.map(str::to_string));
+                errors.append(&mut e)
+            }
         }
     }
     let mut used = std::collections::HashSet::new();
@@ -93,6 +100,9 @@ pub fn load_lenient(
         .filter(|r| is(r, "constraints.gatekeeper.sh", ""))
     {
         let Some(t) = templates.get(&r.id.kind) else {
+            if broken.contains(&r.id.kind) {
+                continue;
+            }
             errors.push(PolicyError::invalid(
                 r,
                 &format!("{} {}", r.id.kind, r.id.name),
@@ -132,7 +142,10 @@ pub fn load_lenient(
             Ok(p) => {
                 policies.insert(p.name.clone(), Arc::new(p));
             }
-            Err(mut e) => errors.append(&mut e),
+            Err(mut e) => {
+                broken.insert(r.id.name.clone());
+                errors.append(&mut e)
+            }
         }
     }
     let mut bound = std::collections::HashSet::new();
@@ -159,6 +172,7 @@ pub fn load_lenient(
                     out.rules
                         .push(Arc::new(VapRule::new(p.clone(), b, params.clone())));
                 }
+                None if broken.contains(&b.policy) => {}
                 None => errors.push(PolicyError::invalid(
                     r,
                     &format!("ValidatingAdmissionPolicyBinding {}", b.name),

@@ -11,6 +11,20 @@ use palisade_core::{Inventory, Resource};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
+/// What an input object is in the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// A role (index into [`RbacGraph::roles`]).
+    Role(usize),
+    /// A binding (index into [`RbacGraph::bindings`]).
+    Binding(usize),
+}
+
+/// The address of an object, which identifies it among the graph's inputs.
+fn address(res: &Resource) -> usize {
+    res as *const Resource as usize
+}
+
 /// The RBAC state described by one input (or one cluster).
 #[derive(Debug, Default)]
 pub struct RbacGraph {
@@ -25,6 +39,7 @@ pub struct RbacGraph {
     /// Names of the Namespace objects in the input.
     pub namespaces: BTreeSet<String>,
     sa_namespaces: HashSet<String>,
+    by_object: HashMap<usize, Entry>,
     role_index: HashMap<RoleKey, usize>,
     binding_index: HashMap<(bool, Option<String>, String), usize>,
     by_subject: HashMap<Subject, Vec<(usize, usize)>>,
@@ -46,6 +61,8 @@ impl RbacGraph {
                 g.add_role(&res, false);
             } else if is_rbac(&res, "RoleBinding") || is_rbac(&res, "ClusterRoleBinding") {
                 let b = parse::binding(&res, &mut g.problems);
+                g.by_object
+                    .insert(address(&res), Entry::Binding(g.bindings.len()));
                 let key = (b.cluster, b.namespace.clone(), b.name.clone());
                 g.binding_index.insert(key, g.bindings.len());
                 g.bindings.push(b);
@@ -65,6 +82,8 @@ impl RbacGraph {
 
     fn add_role(&mut self, res: &Arc<Resource>, builtin: bool) {
         let role = parse::role(res, builtin, &mut self.problems);
+        self.by_object
+            .insert(address(res), Entry::Role(self.roles.len()));
         self.role_index.insert(role.key.clone(), self.roles.len());
         self.roles.push(role);
     }
@@ -119,6 +138,13 @@ impl RbacGraph {
             }
             self.bindings[bi].role = role;
         }
+    }
+
+    /// What `res` is in the graph, when it is one of the very objects the
+    /// graph was built from (found by address, so duplicates of one identity
+    /// in the input are told apart).
+    pub fn entry_of(&self, res: &Resource) -> Option<Entry> {
+        self.by_object.get(&address(res)).copied()
     }
 
     /// The role of `kind` in `namespace` called `name`.

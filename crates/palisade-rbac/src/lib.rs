@@ -26,7 +26,7 @@ pub mod resources;
 pub mod workload;
 
 pub use directory::{Directory, DirectoryError};
-pub use graph::RbacGraph;
+pub use graph::{Entry, RbacGraph};
 pub use matching::{rule_allows, Request, Target};
 pub use model::{Binding, PolicyRule, Problem, RoleDef, RoleKey, RoleKind, RuleRef, Subject};
 pub use query::{Grant, Identity, Scope};

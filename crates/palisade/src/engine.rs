@@ -32,6 +32,33 @@ pub struct EngineArgs {
     /// Pod Security Standards version for the pss-* profiles (`v1.N` or `latest`).
     #[arg(long, value_name = "VERSION")]
     pub pss_version: Option<String>,
+    /// User policies: a file or directory of ValidatingAdmissionPolicies and
+    /// bindings, Gatekeeper ConstraintTemplates and constraints (and their
+    /// params); repeat for several. Added to the config's `policies`.
+    #[arg(long = "policy", value_name = "FILE|DIR")]
+    pub policies: Vec<PathBuf>,
+}
+
+/// Compiles the user policies of `--policy` and the config's `policies`
+/// (relative to the config file); any policy error fails the build, naming
+/// every bad policy.
+pub fn user_policies(config: &Config, args: &EngineArgs) -> anyhow::Result<palisade_policy::LoadedPolicies> {
+    let base = config
+        .file
+        .as_deref()
+        .and_then(|f| Path::new(f).parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let mut paths: Vec<PathBuf> = config.spec.policies.iter().map(|p| base.join(p)).collect();
+    paths.extend(args.policies.iter().cloned());
+    if paths.is_empty() {
+        return Ok(palisade_policy::LoadedPolicies::default());
+    }
+    let (loaded, errors) = palisade_policy::load_files(&paths, palisade_policy::LoadOptions::default());
+    if !errors.is_empty() {
+        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::bail!("{} invalid polic{}:\n  {}", list.len(), if list.len() == 1 { "y" } else { "ies" }, list.join("\n  "));
+    }
+    Ok(loaded)
 }
 
 /// Loads the configuration: `path` if given (it must exist), else
@@ -95,7 +122,10 @@ pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet
         .iter()
         .map(|r| r.info().id.clone())
         .collect();
-    let providers = palisade_rules::registry::providers_for(&config)?;
+    let mut providers = palisade_rules::registry::providers_for(&config)?;
+    let user = user_policies(&config, args)?;
+    rules.extend(user.rules);
+    providers.extend(user.providers);
     let mut builder = PolicySet::builder(config).rules(rules).known_ids(known);
     for p in providers {
         builder = builder.provider(p);

@@ -26,6 +26,8 @@ enum Command {
     Scan(cmd::scan::ScanArgs),
     /// RBAC analysis: who-can, can, report (findings and per-group summary), prune-expired.
     Rbac(cmd::rbac::RbacArgs),
+    /// User policies (ValidatingAdmissionPolicy, Gatekeeper): run gator suites, list compiled rules.
+    Policy(cmd::policy::PolicyArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::rules::explain(&args),
         Command::Scan(args) => cmd::scan::run(&args),
         Command::Rbac(args) => cmd::rbac::run(&args),
+        Command::Policy(args) => cmd::policy::run(&args),
     };
     match result {
         Ok(code) => code,

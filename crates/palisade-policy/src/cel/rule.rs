@@ -42,7 +42,7 @@ impl VapRule {
             family: "policy".into(),
             title: format!("ValidatingAdmissionPolicy {} (binding {})", policy.name, binding.name),
             description: format!(
-                "{}\n\nEngine: CEL (ValidatingAdmissionPolicy {}, binding {}, validationActions {}).",
+                "{}\n\nEngine: CEL (ValidatingAdmissionPolicy).\nPolicy {}, binding {}, validationActions {}.",
                 policy.description,
                 policy.name,
                 binding.name,

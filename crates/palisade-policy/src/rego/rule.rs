@@ -48,7 +48,7 @@ impl ConstraintRule {
             family: "policy".into(),
             title: format!("{} (Gatekeeper constraint {} {})", template.title, constraint.kind, constraint.name),
             description: format!(
-                "{}\n\nEngine: {} (Gatekeeper ConstraintTemplate {}, enforcementAction {}).{other}",
+                "{}\n\nEngine: {}.\nGatekeeper ConstraintTemplate {}, enforcementAction {}.{other}",
                 if template.description.is_empty() { &template.title } else { &template.description },
                 engine.describe(),
                 template.name,

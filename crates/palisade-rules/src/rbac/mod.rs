@@ -24,7 +24,7 @@ pub use provider::{RbacData, RbacProvider};
 pub use settings::{RbacSettings, RequireExpiry, DEFAULT_MAX_EXPIRY_DAYS};
 
 use palisade_core::{Context, Emitter, Resource, Rule, RuleInfo, Severity};
-use palisade_rbac::{Binding, RbacGraph, RoleDef};
+use palisade_rbac::{Binding, Entry, RbacGraph, RoleDef};
 use std::sync::Arc;
 
 /// Every rule of the family.
@@ -129,6 +129,12 @@ impl Rule for RbacRule {
 
 /// The object's role or binding in `graph`, when the graph holds this very object.
 fn find<'g>(graph: &'g RbacGraph, res: &Resource) -> Option<Subject<'g>> {
+    match graph.entry_of(res) {
+        Some(Entry::Role(i)) => return Some(Subject::Role(&graph.roles[i], i)),
+        Some(Entry::Binding(i)) => return Some(Subject::Binding(&graph.bindings[i], i)),
+        None => {}
+    }
+    // a copy of the object (not the inventory's own): match by identity and content
     if let Some(b) = graph.binding_of(res) {
         if b.resource.value == res.value {
             return graph.binding_index(b).map(|i| Subject::Binding(b, i));

@@ -16,6 +16,9 @@ pub struct RulesArgs {
 pub struct ExplainArgs {
     /// The rule ID, e.g. `host-network`.
     rule: String,
+    /// Also look among these user policies (files or directories).
+    #[arg(long = "policy", value_name = "FILE|DIR")]
+    policies: Vec<std::path::PathBuf>,
 }
 
 /// Lists every built-in rule.
@@ -41,7 +44,14 @@ pub fn list(args: &RulesArgs) -> anyhow::Result<ExitCode> {
 
 /// Prints what one rule checks, why, and how to fix it.
 pub fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
-    let rules = palisade_rules::catalog();
+    let mut rules = palisade_rules::catalog();
+    if !args.policies.is_empty() && !rules.iter().any(|r| r.info().id == args.rule) {
+        let engine_args = crate::engine::EngineArgs {
+            policies: args.policies.clone(),
+            ..Default::default()
+        };
+        rules.extend(crate::engine::user_policies(&Default::default(), &engine_args)?.rules);
+    }
     let Some(rule) = rules.iter().find(|r| r.info().id == args.rule) else {
         bail!("unknown rule `{}` (see `palisade rules`)", args.rule);
     };

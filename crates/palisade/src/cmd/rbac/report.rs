@@ -59,6 +59,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         config: None,
         profiles: vec!["rbac".into()],
         pss_version: None,
+        policies: Vec::new(),
     };
     let policy = engine::build_with(config, &engine_args)?;
     let fail_on = args

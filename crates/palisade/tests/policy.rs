@@ -1,0 +1,179 @@
+//! `palisade policy test|list`, `scan --policy`, the config's `policies:` and
+//! `explain --policy` through the real binary, each in a temporary directory.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn corpora() -> PathBuf {
+    match std::env::var_os("PALISADE_CORPORA") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora")),
+    }
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn palisade(dir: &Path, args: &[&str]) -> Out {
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const TEMPLATE: &str = r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: k8snolatest}
+spec:
+  crd: {spec: {names: {kind: K8sNoLatest}}}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: |
+      package k8snolatest
+      violation[{"msg": msg}] {
+        c := input.review.object.spec.containers[_]
+        endswith(c.image, ":latest")
+        msg := sprintf("container %v uses a latest tag", [c.name])
+      }
+"#;
+
+const CONSTRAINT: &str = "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sNoLatest\nmetadata: {name: no-latest}\nspec:\n  enforcementAction: warn\n  match: {kinds: [{apiGroups: [\"\"], kinds: [Pod]}]}\n";
+
+const VAP: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: need-team}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"]}]
+  validations:
+  - expression: "has(object.metadata.labels) && 'team' in object.metadata.labels"
+    messageExpression: "'pod ' + object.metadata.name + ' has no team label'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: need-team}
+spec: {policyName: need-team, validationActions: [Deny]}
+"#;
+
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: nginx:latest\n";
+
+#[test]
+fn policy_test_runs_corpus_suites() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = corpora().join("gatekeeper-library/library/general/allowedrepos");
+    let out = palisade(dir.path(), &["policy", "test", lib.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout.trim_end().lines().last().unwrap(), "11 passed, 0 failed");
+    let json = palisade(dir.path(), &["policy", "test", "--format", "json", lib.to_str().unwrap()]);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["summary"]["passed"], 11);
+    assert_eq!(v["summary"]["failed"], 0);
+    assert_eq!(v["results"].as_array().unwrap().len(), 11);
+}
+
+#[test]
+fn policy_test_prints_failing_assertions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "s/template.yaml", TEMPLATE);
+    write(d, "s/constraint.yaml", CONSTRAINT);
+    write(d, "s/pod.yaml", POD);
+    write(
+        d,
+        "s/suite.yaml",
+        "kind: Suite\napiVersion: test.gatekeeper.sh/v1alpha1\ntests:\n- name: t\n  template: template.yaml\n  constraint: constraint.yaml\n  cases:\n  - name: latest\n    object: pod.yaml\n    assertions:\n    - violations: 1\n      message: uses a latest\n    - violations: no\n",
+    );
+    let out = palisade(d, &["policy", "test", "."]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(lines[0].starts_with("FAIL ./s/suite.yaml: t / latest [assertion 1]: expected violations: no"), "{}", lines[0]);
+    assert!(lines[0].contains("container app uses a latest tag"));
+    assert_eq!(lines[1], "1 passed, 1 failed");
+    let json = palisade(d, &["policy", "test", "-f", "json", "."]);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["summary"], serde_json::json!({"passed": 1, "failed": 1}));
+    assert_eq!(v["results"][1]["passed"], false);
+    let empty = tempfile::tempdir().unwrap();
+    let out = palisade(empty.path(), &["policy", "test", "."]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("no suite.yaml"));
+}
+
+#[test]
+fn scan_runs_user_policies_beside_built_in_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "policies/template.yaml", TEMPLATE);
+    write(d, "policies/constraint.yaml", CONSTRAINT);
+    write(d, "policies/vap.yaml", VAP);
+    write(d, "pod.yaml", POD);
+    let out = palisade(d, &["scan", "--policy", "policies", "--format", "json", "pod.yaml"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let by = |id: &str| findings.iter().find(|f| f["rule"] == id).unwrap_or_else(|| panic!("no {id}: {findings:#?}"));
+    let g = by("k8snolatest/no-latest");
+    assert_eq!(g["message"], "container app uses a latest tag");
+    assert_eq!(g["file"], "pod.yaml");
+    assert_eq!(g["line"], 1);
+    let c = by("need-team/need-team");
+    assert_eq!(c["message"], "pod web has no team label");
+    assert!(findings.iter().any(|f| f["rule"] == "image-latest-tag"), "built-in rules still run");
+
+    // The same policies from palisade.yaml, relative to the config file.
+    write(d, "conf/palisade.yaml", "policies: [../policies]\n");
+    let out = palisade(d, &["scan", "--config", "conf/palisade.yaml", "--format", "json", "pod.yaml"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let ids: Vec<&str> = v["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert!(ids.contains(&"k8snolatest/no-latest") && ids.contains(&"need-team/need-team"), "{ids:?}");
+}
+
+#[test]
+fn bad_policies_are_errors_naming_file_and_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "pod.yaml", POD);
+    write(d, "bad/vap.yaml", &VAP.replace("'team' in object.metadata.labels", "'team' in"));
+    write(d, "bad/constraint.yaml", CONSTRAINT);
+    let out = palisade(d, &["scan", "--policy", "bad", "pod.yaml"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("2 invalid policies"), "{}", out.stderr);
+    assert!(out.stderr.contains("bad/vap.yaml:8:5:"), "{}", out.stderr);
+    assert!(out.stderr.contains("ValidatingAdmissionPolicy need-team: spec.validations[0].expression"), "{}", out.stderr);
+    assert!(out.stderr.contains("K8sNoLatest no-latest: kind: no ConstraintTemplate defines kind `K8sNoLatest`"), "{}", out.stderr);
+    let list = palisade(d, &["policy", "list", "bad"]);
+    assert_eq!(list.code, 2);
+}
+
+#[test]
+fn list_and_explain_name_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = corpora().join("gatekeeper-library/library/pod-security-policy/host-namespaces");
+    let lib = lib.to_str().unwrap();
+    let rego = palisade(dir.path(), &["policy", "list", lib]);
+    assert_eq!(rego.code, 0, "{}", rego.stderr);
+    assert!(rego.stdout.contains("k8spsphostnamespace/psp-host-namespace") && rego.stdout.contains("Rego (regorus)"), "{}", rego.stdout);
+    let cel = palisade(dir.path(), &["policy", "list", "--engine", "cel", lib]);
+    assert!(cel.stdout.contains("CEL (K8sNativeValidation)"), "{}", cel.stdout);
+    let ex = palisade(dir.path(), &["explain", "k8spsphostnamespace/psp-host-namespace", "--policy", lib]);
+    assert_eq!(ex.code, 0, "{}", ex.stderr);
+    assert!(ex.stdout.contains("Engine: Rego (regorus)."), "{}", ex.stdout);
+}

@@ -88,7 +88,10 @@ pub fn load_lenient(
                 templates.insert(t.kind.clone(), Arc::new(t));
             }
             Err(mut e) => {
-                let kind = r.value.pointer("/spec/crd/spec/names/kind").and_then(|k| k.as_str());
+                let kind = r
+                    .value
+                    .pointer("/spec/crd/spec/names/kind")
+                    .and_then(|k| k.as_str());
                 broken.extend(kind.map(str::to_string));
                 errors.append(&mut e)
             }

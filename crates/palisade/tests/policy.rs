@@ -8,7 +8,10 @@ use std::process::Command;
 fn corpora() -> PathBuf {
     match std::env::var_os("PALISADE_CORPORA") {
         Some(p) => PathBuf::from(p),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora")),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/corpora"
+        )),
     }
 }
 
@@ -80,8 +83,14 @@ fn policy_test_runs_corpus_suites() {
     let lib = corpora().join("gatekeeper-library/library/general/allowedrepos");
     let out = palisade(dir.path(), &["policy", "test", lib.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert_eq!(out.stdout.trim_end().lines().last().unwrap(), "11 passed, 0 failed");
-    let json = palisade(dir.path(), &["policy", "test", "--format", "json", lib.to_str().unwrap()]);
+    assert_eq!(
+        out.stdout.trim_end().lines().last().unwrap(),
+        "11 passed, 0 failed"
+    );
+    let json = palisade(
+        dir.path(),
+        &["policy", "test", "--format", "json", lib.to_str().unwrap()],
+    );
     let v: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["summary"]["passed"], 11);
     assert_eq!(v["summary"]["failed"], 0);
@@ -104,7 +113,12 @@ fn policy_test_prints_failing_assertions() {
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", out.stdout);
-    assert!(lines[0].starts_with("FAIL ./s/suite.yaml: t / latest [assertion 1]: expected violations: no"), "{}", lines[0]);
+    assert!(
+        lines[0]
+            .starts_with("FAIL ./s/suite.yaml: t / latest [assertion 1]: expected violations: no"),
+        "{}",
+        lines[0]
+    );
     assert!(lines[0].contains("container app uses a latest tag"));
     assert_eq!(lines[1], "1 passed, 1 failed");
     let json = palisade(d, &["policy", "test", "-f", "json", "."]);
@@ -125,25 +139,56 @@ fn scan_runs_user_policies_beside_built_in_rules() {
     write(d, "policies/constraint.yaml", CONSTRAINT);
     write(d, "policies/vap.yaml", VAP);
     write(d, "pod.yaml", POD);
-    let out = palisade(d, &["scan", "--policy", "policies", "--format", "json", "pod.yaml"]);
+    let out = palisade(
+        d,
+        &[
+            "scan", "--policy", "policies", "--format", "json", "pod.yaml",
+        ],
+    );
     assert_eq!(out.code, 1, "{}", out.stderr);
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
     let findings = v["findings"].as_array().unwrap();
-    let by = |id: &str| findings.iter().find(|f| f["rule"] == id).unwrap_or_else(|| panic!("no {id}: {findings:#?}"));
+    let by = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["rule"] == id)
+            .unwrap_or_else(|| panic!("no {id}: {findings:#?}"))
+    };
     let g = by("k8snolatest/no-latest");
     assert_eq!(g["message"], "container app uses a latest tag");
     assert_eq!(g["file"], "pod.yaml");
     assert_eq!(g["line"], 1);
     let c = by("need-team/need-team");
     assert_eq!(c["message"], "pod web has no team label");
-    assert!(findings.iter().any(|f| f["rule"] == "image-latest-tag"), "built-in rules still run");
+    assert!(
+        findings.iter().any(|f| f["rule"] == "image-latest-tag"),
+        "built-in rules still run"
+    );
 
     // The same policies from palisade.yaml, relative to the config file.
     write(d, "conf/palisade.yaml", "policies: [../policies]\n");
-    let out = palisade(d, &["scan", "--config", "conf/palisade.yaml", "--format", "json", "pod.yaml"]);
+    let out = palisade(
+        d,
+        &[
+            "scan",
+            "--config",
+            "conf/palisade.yaml",
+            "--format",
+            "json",
+            "pod.yaml",
+        ],
+    );
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
-    let ids: Vec<&str> = v["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
-    assert!(ids.contains(&"k8snolatest/no-latest") && ids.contains(&"need-team/need-team"), "{ids:?}");
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"k8snolatest/no-latest") && ids.contains(&"need-team/need-team"),
+        "{ids:?}"
+    );
 }
 
 #[test]
@@ -151,14 +196,29 @@ fn bad_policies_are_errors_naming_file_and_policy() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(d, "pod.yaml", POD);
-    write(d, "bad/vap.yaml", &VAP.replace("'team' in object.metadata.labels", "'team' in"));
+    write(
+        d,
+        "bad/vap.yaml",
+        &VAP.replace("'team' in object.metadata.labels", "'team' in"),
+    );
     write(d, "bad/constraint.yaml", CONSTRAINT);
     let out = palisade(d, &["scan", "--policy", "bad", "pod.yaml"]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("2 invalid policies"), "{}", out.stderr);
     assert!(out.stderr.contains("bad/vap.yaml:8:5:"), "{}", out.stderr);
-    assert!(out.stderr.contains("ValidatingAdmissionPolicy need-team: spec.validations[0].expression"), "{}", out.stderr);
-    assert!(out.stderr.contains("K8sNoLatest no-latest: kind: no ConstraintTemplate defines kind `K8sNoLatest`"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("ValidatingAdmissionPolicy need-team: spec.validations[0].expression"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "K8sNoLatest no-latest: kind: no ConstraintTemplate defines kind `K8sNoLatest`"
+        ),
+        "{}",
+        out.stderr
+    );
     let list = palisade(d, &["policy", "list", "bad"]);
     assert_eq!(list.code, 2);
 }
@@ -170,10 +230,32 @@ fn list_and_explain_name_the_engine() {
     let lib = lib.to_str().unwrap();
     let rego = palisade(dir.path(), &["policy", "list", lib]);
     assert_eq!(rego.code, 0, "{}", rego.stderr);
-    assert!(rego.stdout.contains("k8spsphostnamespace/psp-host-namespace") && rego.stdout.contains("Rego (regorus)"), "{}", rego.stdout);
+    assert!(
+        rego.stdout
+            .contains("k8spsphostnamespace/psp-host-namespace")
+            && rego.stdout.contains("Rego (regorus)"),
+        "{}",
+        rego.stdout
+    );
     let cel = palisade(dir.path(), &["policy", "list", "--engine", "cel", lib]);
-    assert!(cel.stdout.contains("CEL (K8sNativeValidation)"), "{}", cel.stdout);
-    let ex = palisade(dir.path(), &["explain", "k8spsphostnamespace/psp-host-namespace", "--policy", lib]);
+    assert!(
+        cel.stdout.contains("CEL (K8sNativeValidation)"),
+        "{}",
+        cel.stdout
+    );
+    let ex = palisade(
+        dir.path(),
+        &[
+            "explain",
+            "k8spsphostnamespace/psp-host-namespace",
+            "--policy",
+            lib,
+        ],
+    );
     assert_eq!(ex.code, 0, "{}", ex.stderr);
-    assert!(ex.stdout.contains("Engine: Rego (regorus)."), "{}", ex.stdout);
+    assert!(
+        ex.stdout.contains("Engine: Rego (regorus)."),
+        "{}",
+        ex.stdout
+    );
 }

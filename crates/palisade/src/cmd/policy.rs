@@ -108,11 +108,19 @@ fn test(args: &TestArgs) -> anyhow::Result<ExitCode> {
                     r.reason.as_deref().unwrap_or("")
                 )?;
             }
-            writeln!(text, "{} passed, {} failed", report.summary.passed, report.summary.failed)?;
+            writeln!(
+                text,
+                "{} passed, {} failed",
+                report.summary.passed, report.summary.failed
+            )?;
         }
     }
     print_quietly(&text)?;
-    Ok(ExitCode::from(if report.summary.failed == 0 { 0 } else { 1 }))
+    Ok(ExitCode::from(if report.summary.failed == 0 {
+        0
+    } else {
+        1
+    }))
 }
 
 /// Prints `text` to stdout; a closed pipe (`| head`) is not an error.
@@ -124,7 +132,11 @@ fn print_quietly(text: &str) -> anyhow::Result<()> {
 }
 
 fn show(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Exit code 0 when everything compiled, 2 otherwise (errors on stderr).
@@ -138,7 +150,11 @@ fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
     for r in &loaded.rules {
         use std::fmt::Write as _;
         let i = r.info();
-        let line = i.description.lines().find(|l| l.starts_with("Engine: ")).unwrap_or("");
+        let line = i
+            .description
+            .lines()
+            .find(|l| l.starts_with("Engine: "))
+            .unwrap_or("");
         let engine = line.trim_start_matches("Engine: ").trim_end_matches('.');
         writeln!(text, "{:<50} {:<9} {engine}", i.id, i.severity)?;
     }

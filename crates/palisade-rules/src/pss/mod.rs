@@ -31,6 +31,7 @@
 pub mod checks;
 pub mod level;
 pub mod modes;
+pub mod namespace_labels;
 pub mod pod;
 pub mod rule;
 pub mod settings;
@@ -52,7 +53,7 @@ pub fn parse_version(v: Option<&str>) -> Result<Version, String> {
 }
 
 /// Every rule of the family, enforcing `level` at `version` in namespaces
-/// without labels.
+/// without labels, and `pss-namespace-labels`.
 pub fn rules(level: Level, version: Version) -> Vec<Arc<dyn Rule>> {
     let default = LevelVersion { level, version };
     checks::CHECKS
@@ -70,5 +71,8 @@ pub fn rules(level: Level, version: Version) -> Vec<Arc<dyn Rule>> {
             };
             Arc::new(rule::PssRule::new(i, default, info)) as Arc<dyn Rule>
         })
+        .chain(std::iter::once(
+            Arc::new(namespace_labels::NamespaceLabels::default()) as Arc<dyn Rule>,
+        ))
         .collect()
 }

@@ -67,7 +67,7 @@ impl RbacGraph {
                 g.binding_index.insert(key, g.bindings.len());
                 g.bindings.push(b);
             } else if res.id.kind == "ServiceAccount" && res.id.api_version == "v1" {
-                let ns = res.id.namespace.clone().unwrap_or_else(|| "default".into());
+                let ns = parse::namespace_of(&res);
                 g.sa_namespaces.insert(ns.clone());
                 g.service_accounts.insert((ns, res.id.name.clone()), res);
             } else if res.id.kind == "Namespace" && res.id.api_version == "v1" {
@@ -170,12 +170,9 @@ impl RbacGraph {
             "ClusterRole" => RoleKind::ClusterRole,
             _ => return None,
         };
-        let ns = if kind == RoleKind::Role {
-            res.id.namespace.as_deref()
-        } else {
-            None
-        };
-        self.role(kind, ns, &res.id.name).map(|i| &self.roles[i])
+        let ns = (kind == RoleKind::Role).then(|| parse::namespace_of(res));
+        self.role(kind, ns.as_deref(), &res.id.name)
+            .map(|i| &self.roles[i])
     }
 
     /// The binding read from `res` (a RoleBinding or ClusterRoleBinding of the input).

@@ -18,6 +18,20 @@ pub const OWNER: &str = "palisade.io/owner";
 /// Annotation: why a binding exists.
 pub const REASON: &str = "palisade.io/reason";
 
+/// The namespace of a namespaced object: `metadata.namespace`, or `default`
+/// when it has none (where `kubectl apply` without `-n` puts it in a fresh
+/// context), so that namespace-less Roles, RoleBindings and ServiceAccounts
+/// of one manifest refer to each other as they will once applied.
+pub fn namespace_of(res: &Resource) -> String {
+    res.id
+        .namespace
+        .clone()
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
+}
+
+/// Where namespaced objects without a namespace are taken to be.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
 /// Whether `res` is an RBAC object of `kind`.
 pub fn is_rbac(res: &Resource, kind: &str) -> bool {
     res.id.kind == kind && res.id.group() == RBAC_GROUP
@@ -99,7 +113,7 @@ pub fn role(res: &Arc<Resource>, builtin: bool, problems: &mut Vec<Problem>) -> 
         key: RoleKey {
             kind,
             namespace: if kind == RoleKind::Role {
-                res.id.namespace.clone()
+                Some(namespace_of(res))
             } else {
                 None
             },
@@ -117,6 +131,11 @@ pub fn role(res: &Arc<Resource>, builtin: bool, problems: &mut Vec<Problem>) -> 
 /// Reads a RoleBinding or ClusterRoleBinding.
 pub fn binding(res: &Arc<Resource>, problems: &mut Vec<Problem>) -> Binding {
     let cluster = res.id.kind == "ClusterRoleBinding";
+    let namespace = if cluster {
+        None
+    } else {
+        Some(namespace_of(res))
+    };
     let rr_path = FieldPath::root().key("roleRef");
     let role_ref = match res.value.get("roleRef") {
         None | Some(Value::Null) => {
@@ -153,7 +172,7 @@ pub fn binding(res: &Arc<Resource>, problems: &mut Vec<Problem>) -> Binding {
         match list {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    match subject(item, res.id.namespace.as_deref()) {
+                    match subject(item, namespace.as_deref()) {
                         Ok(subject) => subjects.push(BindingSubject { subject, index: i }),
                         Err((field, msg)) => {
                             let mut at = FieldPath::root().key("subjects").index(i);
@@ -175,11 +194,7 @@ pub fn binding(res: &Arc<Resource>, problems: &mut Vec<Problem>) -> Binding {
     }
     Binding {
         cluster,
-        namespace: if cluster {
-            None
-        } else {
-            res.id.namespace.clone()
-        },
+        namespace,
         name: res.id.name.clone(),
         role_ref,
         role: None,

@@ -161,7 +161,11 @@ pub(crate) fn holders_text(graph: &RbacGraph, role: usize) -> String {
     for &bi in graph.holders(role) {
         let b = &graph.bindings[bi];
         for s in &b.subjects {
-            items.push(format!("{} ({})", s.subject, b.label()));
+            let item = format!("{} ({})", s.subject, b.label());
+            // the same binding may appear in several files of one input
+            if !items.contains(&item) {
+                items.push(item);
+            }
         }
     }
     if items.is_empty() {

@@ -274,6 +274,8 @@ fn check_missing_role(
         // cluster-admin, admin, edit and view are shipped with Palisade.
         ("ClusterRole", _) if rr.name.starts_with("system:") && !builtin::NAMES.contains(&rr.name.as_str()) => return,
         ("ClusterRole", _) => format!("ClusterRole `{}` is not in the input", rr.name),
+        // Kubernetes' own Roles of kube-system and kube-public
+        (_, _) if is_bootstrap_role(b.namespace.as_deref(), &rr.name) => return,
         (_, _) => format!(
             "Role `{}` is not in namespace {} of the input",
             rr.name,
@@ -281,6 +283,14 @@ fn check_missing_role(
         ),
     };
     out.emit(&path, message);
+}
+
+/// Whether a Role is one the API server creates in every cluster
+/// (`extension-apiserver-authentication-reader`, the `system:` roles of
+/// kube-system and kube-public).
+fn is_bootstrap_role(namespace: Option<&str>, name: &str) -> bool {
+    matches!(namespace, Some("kube-system") | Some("kube-public"))
+        && (name == "extension-apiserver-authentication-reader" || name.starts_with("system:"))
 }
 
 fn check_missing_subject(

@@ -330,18 +330,18 @@ fn can_shows_a_subjects_permissions_with_implicit_groups() {
             "system:authenticated"
         ])
     );
-    let subjects = subjects(&v);
+    let got = subjects(&v);
     assert!(
-        subjects.contains(&"sa:shop/ci <- RoleBinding/ci-secrets -> secret-reader".to_string()),
-        "{subjects:?}"
+        got.contains(&"sa:shop/ci <- RoleBinding/ci-secrets -> secret-reader".to_string()),
+        "{got:?}"
     );
     assert!(
-        subjects.contains(
+        got.contains(
             &"group:system:serviceaccounts:shop <- RoleBinding/shop-sas-view -> view".to_string()
         ),
-        "{subjects:?}"
+        "{got:?}"
     );
-    assert!(!subjects.iter().any(|s| s.contains("sre")), "{subjects:?}");
+    assert!(!got.iter().any(|s| s.contains("sre")), "{got:?}");
 
     let out = palisade(dir.path(), &["rbac", "can", "group:sre", "cluster.yaml"]);
     assert!(
@@ -355,6 +355,31 @@ fn can_shows_a_subjects_permissions_with_implicit_groups() {
         "{}",
         out.stdout
     );
+
+    let out = palisade(
+        dir.path(),
+        &[
+            "rbac",
+            "can",
+            "user:carol",
+            "--group",
+            "sre",
+            "cluster.yaml",
+            "-f",
+            "json",
+        ],
+    );
+    let v = out.json();
+    assert_eq!(
+        v["groups"],
+        serde_json::json!(["system:authenticated", "sre"])
+    );
+    // one grant per rule of cluster-admin (resources, then non-resource URLs)
+    assert_eq!(
+        subjects(&v),
+        ["group:sre <- ClusterRoleBinding/sre-admin -> cluster-admin"; 2]
+    );
+    assert_eq!(v["grants"][1]["rule"]["text"], "* *");
 
     let out = palisade(dir.path(), &["rbac", "can", "robot:r2", "cluster.yaml"]);
     assert_eq!(out.code, 2);
@@ -568,6 +593,50 @@ fn directory_enables_stale_subjects_yaml_and_csv() {
     assert!(
         !out.json()["findings"].as_array().unwrap().is_empty(),
         "the rest is still reported"
+    );
+}
+
+#[test]
+fn rules_run_in_scan_and_honour_the_rbac_config() {
+    let dir = setup();
+    let d = dir.path();
+    let out = palisade(d, &["scan", "cluster.yaml", "-f", "json"]);
+    let v = out.json();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"rbac-cluster-admin-binding") && rules.contains(&"rbac-user-subject"),
+        "{rules:?}"
+    );
+
+    // bob's binding has an expiry, so no-expiry is silent; requiring it for group sre is configured
+    let count = |out: &Out, rule: &str| {
+        out.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .count()
+    };
+    let out = palisade(d, &["rbac", "report", "cluster.yaml", "-f", "json", NOW]);
+    assert_eq!(count(&out, "rbac-binding-no-expiry"), 0);
+    std::fs::write(
+        d.join("palisade.yaml"),
+        "rbac:\n  requireExpiry:\n    groups: [sre]\n",
+    )
+    .unwrap();
+    let out = palisade(d, &["rbac", "report", "cluster.yaml", "-f", "json", NOW]);
+    assert_eq!(count(&out, "rbac-binding-no-expiry"), 1, "{}", out.stdout);
+    let out = palisade(d, &["scan", "cluster.yaml", "-f", "json"]);
+    assert_eq!(
+        count(&out, "rbac-binding-no-expiry"),
+        1,
+        "scan reads the same section: {}",
+        out.stdout
     );
 }
 

@@ -3,7 +3,7 @@
 
 use super::load::load;
 use super::who_can::{grant_json, print_grant, ListFormat};
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use palisade_rules::rbac::palisade_rbac::{Identity, Scope, Subject};
 use serde_json::json;
 use std::path::PathBuf;
@@ -17,6 +17,9 @@ pub struct CanArgs {
     /// Files, directories or `-` for stdin.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// A group the user belongs to (from the identity provider); repeat for several.
+    #[arg(long = "group", value_name = "GROUP")]
+    groups: Vec<String>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
     format: ListFormat,
@@ -25,7 +28,13 @@ pub struct CanArgs {
 /// Runs `can`.
 pub fn run(args: &CanArgs) -> anyhow::Result<ExitCode> {
     let subject = Subject::parse_cli(&args.subject).map_err(|e| anyhow!(e))?;
-    let id = Identity::of(&subject);
+    let mut id = Identity::of(&subject);
+    if !args.groups.is_empty() {
+        if !matches!(subject, Subject::User(_)) {
+            bail!("--group applies to user:NAME subjects only");
+        }
+        id.groups.extend(args.groups.iter().cloned());
+    }
     let loaded = load(&args.paths);
     let graph = loaded.graph();
     let g = &graph;
@@ -39,8 +48,8 @@ pub fn run(args: &CanArgs) -> anyhow::Result<ExitCode> {
         )
     });
     let caveat = match &subject {
-        Subject::User(_) => Some(
-            "groups from the identity provider are not known here: use `can group:NAME` for each of the user's groups",
+        Subject::User(_) if args.groups.is_empty() => Some(
+            "groups from the identity provider are not known here: give them with --group NAME",
         ),
         _ => None,
     };

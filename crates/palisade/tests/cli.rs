@@ -417,7 +417,11 @@ fn config_errors_name_file_line_and_key() {
     env.write("rbac.yaml", "rbac:\n  nonsense: 1\n");
     let out = env.run(&["scan", "--config", "rbac.yaml", "pod.yaml"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("rbac.yaml:2:3: rbac.nonsense"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("rbac.yaml:2:3: rbac.nonsense"),
+        "{}",
+        out.stderr
+    );
     let out = env.run(&["scan", "--config", "missing.yaml", "pod.yaml"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("missing.yaml"), "{}", out.stderr);
@@ -865,4 +869,37 @@ fn shipped_examples_demonstrate_the_tool() {
         .iter()
         .any(|s| s["by"] == "exemptions[0]"));
     assert_eq!(v["summary"]["failOn"], "medium");
+}
+
+#[test]
+fn parallel_scans_are_deterministic_and_quiet_without_a_terminal() {
+    let env = Env::new();
+    for i in 0..80 {
+        let pod = HOST_NETWORK_POD.replace("name: web", &format!("name: web-{i:02}"));
+        let cm = CONFIG_MAP.replace("name: settings", &format!("name: settings-{i:02}"));
+        env.write(
+            &format!("d{}/f{i:02}.yaml", i % 7),
+            &format!("{pod}---\n{cm}"),
+        );
+    }
+    let first = env.run(&["scan", "-f", "json", "."]);
+    assert_eq!(first.code, 1);
+    assert!(
+        first.stderr.is_empty(),
+        "no progress bar without a terminal: {}",
+        first.stderr
+    );
+    for _ in 0..3 {
+        assert_eq!(env.run(&["scan", "-f", "json", "."]).stdout, first.stdout);
+    }
+    let v = first.json();
+    let files: Vec<&str> = with_rule(&v, "host-network")
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    let mut sorted = files.clone();
+    sorted.sort();
+    assert_eq!(files, sorted, "file order");
+    assert_eq!(files.len(), 80);
+    assert_eq!(v["summary"]["resources"], 160);
 }

@@ -288,7 +288,7 @@ fn who_can_lists_every_subject_and_chain() {
     );
     assert!(
         out.stdout.contains(
-            "note    system:serviceaccounts:shop is every service account of namespace shop"
+            "note    system:serviceaccounts:shop is every service account of namespace shop\n      members shop/ci, shop/default"
         ),
         "{}",
         out.stdout

@@ -78,6 +78,24 @@ pub fn now(text: Option<&str>) -> anyhow::Result<jiff::Timestamp> {
     }
 }
 
+/// The service accounts of the input that an implicit service-account group
+/// stands for (`system:serviceaccounts[:NS]`), as `NS/NAME`, sorted.
+pub fn known_members(graph: &RbacGraph, group: &str) -> Option<Vec<String>> {
+    let ns_filter = if group == "system:serviceaccounts" {
+        None
+    } else {
+        Some(group.strip_prefix("system:serviceaccounts:")?)
+    };
+    let mut out: Vec<String> = graph
+        .accounts_by_namespace()
+        .into_iter()
+        .filter(|(ns, _)| ns_filter.is_none_or(|f| f == ns))
+        .flat_map(|(ns, names)| names.into_iter().map(move |n| format!("{ns}/{n}")))
+        .collect();
+    out.sort();
+    Some(out)
+}
+
 /// A note explaining an implicit group, if `group` is one.
 pub fn implicit_note(group: &str) -> Option<String> {
     use palisade_rules::rbac::palisade_rbac::query::{

@@ -1,6 +1,6 @@
 //! `palisade rbac who-can VERB RESOURCE [-n NS | -A] [--subresource S] [--name N] PATH...`
 
-use super::load::{implicit_note, load, place, place_json};
+use super::load::{implicit_note, known_members, load, place, place_json};
 use anyhow::anyhow;
 use palisade_rules::rbac::palisade_rbac::{query, resources, Grant, RbacGraph, Scope, Subject};
 use serde_json::json;
@@ -124,6 +124,16 @@ pub fn print_grant(g: &RbacGraph, gr: &Grant) {
         if let Some(note) = implicit_note(name) {
             println!("      note    {name} is {note}");
         }
+        if let Some(members) = known_members(g, name) {
+            let n = members.len();
+            let shown: Vec<&str> = members.iter().take(10).map(String::as_str).collect();
+            let more = if n > 10 {
+                format!(" and {} more", n - 10)
+            } else {
+                String::new()
+            };
+            println!("      members {}{more}", shown.join(", "));
+        }
     }
 }
 
@@ -137,6 +147,10 @@ pub fn grant_json(g: &RbacGraph, gr: &Grant) -> serde_json::Value {
         "subject": subject.map(ToString::to_string),
         "implicit": match subject {
             Some(Subject::Group(n)) => implicit_note(n),
+            _ => None,
+        },
+        "members": match subject {
+            Some(Subject::Group(n)) => known_members(g, n),
             _ => None,
         },
         "binding": {

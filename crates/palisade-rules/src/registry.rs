@@ -53,7 +53,7 @@ pub fn profile(name: &str, opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, 
 pub fn catalog() -> Vec<Arc<dyn Rule>> {
     let mut all = crate::workload::rules();
     all.extend(crate::rbac::rules());
-    all.extend(crate::pss::rules(crate::pss::Level::Restricted, crate::pss::Version::Latest));
+    all.extend(crate::pss::rules(crate::pss::Level::Restricted, None));
     all
 }
 

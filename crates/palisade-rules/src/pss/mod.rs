@@ -43,19 +43,21 @@ pub use settings::{PssProvider, PssSettings};
 use palisade_core::{Rule, RuleInfo, Severity};
 use std::sync::Arc;
 
-/// Parses a `--pss-version` value (`v1.N` or `latest`; `None` is latest).
-pub fn parse_version(v: Option<&str>) -> Result<Version, String> {
+/// Parses a `--pss-version` value (`v1.N` or `latest`); `None` leaves the
+/// version to the config's `pss.defaults.enforce-version`, else latest.
+pub fn parse_version(v: Option<&str>) -> Result<Option<Version>, String> {
     match v {
-        None => Ok(Version::Latest),
+        None => Ok(None),
         Some(s) => Version::parse(s)
+            .map(Some)
             .ok_or_else(|| format!("invalid Pod Security version `{s}` (expected v1.N or latest)")),
     }
 }
 
 /// Every rule of the family, enforcing `level` at `version` in namespaces
-/// without labels, and `pss-namespace-labels`.
-pub fn rules(level: Level, version: Version) -> Vec<Arc<dyn Rule>> {
-    let default = LevelVersion { level, version };
+/// without labels (`None`: the config's `pss.defaults.enforce-version`, else
+/// latest), and `pss-namespace-labels`.
+pub fn rules(level: Level, version: Option<Version>) -> Vec<Arc<dyn Rule>> {
     checks::CHECKS
         .iter()
         .enumerate()
@@ -69,7 +71,7 @@ pub fn rules(level: Level, version: Version) -> Vec<Arc<dyn Rule>> {
                 description: format!("{description} (upstream check `{c}`)", c = c.id),
                 remediation: remediation.to_string(),
             };
-            Arc::new(rule::PssRule::new(i, default, info)) as Arc<dyn Rule>
+            Arc::new(rule::PssRule::new(i, level, version, info)) as Arc<dyn Rule>
         })
         .chain(std::iter::once(
             Arc::new(namespace_labels::NamespaceLabels::default()) as Arc<dyn Rule>,

@@ -1,7 +1,7 @@
 //! One Palisade rule per check of the standard.
 
 use super::checks::{resolve, Violation, CHECKS};
-use super::level::LevelVersion;
+use super::level::{Level, LevelVersion, Version};
 use super::modes::{modes, Mode};
 use super::pod::{Found, Pod};
 use super::settings::PssSettings;
@@ -14,17 +14,20 @@ use serde_json::Value;
 pub struct PssRule {
     info: RuleInfo,
     index: usize,
-    default: LevelVersion,
+    level: Level,
+    version: Option<Version>,
 }
 
 impl PssRule {
-    /// The rule of check number `index` in [`CHECKS`], with `default` as the
+    /// The rule of check number `index` in [`CHECKS`], with `level` at
+    /// `version` (`None`: the config's, else latest) as the
     /// enforce level and version for namespaces without labels.
-    pub fn new(index: usize, default: LevelVersion, info: RuleInfo) -> Self {
+    pub fn new(index: usize, level: Level, version: Option<Version>, info: RuleInfo) -> Self {
         PssRule {
             info,
             index,
-            default,
+            level,
+            version,
         }
     }
 
@@ -54,7 +57,14 @@ impl PssRule {
             return Vec::new();
         }
         let labels = namespace.and_then(|n| ctx.namespace_labels(n));
-        modes(self.default, settings, labels)
+        let default = LevelVersion {
+            level: self.level,
+            version: self
+                .version
+                .or(settings.enforce_version)
+                .unwrap_or(Version::Latest),
+        };
+        modes(default, settings, labels)
     }
 }
 

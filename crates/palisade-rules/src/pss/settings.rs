@@ -3,7 +3,8 @@
 //!
 //! ```yaml
 //! pss:
-//!   defaults:               # for namespaces without labels (enforce comes from the profile)
+//!   defaults:               # for namespaces without labels (the enforce level is the profile's)
+//!     enforce-version: v1.30  # unless --pss-version is given
 //!     audit: restricted
 //!     audit-version: latest
 //!     warn: restricted
@@ -18,10 +19,14 @@ use super::level::{Level, LevelVersion, Version};
 use palisade_core::{Config, ConfigError, ContextProvider, Extensions, FieldPath, Inventory};
 use serde::Deserialize;
 
-/// Levels for the audit and warn modes of namespaces without labels.
+/// Defaults for namespaces without labels: the enforce version (the level
+/// is the profile's) and the audit and warn levels and versions.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModeDefaults {
+    /// Enforce version when `--pss-version` is not given; default latest.
+    #[serde(rename = "enforce-version")]
+    pub enforce_version: Option<String>,
     /// Audit level (`privileged`, `baseline`, `restricted`); default privileged.
     pub audit: Option<String>,
     /// Audit version (`v1.N` or `latest`); default latest.
@@ -64,6 +69,8 @@ pub struct PssSection {
 /// The validated settings the rules read (from the [`Extensions`]).
 #[derive(Debug, Clone, Default)]
 pub struct PssSettings {
+    /// Enforce version when the profile gives none.
+    pub enforce_version: Option<Version>,
     /// Audit mode for unlabelled namespaces (`None`: privileged).
     pub audit: Option<LevelVersion>,
     /// Warn mode for unlabelled namespaces (`None`: privileged).
@@ -115,7 +122,17 @@ impl PssSettings {
                 ));
             }
         }
+        let enforce_version = match &d.enforce_version {
+            None => None,
+            Some(v) => Some(Version::parse(v).ok_or_else(|| {
+                config.error_at(
+                    &base.key("enforce-version"),
+                    format!("`{v}` is not a version (v1.N or latest)"),
+                )
+            })?),
+        };
         Ok(PssSettings {
+            enforce_version,
             audit: mode(&d.audit, &d.audit_version, "audit")?,
             warn: mode(&d.warn, &d.warn_version, "warn")?,
             exemptions: section.exemptions,
@@ -174,6 +191,18 @@ mod tests {
         assert_eq!(
             PssSettings::from_config(&c).unwrap_err().key,
             "pss.defaults.warn-version"
+        );
+        let c = Config::parse("pss:\n  defaults:\n    enforce-version: v2.0\n", "p.yaml").unwrap();
+        let e = PssSettings::from_config(&c).unwrap_err();
+        assert_eq!(e.key, "pss.defaults.enforce-version");
+        let c = Config::parse("pss:\n  defaults:\n    enforce: baseline\n", "p.yaml").unwrap();
+        let e = PssSettings::from_config(&c).unwrap_err();
+        assert!(e.message.contains("unknown field `enforce`"), "{e}");
+        assert_eq!(
+            PssSettings::from_config(&Config::default())
+                .unwrap()
+                .enforce_version,
+            None
         );
     }
 }

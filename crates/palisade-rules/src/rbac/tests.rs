@@ -621,3 +621,34 @@ fn hostile_shapes_never_panic() {
         "{f:#?}"
     );
 }
+
+#[test]
+fn an_updated_object_is_checked_as_it_is_now() {
+    // admission of an UPDATE: the inventory holds the old version (view), the
+    // request the new one (cluster-admin)
+    let old = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: b}\nsubjects: [{kind: Group, name: g}]\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n";
+    let new = old.replace("name: view", "name: cluster-admin");
+    let parse = |t: &str| {
+        let doc = parse_stream(t).remove(0).unwrap();
+        Resource::from_document(doc, &Arc::from("x")).remove(0)
+    };
+    let inv = Inventory::new(vec![Arc::new(parse(old))]);
+    let policy = crate::registry::providers()
+        .into_iter()
+        .fold(PolicySet::builder(Config::default()), |b, p| b.provider(p))
+        .rules(rules())
+        .build()
+        .unwrap();
+    let ext = policy.prepare(&inv);
+    let ctx = Context::new(&inv, &ext, jiff::Timestamp::UNIX_EPOCH);
+    let f = policy.evaluate(&parse(&new), &ctx).findings;
+    assert!(
+        f.iter().any(|f| f.rule == "rbac-cluster-admin-binding"),
+        "{f:#?}"
+    );
+    let f = policy.evaluate(inv.iter().next().unwrap(), &ctx).findings;
+    assert!(
+        !f.iter().any(|f| f.rule == "rbac-cluster-admin-binding"),
+        "{f:#?}"
+    );
+}

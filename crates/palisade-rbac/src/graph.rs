@@ -40,6 +40,7 @@ pub struct RbacGraph {
     pub namespaces: BTreeSet<String>,
     sa_namespaces: HashSet<String>,
     by_object: HashMap<usize, Entry>,
+    problem_index: HashMap<palisade_core::ResourceId, Vec<usize>>,
     role_index: HashMap<RoleKey, usize>,
     binding_index: HashMap<(bool, Option<String>, String), usize>,
     by_subject: HashMap<Subject, Vec<(usize, usize)>>,
@@ -73,6 +74,12 @@ impl RbacGraph {
             } else if res.id.kind == "Namespace" && res.id.api_version == "v1" {
                 g.namespaces.insert(res.id.name.clone());
             }
+        }
+        for (i, p) in g.problems.iter().enumerate() {
+            g.problem_index
+                .entry(p.resource.id.clone())
+                .or_default()
+                .push(i);
         }
         g.add_builtins();
         resolve_aggregation(&mut g.roles);
@@ -219,9 +226,12 @@ impl RbacGraph {
 
     /// The problems found in `res`.
     pub fn problems_of<'a>(&'a self, res: &'a Resource) -> impl Iterator<Item = &'a Problem> + 'a {
-        self.problems
-            .iter()
-            .filter(move |p| p.resource.id == res.id && p.resource.source == res.source)
+        self.problem_index
+            .get(&res.id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.problems[i])
+            .filter(move |p| p.resource.source == res.source)
     }
 
     /// Whether the input describes the service accounts of `namespace`: its

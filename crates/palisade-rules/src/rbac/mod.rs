@@ -158,12 +158,13 @@ fn is_bootstrap(res: &Resource) -> bool {
 /// The subjects holding a role, as `user:alice (RoleBinding/x (shop))`, at most five.
 pub(crate) fn holders_text(graph: &RbacGraph, role: usize) -> String {
     let mut items = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for &bi in graph.holders(role) {
         let b = &graph.bindings[bi];
         for s in &b.subjects {
             let item = format!("{} ({})", s.subject, b.label());
             // the same binding may appear in several files of one input
-            if !items.contains(&item) {
+            if seen.insert(item.clone()) {
                 items.push(item);
             }
         }

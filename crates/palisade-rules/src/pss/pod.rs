@@ -48,10 +48,12 @@ impl<'a> Ctr<'a> {
 
 /// How the resource relates to pods.
 pub enum Found<'a> {
-    /// The kind creates no pods.
+    /// The kind creates no pods, or the object has no pod spec (a partial
+    /// object such as a Kustomize patch; the API server would reject a
+    /// whole object without one).
     NotAWorkload,
-    /// The kind creates pods but the pod spec is missing or not a mapping.
-    Malformed(FieldPath, Option<&'a Value>),
+    /// The pod spec is there but is not a mapping.
+    Malformed(FieldPath, &'a Value),
     /// The pod.
     Pod(Pod<'a>),
 }
@@ -71,7 +73,8 @@ impl<'a> Pod<'a> {
                 spec_path,
                 meta_path,
             }),
-            other => Found::Malformed(spec_path, other),
+            Some(Value::Null) | None => Found::NotAWorkload,
+            Some(other) => Found::Malformed(spec_path, other),
         }
     }
 

@@ -81,8 +81,10 @@ impl Rule for PssRule {
             Found::Malformed(path, value) => {
                 if def.id == "invalidFields" {
                     if let Some(mode) = self.modes(res, ctx, None).first() {
-                        let what = value.map(describe).unwrap_or_else(|| "missing".to_string());
-                        let detail = format!("{path} must be a mapping (the pod spec), not {what}");
+                        let detail = format!(
+                            "{path} must be a mapping (the pod spec), not {}",
+                            describe(value)
+                        );
                         emit(out, def.id, def.reason, mode, &Violation::new(path, detail));
                     }
                 }

@@ -192,7 +192,11 @@ pub fn load_lenient(
             p.name
         ));
     }
-    if !used.is_empty() {
+    // `data.inventory` is built once per evaluation, only if some Rego reads it.
+    let reads_inventory = templates
+        .values()
+        .any(|t| used.contains(&t.kind) && t.rego.as_ref().is_some_and(|r| r.uses_inventory()));
+    if reads_inventory {
         out.providers.push(Arc::new(RegoInventoryProvider));
     }
     out.warnings.sort();

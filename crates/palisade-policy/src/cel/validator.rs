@@ -21,6 +21,22 @@ fn val(v: Option<&Value>) -> Box<dyn Val + '_> {
     }
 }
 
+/// Binds variable `name` as `variables.<name>` (and in the `variables` map
+/// when `whole`).
+fn bind<'v>(
+    scope: &mut Context<'_, 'v>,
+    map: &mut HashMap<CelMapKey<'v>, Box<dyn Val + 'v>>,
+    whole: bool,
+    name: &str,
+    v: Box<dyn Val + 'v>,
+) {
+    if whole {
+        map.insert(CelMapKey::from(name.to_string()), v.clone());
+        scope.add_variable_as_val("variables", Box::new(CelMap::from(map.clone())));
+    }
+    scope.add_variable_as_val(format!("variables.{name}"), v);
+}
+
 /// The top-level variables of the Kubernetes CEL environment.
 const VARS: &[&str] = &[
     "object",
@@ -114,6 +130,9 @@ pub struct Validator {
     validations: Vec<Validation>,
     audit_annotations: Vec<(String, Program)>,
     gatekeeper: bool,
+    /// Some expression reads `variables` as a whole (`has(variables.x)`,
+    /// `variables['x']`), so the map is built besides the qualified names.
+    needs_map: bool,
 }
 
 /// What an evaluation sees.
@@ -234,7 +253,23 @@ impl Validator {
         if !errors.is_empty() {
             return Err(errors);
         }
+        let whole = regex::Regex::new(r"has\(\s*variables\.\w+\s*\)|variables\s*(\[|\)|,|\]|$)")
+            .map_err(|e| vec![PolicyError::invalid(res, label, base, e.to_string())])?;
+        let needs_map = spec
+            .variables
+            .iter()
+            .map(|(_, e)| e.as_str())
+            .chain(spec.match_conditions.iter().map(|(_, e)| e.as_str()))
+            .chain(
+                spec.validations
+                    .iter()
+                    .flat_map(|v| [Some(v.expression.as_str()), v.message_expression.as_deref()])
+                    .flatten(),
+            )
+            .chain(spec.audit_annotations.iter().map(|(_, e)| e.as_str()))
+            .any(|e| whole.is_match(e));
         Ok(Validator {
+            needs_map,
             env,
             variables,
             match_conditions,
@@ -253,28 +288,35 @@ impl Validator {
         ctx.add_variable_as_val("request", to_val(act.request));
         ctx.add_variable_as_val("params", val(act.params));
         ctx.add_variable_as_val("namespaceObject", val(act.namespace_object));
-        let mut vars: HashMap<CelMapKey<'_>, Box<dyn Val + '_>> = HashMap::new();
+        // Each variable is bound under its qualified name (`variables.x`),
+        // which CEL resolves before looking into a `variables` map: no copies.
+        // The map itself is built only for expressions that need it whole.
+        let mut scope = ctx.new_inner_scope();
+        let mut map: HashMap<CelMapKey<'_>, Box<dyn Val + '_>> = HashMap::new();
+        let whole = self.needs_map;
         if self.gatekeeper {
-            vars.insert(
-                CelMapKey::from("anyObject"),
+            bind(
+                &mut scope,
+                &mut map,
+                whole,
+                "anyObject",
                 val(act.object.or(act.old_object)),
             );
-            vars.insert(CelMapKey::from("params"), val(act.gatekeeper_params));
+            bind(
+                &mut scope,
+                &mut map,
+                whole,
+                "params",
+                val(act.gatekeeper_params),
+            );
         }
         let mut var_errors: Vec<(String, String)> = Vec::new();
         for (name, prog) in &self.variables {
-            let mut scope = ctx.new_inner_scope();
-            scope.add_variable_as_val("variables", Box::new(CelMap::from(vars.clone())));
-            match cel::Value::resolve_val(prog.expression(), &scope) {
-                Ok(v) => {
-                    let owned = v.into_owned();
-                    vars.insert(CelMapKey::from(name.clone()), owned);
-                }
+            match cel::Value::resolve_val(prog.expression(), &scope).map(|v| v.into_owned()) {
+                Ok(v) => bind(&mut scope, &mut map, whole, name, v),
                 Err(e) => var_errors.push((name.clone(), e.to_string())),
             }
         }
-        let mut scope = ctx.new_inner_scope();
-        scope.add_variable_as_val("variables", Box::new(CelMap::from(vars)));
         let explain = |what: &str, e: cel::ExecutionError| -> String {
             let msg = e.to_string();
             match var_errors.iter().find(|(n, _)| msg.contains(n.as_str())) {

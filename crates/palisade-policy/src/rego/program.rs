@@ -2,8 +2,21 @@
 //! one regorus engine, prepared once and cloned per evaluation.
 
 use regorus::utils::limits::ExecutionTimerConfig;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Engines most recently used per program on this thread, so that an
+/// evaluation without data reuses a prepared engine instead of cloning one.
+const MAX_CACHED: usize = 512;
+
+thread_local! {
+    static ENGINES: RefCell<HashMap<u64, regorus::Engine>> = RefCell::new(HashMap::new());
+}
 
 /// One `violation[{"msg": ..., "details": ...}]` result.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +30,7 @@ pub struct Violation {
 /// Rego compiled and prepared for evaluation.
 #[derive(Clone)]
 pub struct RegoProgram {
+    id: u64,
     engine: regorus::Engine,
     rule: String,
     uses_inventory: bool,
@@ -53,6 +67,7 @@ impl RegoProgram {
             return Err(format!("{package} has no `violation` rule"));
         }
         let mut program = RegoProgram {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             rule: format!("{package}.violation"),
             uses_inventory: rego.contains("inventory")
                 || libs.iter().any(|l| l.contains("inventory")),
@@ -79,16 +94,31 @@ impl RegoProgram {
         input: regorus::Value,
         data: Option<&regorus::Value>,
     ) -> Result<Vec<Violation>, String> {
-        let mut engine = self.engine.clone();
-        if let Some(data) = data.filter(|_| self.uses_inventory) {
-            engine
-                .add_data(data.clone())
-                .map_err(|e| format!("{e:#}"))?;
-        }
-        engine.set_input(input);
-        let result = engine
-            .eval_rule(self.rule.clone())
-            .map_err(|e| format!("{e:#}"))?;
+        let result = match data.filter(|_| self.uses_inventory) {
+            Some(data) => {
+                let mut engine = self.engine.clone();
+                engine
+                    .add_data(data.clone())
+                    .map_err(|e| format!("{e:#}"))?;
+                engine.set_input(input);
+                engine
+                    .eval_rule(self.rule.clone())
+                    .map_err(|e| format!("{e:#}"))?
+            }
+            None => ENGINES.with(|cell| {
+                let mut cache = cell.borrow_mut();
+                if cache.len() >= MAX_CACHED && !cache.contains_key(&self.id) {
+                    cache.clear();
+                }
+                let engine = cache.entry(self.id).or_insert_with(|| self.engine.clone());
+                engine.set_input(input);
+                let r = engine.eval_rule(self.rule.clone());
+                if r.is_err() {
+                    cache.remove(&self.id); // do not reuse an interrupted engine
+                }
+                r.map_err(|e| format!("{e:#}"))
+            })?,
+        };
         let items: Vec<&regorus::Value> = match &result {
             regorus::Value::Undefined => return Ok(Vec::new()),
             regorus::Value::Set(s) => s.iter().collect(),

@@ -26,13 +26,20 @@ pub enum ProfileError {
 
 /// The names of all profiles.
 pub fn profile_names() -> Vec<&'static str> {
-    vec!["default", "workload", "rbac", "pss-baseline", "pss-restricted"]
+    vec![
+        "default",
+        "workload",
+        "rbac",
+        "pss-baseline",
+        "pss-restricted",
+    ]
 }
 
 /// The rules of profile `name`.
 pub fn profile(name: &str, opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, ProfileError> {
     let pss = |level| -> Result<Vec<Arc<dyn Rule>>, ProfileError> {
-        let version = crate::pss::parse_version(opts.pss_version.as_deref()).map_err(ProfileError::BadOption)?;
+        let version = crate::pss::parse_version(opts.pss_version.as_deref())
+            .map_err(ProfileError::BadOption)?;
         Ok(crate::pss::rules(level, version))
     };
     match name {

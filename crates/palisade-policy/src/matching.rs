@@ -109,9 +109,8 @@ pub fn glob_match(pattern: &str, s: &str) -> bool {
 /// `NetworkPolicy` -> `networkpolicies`), as used in `resourceRules`.
 pub fn resource_name(kind: &str) -> String {
     let lower = kind.to_ascii_lowercase();
-    match lower.as_str() {
-        "endpoints" => return lower,
-        _ => {}
+    if lower == "endpoints" {
+        return lower;
     }
     if let Some(stem) = lower.strip_suffix('y') {
         if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) {

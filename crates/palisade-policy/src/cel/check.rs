@@ -263,7 +263,7 @@ impl Checker<'_> {
             }
             Expr::Select(s) => {
                 if let Expr::Ident(root) = &s.operand.expr {
-                    if root == "variables" && !self.variables.iter().any(|v| *v == s.field) {
+                    if root == "variables" && !self.variables.contains(&s.field) {
                         return Err(format!("undefined variable `variables.{}`", s.field));
                     }
                     if NAMESPACES.contains(&root.as_str()) && !self.vars.contains(&root.as_str()) {

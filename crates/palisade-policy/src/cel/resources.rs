@@ -86,7 +86,7 @@ impl ResourceRule {
             && res_ok
             && any(&self.operations, op_name(op))
             && scope_ok
-            && (self.names.is_empty() || self.names.iter().any(|n| *n == id.name))
+            && (self.names.is_empty() || self.names.contains(&id.name))
     }
 }
 

@@ -9,7 +9,9 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// The CEL value of a JSON value. Integers that fit `int64` are `int`
-/// (Kubernetes' OpenAPI integers are int64), larger ones `uint`.
+/// (Kubernetes' OpenAPI integers are int64), larger ones `uint`. Fields set
+/// to `null` are left out, as the API server drops them when it decodes an
+/// object (`volumes: null` is no volumes, so `has()` is false).
 pub fn to_val(v: &Value) -> Box<dyn Val + '_> {
     match v {
         Value::Null => Box::new(CelNull),
@@ -24,6 +26,7 @@ pub fn to_val(v: &Value) -> Box<dyn Val + '_> {
         Value::Object(m) => {
             let map: HashMap<CelMapKey<'_>, Box<dyn Val + '_>> = m
                 .iter()
+                .filter(|(_, v)| !v.is_null())
                 .map(|(k, v)| (CelMapKey::from(k.as_str()), to_val(v)))
                 .collect();
             Box::new(CelMap::from(map))

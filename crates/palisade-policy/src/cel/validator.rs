@@ -319,7 +319,12 @@ impl Validator {
         }
         let explain = |what: &str, e: cel::ExecutionError| -> String {
             let msg = e.to_string();
-            match var_errors.iter().find(|(n, _)| msg.contains(n.as_str())) {
+            // A variable that failed is unbound: its use fails to resolve.
+            let failed = var_errors
+                .iter()
+                .find(|(n, _)| msg.contains(n.as_str()))
+                .or_else(|| var_errors.first().filter(|_| msg.contains("'variables'")));
+            match failed {
                 Some((n, ve)) => format!("{what}: variable `{n}` failed: {ve}"),
                 None => format!("{what}: {msg}"),
             }
@@ -378,5 +383,56 @@ impl Validator {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn validator(spec: Value) -> Validator {
+        let res = Resource::from_value(
+            json!({"apiVersion": "v1", "kind": "X", "metadata": {"name": "x"}}),
+        )
+        .unwrap();
+        Validator::compile(
+            &ValidatorSpec::gatekeeper(&spec),
+            &res,
+            "test",
+            &FieldPath::root(),
+            Duration::from_secs(1),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn null_fields_are_absent_and_variables_chain() {
+        let v = validator(json!({
+            "variables": [
+                {"name": "vols", "expression": "!has(variables.anyObject.spec.volumes) ? [] : variables.anyObject.spec.volumes"},
+                {"name": "n", "expression": "size(variables.vols) + variables.params.extra"}
+            ],
+            "validations": [{"expression": "variables.n == 1", "messageExpression": "'n is ' + string(variables.n)"}]
+        }));
+        let obj = json!({"spec": {"volumes": null}});
+        let params = json!({"extra": 1});
+        let req = json!({});
+        let act = Activation {
+            object: Some(&obj),
+            old_object: None,
+            request: &req,
+            params: None,
+            namespace_object: None,
+            gatekeeper_params: Some(&params),
+        };
+        let out = v.evaluate(&act).unwrap();
+        assert!(out.matched && out.failures.is_empty(), "{out:?}");
+        let obj = json!({"spec": {"volumes": [1, 2]}});
+        let act = Activation {
+            object: Some(&obj),
+            ..act
+        };
+        assert_eq!(v.evaluate(&act).unwrap().failures[0].message, "n is 3");
     }
 }

@@ -50,7 +50,7 @@ impl RegoProgram {
         engine.set_rego_v0(true);
         engine.set_execution_timer_config(ExecutionTimerConfig {
             limit,
-            check_interval: NonZeroU32::MIN,
+            check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
         });
         let package = engine
             .add_policy(format!("{name}.rego"), rego.to_string())

@@ -61,7 +61,7 @@ pub fn parse(s: &str) -> Option<Quantity> {
         v = v.checked_mul(10i128.checked_pow(exp10 as u32)?)?;
     } else {
         let d = 10i128.checked_pow((-exp10) as u32)?;
-        v = (v + d - 1) / d; // Kubernetes rounds up below its precision
+        v = v.checked_add(d - 1)? / d; // Kubernetes rounds up below its precision
     }
     Some(Quantity(if neg { -v } else { v }))
 }

@@ -903,3 +903,34 @@ fn parallel_scans_are_deterministic_and_quiet_without_a_terminal() {
     assert_eq!(files.len(), 80);
     assert_eq!(v["summary"]["resources"], 160);
 }
+
+/// Runs `palisade ARGS` on a pseudo-terminal (util-linux `script`), as a user
+/// at a terminal would.
+fn run_on_terminal(env: &Env, args: &str, extra_env: &[(&str, &str)]) -> String {
+    let cmd = format!("{} {args}", env!("CARGO_BIN_EXE_palisade"));
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(env.dir.path())
+        .env_remove("NO_COLOR")
+        .envs(extra_env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux `script` runs the binary on a terminal");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_not_with_no_color() {
+    let env = Env::new();
+    env.write("pod.yaml", HOST_NETWORK_POD);
+    let tty = run_on_terminal(&env, "scan pod.yaml", &[]);
+    assert!(tty.contains("host-network"), "{tty}");
+    assert!(tty.contains("\u{1b}["), "colour on a terminal: {tty}");
+    let plain = run_on_terminal(&env, "scan pod.yaml", &[("NO_COLOR", "1")]);
+    assert!(
+        plain.contains("host-network") && !plain.contains("\u{1b}["),
+        "{plain}"
+    );
+    let piped = env.run(&["scan", "pod.yaml"]).stdout;
+    assert!(!piped.contains("\u{1b}["));
+}

@@ -223,3 +223,105 @@ impl Match {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::{Extensions, Inventory};
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn res(v: Value) -> Resource {
+        Resource::from_value(v).unwrap()
+    }
+
+    fn constraint(spec: Value) -> Constraint {
+        Constraint::parse(&res(json!({
+            "apiVersion": "constraints.gatekeeper.sh/v1beta1", "kind": "K8sX",
+            "metadata": {"name": "c", "annotations": {"palisade.io/severity": "low"}}, "spec": spec
+        })))
+        .unwrap()
+    }
+
+    fn pod(ns: Option<&str>, name: &str, labels: Value) -> Resource {
+        let mut meta = json!({"name": name, "labels": labels});
+        if let Some(ns) = ns {
+            meta["namespace"] = json!(ns);
+        }
+        res(json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta}))
+    }
+
+    #[test]
+    fn match_criteria() {
+        let prod = res(
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"env": "prod"}}}),
+        );
+        let inv = Inventory::new(vec![Arc::new(prod.clone())]);
+        let ext = Extensions::default();
+        let ctx = Context::new(&inv, &ext, jiff::Timestamp::now());
+        let c = constraint(json!({
+            "enforcementAction": "dryrun",
+            "match": {
+                "kinds": [{"apiGroups": [""], "kinds": ["Pod", "Namespace"]}],
+                "excludedNamespaces": ["kube-*"],
+                "namespaceSelector": {"matchLabels": {"env": "prod"}},
+                "labelSelector": {"matchExpressions": [{"key": "skip", "operator": "DoesNotExist"}]},
+                "name": "web-*"
+            }
+        }));
+        assert_eq!((c.action, c.severity), (Action::Audit, Severity::Low));
+        let m = |r: &Resource| c.matcher.matches(r, &ctx);
+        assert!(m(&pod(Some("shop"), "web-1", json!({}))));
+        assert!(!m(&pod(Some("shop"), "api-1", json!({}))), "name glob");
+        assert!(
+            !m(&pod(Some("shop"), "web-1", json!({"skip": "y"}))),
+            "labelSelector"
+        );
+        assert!(
+            !m(&pod(Some("kube-system"), "web-1", json!({}))),
+            "excludedNamespaces"
+        );
+        assert!(
+            !m(&pod(Some("dev"), "web-1", json!({}))),
+            "namespaceSelector: namespace unknown"
+        );
+        assert!(
+            m(&pod(None, "web-1", json!({}))),
+            "no namespace: namespace criteria do not apply"
+        );
+        let svc = res(
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web-1", "namespace": "shop"}}),
+        );
+        assert!(!m(&svc), "kinds");
+        let ns = res(
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web-ns", "labels": {"env": "prod"}}}),
+        );
+        assert!(m(&ns), "a Namespace is selected by its own labels");
+        let scoped = constraint(json!({"match": {"scope": "Cluster", "namespaces": ["shop"]}}));
+        assert!(!scoped
+            .matcher
+            .matches(&pod(Some("shop"), "a", json!({})), &ctx));
+        let cr = res(
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "a"}}),
+        );
+        assert!(scoped.matcher.matches(&cr, &ctx));
+        assert_eq!(scoped.action, Action::Enforce);
+    }
+
+    #[test]
+    fn bad_fields_are_errors() {
+        let bad = |spec: Value| {
+            Constraint::parse(&res(json!({"apiVersion": "constraints.gatekeeper.sh/v1beta1", "kind": "K8sX", "metadata": {"name": "c"}, "spec": spec})))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(bad(json!({"enforcementAction": "block"}))
+            .contains("unknown enforcement action `block`"));
+        assert!(bad(json!({"match": {"scope": "Galaxy"}})).contains("spec.match.scope"));
+        assert!(bad(json!({"match": {"labelSelector": {"matchExpressions": [{"key": "a", "operator": "Has"}]}}})).contains("spec.match.labelSelector"));
+        let warn = constraint(
+            json!({"enforcementAction": "scoped", "scopedEnforcementActions": [{"action": "warn"}, {"action": "dryrun"}]}),
+        );
+        assert_eq!(warn.action, Action::Warn);
+    }
+}

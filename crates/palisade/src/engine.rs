@@ -42,7 +42,10 @@ pub struct EngineArgs {
 /// Compiles the user policies of `--policy` and the config's `policies`
 /// (relative to the config file); any policy error fails the build, naming
 /// every bad policy.
-pub fn user_policies(config: &Config, args: &EngineArgs) -> anyhow::Result<palisade_policy::LoadedPolicies> {
+pub fn user_policies(
+    config: &Config,
+    args: &EngineArgs,
+) -> anyhow::Result<palisade_policy::LoadedPolicies> {
     let base = config
         .file
         .as_deref()
@@ -53,10 +56,16 @@ pub fn user_policies(config: &Config, args: &EngineArgs) -> anyhow::Result<palis
     if paths.is_empty() {
         return Ok(palisade_policy::LoadedPolicies::default());
     }
-    let (loaded, errors) = palisade_policy::load_files(&paths, palisade_policy::LoadOptions::default());
+    let (loaded, errors) =
+        palisade_policy::load_files(&paths, palisade_policy::LoadOptions::default());
     if !errors.is_empty() {
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::bail!("{} invalid polic{}:\n  {}", list.len(), if list.len() == 1 { "y" } else { "ies" }, list.join("\n  "));
+        anyhow::bail!(
+            "{} invalid polic{}:\n  {}",
+            list.len(),
+            if list.len() == 1 { "y" } else { "ies" },
+            list.join("\n  ")
+        );
     }
     Ok(loaded)
 }
@@ -105,8 +114,12 @@ pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet
     };
     if !args.profiles.is_empty() {
         for name in &args.profiles {
-            add(palisade_rules::profile(name, &opts)
-                .with_context(|| format!("--profile {name}"))?);
+            add(
+                palisade_rules::profile(name, &opts).with_context(|| match &args.pss_version {
+                    Some(v) => format!("--profile {name} --pss-version {v}"),
+                    None => format!("--profile {name}"),
+                })?,
+            );
         }
     } else if !config.spec.profiles.is_empty() {
         for (i, name) in config.spec.profiles.iter().enumerate() {

@@ -216,3 +216,50 @@ fn binding_without_params_for_a_policy_with_param_kind() {
         ],
     );
 }
+
+#[test]
+fn cel_that_runs_too_long_is_an_error_finding_naming_the_policy() {
+    let t = format!(
+        "{}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: b}}\nspec: {{policyName: slow, validationActions: [Deny]}}\n",
+        vap("slow", "  validations: [{expression: \"lists.range(4000).all(x, lists.range(4000).all(y, x + y >= 0))\"}]")
+    );
+    let res = parse_resources(&t, "slow.yaml").unwrap();
+    let opts = LoadOptions {
+        limit: Duration::from_millis(50),
+        ..LoadOptions::default()
+    };
+    let loaded = load(&res, opts).unwrap();
+    let pod = Resource::from_value(
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}),
+    )
+    .unwrap();
+    let inv = Inventory::default();
+    let ext = Extensions::default();
+    let ctx = Context::new(&inv, &ext, jiff::Timestamp::now());
+    let mut findings = Vec::new();
+    let rule = &loaded.rules[0];
+    let started = std::time::Instant::now();
+    rule.check(
+        &pod,
+        &ctx,
+        &mut Emitter::new(
+            rule.info(),
+            Severity::High,
+            Action::Enforce,
+            &pod,
+            &mut findings,
+        ),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(findings.len(), 1);
+    let m = &findings[0].message;
+    assert!(
+        m.contains("policy slow/b failed to evaluate")
+            && m.contains("exceeded the per-evaluation limit of 50 ms"),
+        "{m}"
+    );
+}

@@ -13,6 +13,7 @@ fn build() -> Result<Env, cel::DeclarationError> {
     env.add_extension(cel::extensions::lists)?;
     env.add_extension(cel::extensions::math)?;
     super::lib::register(&mut env)?;
+    super::budget::register(&mut env)?;
     Ok(env)
 }
 

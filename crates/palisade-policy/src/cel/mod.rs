@@ -1,6 +1,7 @@
 //! CEL policies: Kubernetes ValidatingAdmissionPolicies and their bindings,
 //! and the CEL engine of Gatekeeper templates.
 
+pub mod budget;
 pub mod check;
 pub mod convert;
 pub mod env;

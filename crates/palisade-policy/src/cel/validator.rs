@@ -7,7 +7,8 @@ use super::convert::{to_text, to_val};
 use crate::error::PolicyError;
 use cel::common::types::{CelMap, CelMapKey, CelNull};
 use cel::common::value::Val;
-use cel::{Context, Env, Program};
+use cel::parser::Expression;
+use cel::{Context, Env};
 use palisade_core::{FieldPath, Resource};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -116,20 +117,22 @@ impl ValidatorSpec {
 
 struct Validation {
     expression: String,
-    program: Program,
+    program: Expression,
     message: Option<String>,
-    message_program: Option<Program>,
+    message_program: Option<Expression>,
     reason: String,
 }
 
 /// Compiled CEL validations.
 pub struct Validator {
     env: Arc<Env>,
-    variables: Vec<(String, Program)>,
-    match_conditions: Vec<(String, Program)>,
+    variables: Vec<(String, Expression)>,
+    match_conditions: Vec<(String, Expression)>,
     validations: Vec<Validation>,
-    audit_annotations: Vec<(String, Program)>,
+    audit_annotations: Vec<(String, Expression)>,
     gatekeeper: bool,
+    /// The longest one evaluation may run.
+    limit: Duration,
     /// Some expression reads `variables` as a whole (`has(variables.x)`,
     /// `variables['x']`), so the map is built besides the qualified names.
     needs_map: bool,
@@ -178,7 +181,7 @@ impl Validator {
         res: &Resource,
         label: &str,
         base: &FieldPath,
-        _limit: Duration,
+        limit: Duration,
     ) -> Result<Validator, Vec<PolicyError>> {
         let env = super::env::env().map_err(|e| vec![PolicyError::invalid(res, label, base, e)])?;
         let mut errors = Vec::new();
@@ -187,7 +190,7 @@ impl Validator {
             var_names.extend(["anyObject".to_string(), "params".to_string()]);
         }
         var_names.extend(spec.variables.iter().map(|(n, _)| n.clone()));
-        let mut compile = |path: FieldPath, src: &str, want: Option<Ty>| -> Option<Program> {
+        let mut compile = |path: FieldPath, src: &str, want: Option<Ty>| -> Option<Expression> {
             let fail = |m: String| PolicyError::expression(res, label, &path, src, m);
             if src.trim().is_empty() {
                 errors.push(fail("expression is empty".into()));
@@ -206,7 +209,11 @@ impl Validator {
                     Some(w) if t != Ty::Dyn && t != w => errors.push(fail(
                         format!("must evaluate to {w:?}, but its type is {t:?}").to_lowercase(),
                     )),
-                    _ => return Some(program),
+                    _ => {
+                        let mut e = program.expression().clone();
+                        super::budget::instrument(&mut e);
+                        return Some(e);
+                    }
                 },
             }
             None
@@ -269,6 +276,7 @@ impl Validator {
             .chain(spec.audit_annotations.iter().map(|(_, e)| e.as_str()))
             .any(|e| whole.is_match(e));
         Ok(Validator {
+            limit,
             needs_map,
             env,
             variables,
@@ -282,6 +290,10 @@ impl Validator {
     /// Evaluates the validations; `Err` is an evaluation error (the caller
     /// applies the failure policy).
     pub fn evaluate(&self, act: &Activation<'_>) -> Result<Outcome, String> {
+        super::budget::with_deadline(self.limit, || self.evaluate_within(act))
+    }
+
+    fn evaluate_within(&self, act: &Activation<'_>) -> Result<Outcome, String> {
         let mut ctx = Context::with_env(self.env.clone());
         ctx.add_variable_as_val("object", val(act.object));
         ctx.add_variable_as_val("oldObject", val(act.old_object));
@@ -312,7 +324,7 @@ impl Validator {
         }
         let mut var_errors: Vec<(String, String)> = Vec::new();
         for (name, prog) in &self.variables {
-            match cel::Value::resolve_val(prog.expression(), &scope).map(|v| v.into_owned()) {
+            match cel::Value::resolve_val(prog, &scope).map(|v| v.into_owned()) {
                 Ok(v) => bind(&mut scope, &mut map, whole, name, v),
                 Err(e) => var_errors.push((name.clone(), e.to_string())),
             }
@@ -330,7 +342,7 @@ impl Validator {
             }
         };
         for (name, prog) in &self.match_conditions {
-            match prog.execute(&scope) {
+            match cel::Value::resolve(prog, &scope) {
                 Ok(cel::Value::Bool(true)) => {}
                 Ok(cel::Value::Bool(false)) => return Ok(Outcome::default()),
                 Ok(other) => {
@@ -346,18 +358,17 @@ impl Validator {
             ..Outcome::default()
         };
         for v in &self.validations {
-            match v.program.execute(&scope) {
+            match cel::Value::resolve(&v.program, &scope) {
                 Ok(cel::Value::Bool(true)) => {}
                 Ok(cel::Value::Bool(false)) => {
-                    let from_expr =
-                        v.message_program
-                            .as_ref()
-                            .and_then(|p| match p.execute(&scope) {
-                                Ok(cel::Value::String(s)) if !s.trim().is_empty() => {
-                                    Some(s.to_string())
-                                }
-                                _ => None,
-                            });
+                    let from_expr = v.message_program.as_ref().and_then(|p| {
+                        match cel::Value::resolve(p, &scope) {
+                            Ok(cel::Value::String(s)) if !s.trim().is_empty() => {
+                                Some(s.to_string())
+                            }
+                            _ => None,
+                        }
+                    });
                     let message = from_expr
                         .or_else(|| v.message.clone())
                         .unwrap_or_else(|| format!("failed expression: {}", v.expression));
@@ -376,7 +387,7 @@ impl Validator {
             }
         }
         for (key, prog) in &self.audit_annotations {
-            match prog.execute(&scope) {
+            match cel::Value::resolve(prog, &scope) {
                 Ok(cel::Value::Null) => {}
                 Ok(v) => out.annotations.push((key.clone(), to_text(&v))),
                 Err(e) => return Err(explain(&format!("auditAnnotation `{key}`"), e)),

@@ -104,16 +104,40 @@ fn walk(
                 }
             }
             Err(e) => {
-                let file = match &e {
-                    ignore::Error::WithPath { path, .. } => path.display().to_string(),
-                    _ => dir.display().to_string(),
-                };
-                errors.push(InputError::file(
-                    Arc::from(file),
-                    format!("cannot read: {e}"),
-                ));
+                let (path, message) = describe(&e);
+                let file = path
+                    .unwrap_or_else(|| dir.to_path_buf())
+                    .display()
+                    .to_string();
+                errors.push(InputError::file(Arc::from(file), message));
             }
         }
+    }
+}
+
+/// The path a walk error is about and a plain message.
+fn describe(e: &ignore::Error) -> (Option<PathBuf>, String) {
+    match e {
+        ignore::Error::WithPath { path, err } => (Some(path.clone()), describe(err).1),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            describe(err)
+        }
+        ignore::Error::Loop { ancestor, child } => (
+            Some(child.clone()),
+            format!(
+                "symbolic link loop: points to its ancestor {}",
+                ancestor.display()
+            ),
+        ),
+        ignore::Error::Io(io) => {
+            // walkdir wraps the OS error with its path, which is shown already
+            let inner: Option<&dyn std::error::Error> = io.get_ref().and_then(|e| e.source());
+            match inner {
+                Some(os) => (None, format!("cannot read: {os}")),
+                None => (None, format!("cannot read: {io}")),
+            }
+        }
+        other => (None, format!("cannot read: {other}")),
     }
 }
 
@@ -164,6 +188,35 @@ mod tests {
             names,
             ["/a.json", "/b/a.yml", "/b/z.yaml", "/c.YAML", "/notes.txt"]
         );
+    }
+
+    #[test]
+    fn broken_links_and_loops_are_errors_naming_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        std::os::unix::fs::symlink("/nonexistent", root.join("sub/broken.yaml")).unwrap();
+        std::os::unix::fs::symlink("..", root.join("sub/loop")).unwrap();
+        std::fs::write(root.join("sub/ok.yaml"), "a: 1\n").unwrap();
+        let (sources, errors) = discover(&[root.to_path_buf()], || unreachable!());
+        assert_eq!(sources.len(), 1);
+        let mut msgs: Vec<(String, String)> = errors
+            .iter()
+            .map(|e| {
+                (
+                    e.file.rsplit('/').next().unwrap().to_string(),
+                    e.message.clone(),
+                )
+            })
+            .collect();
+        msgs.sort();
+        assert_eq!(msgs[0].0, "broken.yaml");
+        assert_eq!(
+            msgs[0].1,
+            "cannot read: No such file or directory (os error 2)"
+        );
+        assert_eq!(msgs[1].0, "loop");
+        assert!(msgs[1].1.starts_with("symbolic link loop"), "{msgs:?}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The input Gatekeeper gives a template (`input.review`, `input.parameters`)
 //! and the `data.inventory` it syncs, built from Palisade's context.
 
-use crate::matching::{is_cluster_scoped, version_of};
+use crate::matching::{is_cluster_scoped, resource_name, version_of};
 use palisade_core::{Context, ContextProvider, Extensions, Inventory, Operation, Resource};
 use serde_json::{json, Map, Value};
 
@@ -43,7 +43,12 @@ pub fn review(res: &Resource, ctx: &Context<'_>) -> Value {
             r.insert("operation".into(), json!("CREATE"));
             r.insert("object".into(), res.value.clone());
             r.insert("kind".into(), kind);
+            r.insert(
+                "resource".into(),
+                json!({"group": id.group(), "version": version_of(&id.api_version), "resource": resource_name(&id.kind)}),
+            );
             r.insert("userInfo".into(), json!({}));
+            r.insert("dryRun".into(), json!(false));
         }
     }
     r.entry("name").or_insert_with(|| json!(id.name));

@@ -129,3 +129,28 @@ fn gatekeeper_library_suites_pass_with_the_cel_engine() {
     let rego = run(PolicyEngine::Rego);
     assert!(rego.results.iter().all(|r| !r.engine.starts_with("CEL")));
 }
+
+/// gator's counts, message regexes, `skip` and `invalid`, on a suite of ours.
+#[test]
+fn suite_counts_skip_and_invalid() {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/suites/skip-invalid"
+    ));
+    let report = run_paths(&[dir], PolicyEngine::Rego, Duration::from_secs(1)).unwrap();
+    let got: Vec<(String, bool)> = report
+        .results
+        .iter()
+        .map(|r| (format!("{}/{}#{}", r.test, r.case, r.assertion), r.passed))
+        .collect();
+    let want = [
+        ("counts/two latest#0", true),
+        ("counts/two latest#1", true),
+        ("counts/two latest#2", true),
+        ("broken template is expected/#0", true),
+        ("good template is not invalid/#0", false),
+    ];
+    let want: Vec<(String, bool)> = want.iter().map(|(n, p)| (n.to_string(), *p)).collect();
+    assert_eq!(got, want);
+    assert_eq!((report.summary.passed, report.summary.failed), (4, 1));
+}

@@ -128,6 +128,10 @@ fn describe(a: &Assertion) -> String {
     }
 }
 
+fn flag(v: &Value, k: &str) -> bool {
+    v.get(k).and_then(Value::as_bool).unwrap_or(false)
+}
+
 fn text<'a>(v: &'a Value, k: &str) -> &'a str {
     v.get(k).and_then(Value::as_str).unwrap_or("")
 }
@@ -167,7 +171,27 @@ pub fn run_suite(path: &Path, engine: PolicyEngine, limit: Duration) -> Vec<Asse
         .flatten()
     {
         let tname = text(test, "name");
+        if flag(test, "skip") {
+            continue; // gator: `skip: true` leaves the test out
+        }
         let rule = load_rule(dir, test, engine, limit);
+        if flag(test, "invalid") {
+            // gator: the template or constraint must fail to load.
+            out.push(AssertionResult {
+                suite: suite.clone(),
+                test: tname.into(),
+                case: String::new(),
+                assertion: 0,
+                expected: "invalid: true".into(),
+                engine: String::new(),
+                passed: rule.is_err(),
+                reason: rule
+                    .as_ref()
+                    .ok()
+                    .map(|_| "template and constraint loaded".to_string()),
+            });
+            continue;
+        }
         for case in test
             .get("cases")
             .and_then(Value::as_array)
@@ -175,6 +199,9 @@ pub fn run_suite(path: &Path, engine: PolicyEngine, limit: Duration) -> Vec<Asse
             .flatten()
         {
             let cname = text(case, "name");
+            if flag(case, "skip") {
+                continue;
+            }
             let assertions: Vec<&Value> = case
                 .get("assertions")
                 .and_then(Value::as_array)

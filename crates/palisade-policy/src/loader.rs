@@ -42,6 +42,50 @@ pub struct LoadedPolicies {
     pub warnings: Vec<String>,
 }
 
+/// Whether `res` is a policy object (template, constraint, policy, binding).
+fn is_policy(r: &Resource) -> bool {
+    is(r, "templates.gatekeeper.sh", "")
+        || is(r, "constraints.gatekeeper.sh", "")
+        || is(
+            r,
+            "admissionregistration.k8s.io",
+            "ValidatingAdmissionPolicy",
+        )
+        || is(
+            r,
+            "admissionregistration.k8s.io",
+            "ValidatingAdmissionPolicyBinding",
+        )
+}
+
+/// Policy objects of the same kind and name after the first: Kubernetes
+/// would keep only one, so the others are errors rather than silently lost.
+fn duplicates(resources: &[Resource]) -> Vec<PolicyError> {
+    let mut first: HashMap<(&str, &str), &Resource> = HashMap::new();
+    let mut errors = Vec::new();
+    for r in resources.iter().filter(|r| is_policy(r)) {
+        match first.get(&(r.id.kind.as_str(), r.id.name.as_str())) {
+            None => {
+                first.insert((&r.id.kind, &r.id.name), r);
+            }
+            Some(f) => errors.push(PolicyError::invalid(
+                r,
+                &format!("{} {}", r.id.kind, r.id.name),
+                &FieldPath::parse("metadata.name"),
+                format!(
+                    "duplicate: {} {} is already defined at {}",
+                    r.id.kind,
+                    r.id.name,
+                    crate::Place::of(f, &FieldPath::root())
+                        .to_string()
+                        .trim_end_matches(": ")
+                ),
+            )),
+        }
+    }
+    errors
+}
+
 fn is(res: &Resource, group: &str, kind: &str) -> bool {
     res.id.group() == group && (kind.is_empty() || res.id.kind == kind)
 }
@@ -53,26 +97,21 @@ pub fn load_lenient(
     opts: LoadOptions,
 ) -> (LoadedPolicies, Vec<PolicyError>) {
     let mut out = LoadedPolicies::default();
-    let mut errors = Vec::new();
+    let mut errors = duplicates(resources);
+    let resources: Vec<&Resource> = {
+        // The first of duplicates is kept; the others are errors.
+        let mut seen = std::collections::HashSet::new();
+        resources
+            .iter()
+            .filter(|r| !is_policy(r) || seen.insert((r.id.kind.clone(), r.id.name.clone())))
+            .collect()
+    };
+    let resources = resources.as_slice();
     let params: Arc<Vec<Arc<Resource>>> = Arc::new(
         resources
             .iter()
-            .filter(|r| {
-                !is(r, "templates.gatekeeper.sh", "")
-                    && !is(r, "constraints.gatekeeper.sh", "")
-                    && !is(
-                        r,
-                        "admissionregistration.k8s.io",
-                        "ValidatingAdmissionPolicy",
-                    )
-                    && !is(
-                        r,
-                        "admissionregistration.k8s.io",
-                        "ValidatingAdmissionPolicyBinding",
-                    )
-            })
-            .cloned()
-            .map(Arc::new)
+            .filter(|r| !is_policy(r))
+            .map(|r| Arc::new((*r).clone()))
             .collect(),
     );
     let mut templates: HashMap<String, Arc<Template>> = HashMap::new();

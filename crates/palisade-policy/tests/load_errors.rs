@@ -263,3 +263,16 @@ fn cel_that_runs_too_long_is_an_error_finding_naming_the_policy() {
         "{m}"
     );
 }
+
+#[test]
+fn duplicate_policy_objects_are_errors() {
+    let t = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: good}\nspec: {policyName: good, validationActions: [Warn]}\n";
+    assert_error(
+        t,
+        &[
+            "policies.yaml:",
+            "ValidatingAdmissionPolicyBinding good",
+            "duplicate: ValidatingAdmissionPolicyBinding good is already defined at policies.yaml:",
+        ],
+    );
+}

@@ -48,7 +48,11 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or(Severity::Low);
     let (sources, discover_errors) = input::discover(&args.paths, input::read_stdin);
     let bar = progress_bar(&sources);
-    let mut loaded = input::load(&sources, &|| bar.inc(1));
+    let mut loaded = if args.parse_only {
+        input::load(&sources, &|| bar.inc(1))
+    } else {
+        input::load_compact(&sources, &|| bar.inc(1))
+    };
     loaded.errors.splice(0..0, discover_errors);
     if args.parse_only {
         let s = loaded.stats;
@@ -69,8 +73,15 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     bar.set_length(inventory.len() as u64);
     bar.set_message("checking objects");
     let now = jiff::Timestamp::now();
-    let report = Report::scan_with_progress(&policy, &inventory, now, fail_on, &|| bar.inc(1))
-        .with_input(loaded.errors, loaded.stats);
+    let report = Report::scan_with_progress(
+        &policy,
+        &inventory,
+        &loaded.positions,
+        now,
+        fail_on,
+        &|| bar.inc(1),
+    )
+    .with_input(loaded.errors, loaded.stats);
     bar.finish_and_clear();
     emit(&report, args.format, args.output.as_ref())?;
     let code = report.exit_code();

@@ -19,9 +19,11 @@
 
 mod discover;
 mod parse;
+mod positions;
 
 pub use discover::{discover, Source};
 pub use parse::parse_text;
+pub use positions::Positions;
 
 use palisade_core::Resource;
 use rayon::prelude::*;
@@ -105,6 +107,10 @@ pub struct Parsed {
 pub struct Loaded {
     /// The objects.
     pub resources: Vec<Arc<Resource>>,
+    /// With [`load_compact`], the flat positions of each object (aligned with
+    /// `resources`; `None` where the object kept its position tree). Empty
+    /// with [`load`].
+    pub positions: Vec<Option<Positions>>,
     /// Problems with the inputs.
     pub errors: Vec<InputError>,
     /// Counts.
@@ -112,25 +118,59 @@ pub struct Loaded {
 }
 
 /// Reads and parses every source in parallel. `progress` is called once per
-/// source read (from any thread).
+/// source read (from any thread). Objects keep their position trees.
 pub fn load(sources: &[Source], progress: &(dyn Fn() + Sync)) -> Loaded {
-    let parsed: Vec<Parsed> = sources
+    load_with(sources, progress, false)
+}
+
+/// [`load`], storing each object's positions flat ([`Positions`]) instead of
+/// in its tree, which halves the memory of a large scan. Findings then get
+/// their place from [`Positions::locate`] (see `Report::scan_with_progress`).
+pub fn load_compact(sources: &[Source], progress: &(dyn Fn() + Sync)) -> Loaded {
+    load_with(sources, progress, true)
+}
+
+fn load_with(sources: &[Source], progress: &(dyn Fn() + Sync), compact: bool) -> Loaded {
+    let parsed: Vec<(Parsed, Vec<Option<Positions>>)> = sources
         .par_iter()
         .map(|src| {
-            let out = read_source(src);
+            let mut out = read_source(src);
+            let flat = if compact {
+                flatten(&mut out.resources)
+            } else {
+                Vec::new()
+            };
             progress();
-            out
+            (out, flat)
         })
         .collect();
     let mut loaded = Loaded::default();
-    for p in parsed {
+    for (p, flat) in parsed {
         loaded.stats.add(&p.stats);
         loaded.errors.extend(p.errors);
         loaded
             .resources
             .extend(p.resources.into_iter().map(Arc::new));
+        loaded.positions.extend(flat);
     }
     loaded
+}
+
+/// Replaces each object's position tree by flat positions, where they align.
+fn flatten(resources: &mut [Resource]) -> Vec<Option<Positions>> {
+    resources
+        .iter_mut()
+        .map(|r| {
+            let flat = r
+                .positions
+                .as_deref()
+                .and_then(|tree| Positions::of(&r.value, tree));
+            if flat.is_some() {
+                r.positions = None;
+            }
+            flat
+        })
+        .collect()
 }
 
 /// Reads one source and parses it.

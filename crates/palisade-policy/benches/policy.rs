@@ -36,6 +36,19 @@ fn psp_policies() -> Vec<Resource> {
             }
         }
     }
+    // Some samples are variants of one constraint under the same name (a
+    // cluster holds one of them): rename the others so that all are run.
+    let mut seen = std::collections::HashMap::new();
+    for r in out.iter_mut() {
+        let n = seen
+            .entry((r.id.kind.clone(), r.id.name.clone()))
+            .or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            r.id.name = format!("{}-{n}", r.id.name);
+            r.value["metadata"]["name"] = serde_json::Value::from(r.id.name.clone());
+        }
+    }
     out
 }
 
@@ -95,8 +108,12 @@ fn main() {
     println!("real-world corpus: {docs} objects ({unreadable} unreadable files skipped); single thread, best of 3");
     let compile = Instant::now();
     let rego = load(&policies, LoadOptions::default()).unwrap();
+    let templates = policies
+        .iter()
+        .filter(|r| r.id.kind == "ConstraintTemplate")
+        .count();
     println!(
-        "compile {} Rego constraints: {:.1} ms",
+        "compile {templates} templates with {} constraints (Rego): {:.1} ms",
         rego.rules.len(),
         compile.elapsed().as_secs_f64() * 1000.0
     );

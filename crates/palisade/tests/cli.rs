@@ -934,3 +934,31 @@ fn colour_only_on_a_terminal_and_not_with_no_color() {
     let piped = env.run(&["scan", "pod.yaml"]).stdout;
     assert!(!piped.contains("\u{1b}["));
 }
+
+#[test]
+fn findings_on_quoted_keys_point_at_their_line() {
+    // Objects keep flat positions; a finding's place is found again from its
+    // displayed path, which quotes keys with dots and slashes.
+    let env = Env::new();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: x\n  annotations:\n    note: hi\n    container.apparmor.security.beta.kubernetes.io/c: unconfined\nspec:\n  containers:\n  - name: c\n    image: nginx:1\n";
+    env.write("pod.yaml", pod);
+    let v = env
+        .run(&[
+            "scan",
+            "--profile",
+            "pss-baseline",
+            "-f",
+            "json",
+            "pod.yaml",
+        ])
+        .json();
+    let f = with_rule(&v, "pss-apparmor-profile")[0];
+    assert_eq!(
+        f["path"],
+        "metadata.annotations[\"container.apparmor.security.beta.kubernetes.io/c\"]"
+    );
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(8), Some(5))
+    );
+}

@@ -67,6 +67,9 @@ pub fn user_policies(
             list.join("\n  ")
         );
     }
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}"); // loads but checks nothing: said, not skipped silently
+    }
     Ok(loaded)
 }
 

@@ -165,6 +165,23 @@ fn scan_runs_user_policies_beside_built_in_rules() {
         "built-in rules still run"
     );
 
+    // A policy without a binding loads, checks nothing, and says so.
+    let unbound = VAP.replace("need-team", "unbound");
+    write(
+        d,
+        "policies/unbound.yaml",
+        unbound.split("---").next().unwrap(),
+    );
+    let out = palisade(
+        d,
+        &[
+            "scan", "--policy", "policies", "--format", "json", "pod.yaml",
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let warning = "warning: ValidatingAdmissionPolicy unbound has no binding; it checks nothing";
+    assert!(out.stderr.contains(warning), "{}", out.stderr);
+
     // The same policies from palisade.yaml, relative to the config file.
     write(d, "conf/palisade.yaml", "policies: [../policies]\n");
     let out = palisade(

@@ -1,0 +1,176 @@
+//! Deciding one admission request with the current engine.
+
+use crate::engine::Engine;
+use crate::mutate::patch_for;
+use crate::namespaces::NamespaceCache;
+use crate::review::{Response, Review};
+use base64::Engine as _;
+use palisade_core::{Action, Context, Finding, Inventory, Operation, Resource};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Which endpoint asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/validate`: enforce, warn, audit.
+    Validate,
+    /// `/mutate`: patches only, never denies.
+    Mutate,
+}
+
+/// The outcome, with what the metrics and logs need.
+pub struct Decision {
+    /// The response to send.
+    pub response: Response,
+    /// `allowed`, `denied`, `warned`, `audited`, `mutated`, `excluded`, `invalid`.
+    pub label: &'static str,
+    /// The findings that were acted on.
+    pub findings: Vec<Finding>,
+}
+
+/// Decides `review` with `engine`.
+pub fn decide(
+    engine: &Engine,
+    namespaces: &NamespaceCache,
+    review: &Review,
+    endpoint: Endpoint,
+) -> Decision {
+    let uid = &review.uid;
+    let plain = |label, response| Decision {
+        response,
+        label,
+        findings: Vec::new(),
+    };
+    if !review.namespace.is_empty()
+        && engine
+            .settings
+            .excluded(&engine.own_namespace, &review.namespace)
+    {
+        return plain("excluded", Response::allow(uid));
+    }
+    let Some(subject) = review.subject.clone() else {
+        // CONNECT without options or DELETE without oldObject: nothing to check.
+        return plain("allowed", Response::allow(uid));
+    };
+    let Some(mut res) = Resource::from_value(subject) else {
+        let msg = format!(
+            "palisade: the {} object has no apiVersion and kind and request.kind does not name them",
+            if review.info.operation == Operation::Delete { "oldObject" } else { "object" }
+        );
+        return plain("invalid", Response::deny(uid, 400, "BadRequest", msg));
+    };
+    if res.id.namespace.is_none() && !review.namespace.is_empty() {
+        res.id.namespace = Some(review.namespace.clone());
+    }
+    if endpoint == Endpoint::Mutate {
+        return mutate(engine, review, &res);
+    }
+    let subject = Arc::new(res);
+    let mut items = vec![subject.clone()];
+    if let Some(ns) = subject.id.namespace.as_deref() {
+        if let Some(n) = namespaces.get(ns, &engine.settings.namespace_labels) {
+            items.push(n);
+        }
+    }
+    let inventory = Inventory::new(items);
+    let res = &subject;
+    let ext = engine.policies.prepare(&inventory);
+    let mut ctx = Context::new(&inventory, &ext, jiff::Timestamp::now());
+    ctx.request = Some(&review.info);
+    let mut findings = engine.policies.evaluate(res, &ctx).findings;
+    if review.info.operation == Operation::Delete {
+        // A deletion removes a problem; only policies that ask for DELETE apply.
+        findings.retain(|f| engine.is_operation_aware(&f.rule));
+    }
+    let decision = respond(uid, findings);
+    if decision.response.allowed
+        && !review.info.dry_run
+        && res.id.kind == "Namespace"
+        && res.id.group().is_empty()
+    {
+        match review.info.operation {
+            Operation::Create | Operation::Update => namespaces.learn(&res.value),
+            Operation::Delete => namespaces.forget(&res.id.name),
+            Operation::Connect => {}
+        }
+    }
+    decision
+}
+
+fn mutate(engine: &Engine, review: &Review, res: &Resource) -> Decision {
+    let mut response = Response::allow(&review.uid);
+    let mut label = "allowed";
+    if engine.settings.mutate {
+        if let Some(p) = patch_for(
+            &res.value,
+            review.info.operation,
+            review.info.sub_resource.as_deref(),
+        ) {
+            match serde_json::to_vec(&p) {
+                Ok(bytes) => {
+                    response.patch_type = Some("JSONPatch");
+                    response.patch = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
+                    label = "mutated";
+                }
+                Err(e) => tracing::error!(error = %e, "cannot serialize patch"),
+            }
+        }
+    }
+    Decision {
+        response,
+        label,
+        findings: Vec::new(),
+    }
+}
+
+/// Turns findings into a response: any enforced finding denies (403, one
+/// line per violation with rule, field and message), warned ones become
+/// `warnings`, audited ones `auditAnnotations` (one key per rule).
+fn respond(uid: &str, findings: Vec<Finding>) -> Decision {
+    let mut denied = Vec::new();
+    let mut warnings = Vec::new();
+    let mut audit: BTreeMap<String, String> = BTreeMap::new();
+    for f in &findings {
+        let line = format!("[{}] {}: {} (at {})", f.rule, f.severity, f.message, f.path);
+        match f.action {
+            Action::Enforce => denied.push(line),
+            Action::Warn => warnings.push(line),
+            Action::Audit => {
+                let e = audit.entry(f.rule.clone()).or_default();
+                if !e.is_empty() {
+                    e.push_str("; ");
+                }
+                e.push_str(&format!("{} (at {})", f.message, f.path));
+            }
+        }
+    }
+    let (mut response, label) = if denied.is_empty() {
+        let label = if !warnings.is_empty() {
+            "warned"
+        } else if !audit.is_empty() {
+            "audited"
+        } else {
+            "allowed"
+        };
+        (Response::allow(uid), label)
+    } else {
+        let msg = format!(
+            "denied by palisade: {} violation{}:\n{}",
+            denied.len(),
+            if denied.len() == 1 { "" } else { "s" },
+            denied
+                .iter()
+                .map(|l| format!("- {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        (Response::deny(uid, 403, "Forbidden", msg), "denied")
+    };
+    response.warnings = warnings;
+    response.audit_annotations = audit;
+    Decision {
+        response,
+        label,
+        findings,
+    }
+}

@@ -1,0 +1,88 @@
+//! The compiled state a request is decided with: the policy set and the
+//! webhook settings, built together from one configuration and swapped as a
+//! unit on reload.
+
+use crate::settings::WebhookSettings;
+use palisade_core::{Config, PolicySet};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Builds the policy set for a configuration. The binary passes one that
+/// knows the built-in rule families and user policies, so this crate only
+/// depends on the core.
+pub type PolicyFactory = Arc<
+    dyn Fn(&Config) -> Result<PolicySet, Box<dyn std::error::Error + Send + Sync>> + Send + Sync,
+>;
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read config file {file}: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file or its `webhook` section is invalid.
+    #[error("{0}")]
+    Config(#[from] palisade_core::ConfigError),
+    /// The policy set could not be built (unknown rule, bad policy, ...).
+    #[error("{0}")]
+    Policy(String),
+}
+
+/// One compiled configuration.
+pub struct Engine {
+    /// The rules and their actions.
+    pub policies: PolicySet,
+    /// The `webhook` section.
+    pub settings: WebhookSettings,
+    /// The webhook's own namespace.
+    pub own_namespace: String,
+    /// Rules that read the admission operation themselves (user policies):
+    /// the only ones evaluated on DELETE.
+    operation_aware: HashSet<String>,
+}
+
+impl Engine {
+    /// Builds an engine from `config`.
+    pub fn new(config: Config, factory: &PolicyFactory) -> Result<Engine, LoadError> {
+        let settings = WebhookSettings::from_config(&config)?;
+        let policies = factory(&config).map_err(|e| LoadError::Policy(e.to_string()))?;
+        let operation_aware = policies
+            .active_rules()
+            .filter(|(info, _, _)| info.family == "policy")
+            .map(|(info, _, _)| info.id.clone())
+            .collect();
+        Ok(Engine {
+            own_namespace: settings.own_namespace(),
+            policies,
+            settings,
+            operation_aware,
+        })
+    }
+
+    /// Reads `path` (or the defaults when `None`) and builds an engine.
+    pub fn load(path: Option<&Path>, factory: &PolicyFactory) -> Result<Engine, LoadError> {
+        let config = match path {
+            None => Config::default(),
+            Some(p) => {
+                let file = p.display().to_string();
+                let text = std::fs::read_to_string(p).map_err(|source| LoadError::Read {
+                    file: file.clone(),
+                    source,
+                })?;
+                Config::parse(&text, &file)?
+            }
+        };
+        Engine::new(config, factory)
+    }
+
+    /// Whether `rule` decides on its own which operations it applies to.
+    pub fn is_operation_aware(&self, rule: &str) -> bool {
+        self.operation_aware.contains(rule)
+    }
+}

@@ -1,0 +1,31 @@
+//! Palisade's admission webhook: an HTTPS server the Kubernetes API server
+//! calls with `admission.k8s.io/v1` AdmissionReviews.
+//!
+//! - `/validate` evaluates the object with the same [`palisade_core::PolicySet`]
+//!   as `palisade scan`: enforced findings deny (403), warned ones become
+//!   `warnings`, audited ones `auditAnnotations`.
+//! - `/mutate` returns opt-in hardening JSON patches ([`mutate`]).
+//! - `/healthz`, `/readyz`, `/metrics` (Prometheus text).
+//!
+//! The policy set is built by a [`PolicyFactory`] the binary passes in, so
+//! this crate knows nothing of rule families. The configuration and TLS
+//! files are re-read on change and on SIGHUP ([`reload`]); an invalid new
+//! configuration is refused and the old one stays.
+
+pub mod app;
+pub mod certs;
+pub mod decide;
+pub mod engine;
+pub mod metrics;
+pub mod mutate;
+pub mod namespaces;
+pub mod reload;
+pub mod review;
+pub mod server;
+pub mod settings;
+pub mod tls;
+
+pub use app::{router, AppState};
+pub use engine::{Engine, LoadError, PolicyFactory};
+pub use server::{ServeError, ServeOptions, Server};
+pub use settings::WebhookSettings;

@@ -1,0 +1,129 @@
+//! Re-reading the configuration and TLS files when they change (polled
+//! modification times and sizes) and on SIGHUP. A new policy set or
+//! certificate is swapped in only when it is valid; otherwise the old one
+//! stays, and the failure is logged and counted.
+
+use crate::app::AppState;
+use crate::engine::{Engine, PolicyFactory};
+use crate::tls::{load_certified_key, CertStore};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+type Stamp = Option<(SystemTime, u64)>;
+
+fn stamp(p: &Path) -> Stamp {
+    let m = std::fs::metadata(p).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+/// What is watched and where the results go.
+pub struct Reloader {
+    /// The config file, if any.
+    pub config: Option<PathBuf>,
+    /// The serving certificate chain.
+    pub cert: PathBuf,
+    /// Its key.
+    pub key: PathBuf,
+    /// Builds a policy set.
+    pub factory: PolicyFactory,
+    /// The state whose engine is swapped.
+    pub state: Arc<AppState>,
+    /// The certificates served.
+    pub certs: Arc<CertStore>,
+}
+
+impl Reloader {
+    /// Reloads the policy configuration now.
+    pub fn reload_policy(&self) -> bool {
+        match Engine::load(self.config.as_deref(), &self.factory) {
+            Ok(engine) => {
+                let rules = engine.policies.active_rules().count();
+                self.state.swap(engine);
+                self.state.metrics.reload("policy", "success");
+                tracing::info!(rules, "policy configuration reloaded");
+                true
+            }
+            Err(e) => {
+                self.state.metrics.reload("policy", "failure");
+                tracing::error!(error = %e, "new policy configuration refused; the previous one stays in force");
+                false
+            }
+        }
+    }
+
+    /// Reloads the serving certificate now.
+    pub fn reload_tls(&self) -> bool {
+        match load_certified_key(&self.cert, &self.key) {
+            Ok(ck) => {
+                self.certs.swap(ck);
+                self.state.metrics.reload("tls", "success");
+                tracing::info!(cert = %self.cert.display(), "serving certificate reloaded");
+                true
+            }
+            Err(e) => {
+                self.state.metrics.reload("tls", "failure");
+                tracing::error!(error = %e, "new serving certificate refused; the previous one stays in use");
+                false
+            }
+        }
+    }
+
+    /// Polls every `interval` and reloads on SIGHUP, until the task is dropped.
+    pub async fn watch(self, interval: Duration) {
+        let mut config_stamp = self.config.as_deref().map(stamp);
+        let mut tls_stamp = (stamp(&self.cert), stamp(&self.key));
+        let mut hup = hangup();
+        loop {
+            let forced = tokio::select! {
+                _ = tokio::time::sleep(interval) => false,
+                _ = next_hangup(&mut hup) => true,
+            };
+            if forced {
+                tracing::info!("SIGHUP: reloading configuration and TLS files");
+            }
+            let now = self.config.as_deref().map(stamp);
+            if forced || now != config_stamp {
+                config_stamp = now;
+                if self.config.is_some() || forced {
+                    self.reload_policy();
+                }
+            }
+            let now = (stamp(&self.cert), stamp(&self.key));
+            if forced || now != tls_stamp {
+                tls_stamp = now;
+                self.reload_tls();
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+type Hangup = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangup = Option<()>;
+
+#[cfg(unix)]
+fn hangup() -> Hangup {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+}
+
+#[cfg(not(unix))]
+fn hangup() -> Hangup {
+    None
+}
+
+#[cfg(unix)]
+async fn next_hangup(h: &mut Hangup) {
+    match h {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn next_hangup(_: &mut Hangup) {
+    std::future::pending().await
+}

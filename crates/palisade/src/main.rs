@@ -28,6 +28,12 @@ enum Command {
     Rbac(cmd::rbac::RbacArgs),
     /// User policies (ValidatingAdmissionPolicy, Gatekeeper): run gator suites, list compiled rules.
     Policy(cmd::policy::PolicyArgs),
+    /// Run the admission webhook (HTTPS, AdmissionReview v1 on /validate and /mutate).
+    Serve(Box<cmd::serve::ServeArgs>),
+    /// Print the Validating- and MutatingWebhookConfiguration for `palisade serve`.
+    WebhookConfig(cmd::webhook_config::WebhookConfigArgs),
+    /// Create a CA and a serving certificate for the webhook.
+    Certs(cmd::certs::CertsArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +44,9 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd::scan::run(&args),
         Command::Rbac(args) => cmd::rbac::run(&args),
         Command::Policy(args) => cmd::policy::run(&args),
+        Command::Serve(args) => cmd::serve::run(*args),
+        Command::WebhookConfig(args) => cmd::webhook_config::run(&args),
+        Command::Certs(args) => cmd::certs::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,143 @@
+//! `palisade serve`: the admission webhook.
+
+use crate::engine::{build_with, EngineArgs, DEFAULT_CONFIG};
+use anyhow::Context as _;
+use palisade_webhook::{PolicyFactory, ServeOptions, Server};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Arguments of `palisade serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Serving certificate chain (PEM).
+    #[arg(long, value_name = "FILE")]
+    tls_cert: PathBuf,
+    /// Serving private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    tls_key: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    addr: SocketAddr,
+    /// Require client certificates signed by this CA (the API server's).
+    #[arg(long, value_name = "FILE")]
+    client_ca: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// Log filter (`info`, `debug` for one line per decision, or an
+    /// EnvFilter directive); RUST_LOG overrides it.
+    #[arg(long, default_value = "info")]
+    log_level: String,
+    /// Seconds between checks of the config and TLS files for changes.
+    #[arg(long, default_value = "2", value_name = "SECONDS")]
+    reload_interval: f64,
+    /// Seconds a client gets for the TLS handshake and request headers.
+    #[arg(long, default_value = "10", value_name = "SECONDS")]
+    header_timeout: f64,
+    /// Seconds in-flight requests get to finish at shutdown.
+    #[arg(long, default_value = "30", value_name = "SECONDS")]
+    shutdown_timeout: f64,
+    /// Serve `/noop` (benchmarks only).
+    #[arg(long, hide = true)]
+    noop_route: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, hide = true)]
+    threads: Option<usize>,
+}
+
+/// Log output format.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn secs(v: f64, flag: &str) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(v)
+        .map_err(|_| anyhow::anyhow!("{flag}: `{v}` is not a number of seconds"))
+}
+
+fn init_logs(args: &ServeArgs) -> anyhow::Result<()> {
+    let lvl = args.log_level.as_str();
+    // A bare level applies to Palisade's own logs; libraries stay at warn.
+    let directive = if matches!(lvl, "error" | "warn" | "info" | "debug" | "trace") {
+        format!("warn,palisade={lvl},palisade_webhook={lvl}")
+    } else {
+        lvl.to_string()
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&directive))
+        .with_context(|| format!("--log-level {}", args.log_level))?;
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Json => b.json().flatten_event(true).init(),
+        LogFormat::Text => b.with_ansi(false).init(),
+    }
+    Ok(())
+}
+
+/// Runs the webhook until SIGINT or SIGTERM.
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    init_logs(&args)?;
+    let config = args.engine.config.clone().or_else(|| {
+        let p = PathBuf::from(DEFAULT_CONFIG);
+        p.is_file().then_some(p)
+    });
+    let engine_args = args.engine.clone();
+    let factory: PolicyFactory =
+        Arc::new(move |c| build_with(c.clone(), &engine_args).map_err(|e| format!("{e:#}").into()));
+    let mut opts = ServeOptions::new(args.addr, args.tls_cert.clone(), args.tls_key.clone());
+    opts.config = config;
+    opts.client_ca = args.client_ca.clone();
+    opts.reload_interval = secs(args.reload_interval, "--reload-interval")?;
+    opts.header_timeout = secs(args.header_timeout, "--header-timeout")?;
+    opts.shutdown_timeout = secs(args.shutdown_timeout, "--shutdown-timeout")?;
+    opts.noop_route = args.noop_route;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.threads {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = rt
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let server = Server::bind(opts, factory).await?;
+        let addr = server.local_addr()?;
+        // The one line scripts and tests wait for.
+        eprintln!("palisade: listening on https://{addr}");
+        server.run(shutdown_signal()).await;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await;
+}

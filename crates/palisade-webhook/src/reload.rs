@@ -12,6 +12,24 @@ use std::time::{Duration, SystemTime};
 
 type Stamp = Option<(SystemTime, u64)>;
 
+/// Modification times and sizes of the watched files, taken before they
+/// are loaded so a change made while loading is not missed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stamps {
+    config: Option<Stamp>,
+    tls: (Stamp, Stamp),
+}
+
+impl Stamps {
+    /// The stamps of the files now.
+    pub fn now(config: Option<&Path>, cert: &Path, key: &Path) -> Stamps {
+        Stamps {
+            config: config.map(stamp),
+            tls: (stamp(cert), stamp(key)),
+        }
+    }
+}
+
 fn stamp(p: &Path) -> Stamp {
     let m = std::fs::metadata(p).ok()?;
     Some((m.modified().ok()?, m.len()))
@@ -69,10 +87,11 @@ impl Reloader {
         }
     }
 
-    /// Polls every `interval` and reloads on SIGHUP, until the task is dropped.
-    pub async fn watch(self, interval: Duration) {
-        let mut config_stamp = self.config.as_deref().map(stamp);
-        let mut tls_stamp = (stamp(&self.cert), stamp(&self.key));
+    /// Polls every `interval` and reloads on SIGHUP, until the task is dropped;
+    /// `loaded` are the stamps of the files as they were loaded.
+    pub async fn watch(self, interval: Duration, loaded: Stamps) {
+        let mut config_stamp = loaded.config;
+        let mut tls_stamp = loaded.tls;
         let mut hup = hangup();
         loop {
             let forced = tokio::select! {

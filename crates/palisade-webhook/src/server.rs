@@ -3,7 +3,7 @@
 
 use crate::app::{router, AppState};
 use crate::engine::{Engine, LoadError, PolicyFactory};
-use crate::reload::Reloader;
+use crate::reload::{Reloader, Stamps};
 use crate::tls::{load_certified_key, server_config, CertStore, TlsError};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -84,11 +84,13 @@ pub struct Server {
     certs: Arc<CertStore>,
     acceptor: TlsAcceptor,
     factory: PolicyFactory,
+    stamps: Stamps,
 }
 
 impl Server {
     /// Loads the configuration and TLS files and binds the address.
     pub async fn bind(opts: ServeOptions, factory: PolicyFactory) -> Result<Server, ServeError> {
+        let stamps = Stamps::now(opts.config.as_deref(), &opts.tls_cert, &opts.tls_key);
         let engine = Engine::load(opts.config.as_deref(), &factory)?;
         let certs = Arc::new(CertStore::new(load_certified_key(
             &opts.tls_cert,
@@ -108,6 +110,7 @@ impl Server {
             listener,
             opts,
             factory,
+            stamps,
         })
     }
 
@@ -132,7 +135,7 @@ impl Server {
             state: self.state.clone(),
             certs: self.certs.clone(),
         };
-        let watcher = tokio::spawn(reloader.watch(self.opts.reload_interval));
+        let watcher = tokio::spawn(reloader.watch(self.opts.reload_interval, self.stamps.clone()));
         let app = router(self.state.clone(), self.opts.noop_route);
         let mut builder = Builder::new(TokioExecutor::new());
         builder

@@ -1,0 +1,105 @@
+//! The Router without a socket (tower oneshot).
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{factory, good_pod, review};
+use http_body_util::BodyExt;
+use palisade_core::Config;
+use palisade_webhook::{router, AppState, Engine};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+fn app(config: &str) -> axum::Router {
+    let cfg = Config::parse(config, "palisade.yaml").unwrap();
+    let engine = Engine::new(cfg, &factory()).unwrap();
+    router(Arc::new(AppState::new(engine)), true)
+}
+
+async fn call(app: axum::Router, method: &str, path: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Body::from(body))
+        .unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    let status = res.status();
+    (
+        status,
+        res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn validate_without_a_socket() {
+    let mut pod = good_pod("a");
+    pod["spec"]["hostPID"] = json!(true);
+    let (status, body) = call(
+        app(""),
+        "POST",
+        "/validate",
+        serde_json::to_vec(&review("r1", "CREATE", pod)).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["apiVersion"], "admission.k8s.io/v1");
+    assert_eq!(v["kind"], "AdmissionReview");
+    assert_eq!(v["response"]["uid"], "r1");
+    assert_eq!(v["response"]["allowed"], false);
+    assert!(v["response"]["status"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("host-pid"));
+}
+
+#[tokio::test]
+async fn enforce_at_and_actions_come_from_the_config() {
+    let mut pod = good_pod("a");
+    pod["spec"]["hostPID"] = json!(true);
+    let body = serde_json::to_vec(&review("r2", "CREATE", pod)).unwrap();
+    let (_, out) = call(
+        app("enforceAt: critical\nrules:\n  pss-host-namespaces: {action: warn}\n"),
+        "POST",
+        "/validate",
+        body,
+    )
+    .await;
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["response"]["allowed"], true, "{v}");
+    assert!(v["response"]["warnings"].to_string().contains("host-pid"));
+}
+
+#[tokio::test]
+async fn limits_health_and_noop() {
+    let (status, _) = call(
+        app("webhook:\n  maxBodyBytes: 10\n"),
+        "POST",
+        "/validate",
+        vec![b'x'; 11],
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, body) = call(app(""), "GET", "/healthz", Vec::new()).await;
+    assert_eq!(
+        (status, body.as_slice()),
+        (StatusCode::OK, b"ok".as_slice())
+    );
+    let (status, _) = call(app(""), "POST", "/noop", b"{}".to_vec()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = call(app(""), "POST", "/mutate", b"[]".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&body).contains("not an admission.k8s.io/v1 AdmissionReview"));
+}
+
+#[test]
+fn invalid_config_is_refused_with_its_place() {
+    let cfg = Config::parse("webhook:\n  mutate: yes-please\n", "p.yaml").unwrap();
+    let err = Engine::new(cfg, &factory()).err().unwrap().to_string();
+    assert!(
+        err.starts_with("p.yaml:2:") && err.contains("webhook.mutate"),
+        "{err}"
+    );
+}

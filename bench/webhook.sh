@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Admission webhook benchmark: the release server on loopback, over TLS, with a
+# mix of pod (allowed and denied), Deployment, Role and RoleBinding reviews.
+# Prints p50, p99 and requests/second at a fixed rate (open loop, latency from
+# the due time) and at saturation, for /validate and for the no-op route of the
+# same server (the limit: TLS + HTTP + body read, no policy), and the server's
+# idle and loaded RSS. Load goes only to 127.0.0.1 and each run is bounded.
+#
+#   bench/webhook.sh            # RATE=2000 DURATION=10 CONNS=8 WRK_CONNS=16
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RATE=${RATE:-2000}
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-8}
+WRK_CONNS=${WRK_CONNS:-16}
+
+cargo build --release -q -p palisade --bin palisade
+cargo build --release -q -p palisade-webhook --example loadgen
+BIN=target/release/palisade
+LOADGEN=target/release/examples/loadgen
+BODIES=(bench/webhook/pod-allowed.json bench/webhook/pod-denied.json bench/webhook/deployment.json bench/webhook/role.json bench/webhook/rolebinding.json)
+
+TMP=$(mktemp -d)
+SERVER_PID=
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+$BIN certs --service palisade --namespace palisade-system --san localhost --san 127.0.0.1 --out-dir "$TMP" >/dev/null
+$BIN serve --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" --addr 127.0.0.1:0 --noop-route --log-level warn 2>"$TMP/server.log" &
+SERVER_PID=$!
+for _ in $(seq 100); do grep -q "listening on" "$TMP/server.log" && break; sleep 0.1; done
+ADDR=$(sed -n 's|.*listening on https://||p' "$TMP/server.log" | head -1)
+[ -n "$ADDR" ] || { cat "$TMP/server.log"; exit 1; }
+sleep 1
+rss() { awk -v k="$1:" '$1==k {print $2}' /proc/$SERVER_PID/status; }
+IDLE_RSS=$(rss VmRSS)
+
+# Every body must be answered with an AdmissionReview (warm-up too).
+$LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path /validate --rate 200 --duration 1 --connections 2 "${BODIES[@]}" >/dev/null
+
+fixed() { $LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path "$1" --rate "$RATE" --duration "$DURATION" --connections "$CONNS" "${BODIES[@]}"; }
+closed() { $LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path "$1" --rate 0 --duration "$DURATION" --connections "$WRK_CONNS" "${BODIES[@]}"; }
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+
+echo "palisade webhook benchmark: $(nproc) cores, server and load generator share them; $DURATION s per run"
+echo "mix: ${BODIES[*]##*/}"
+printf '%-34s %10s %10s %10s %8s\n' "run" "rps" "p50 ms" "p99 ms" "errors"
+for path in /validate /noop; do
+  out=$(fixed $path)
+  printf '%-34s %10s %10s %10s %8s\n' "fixed $RATE rps, $CONNS conns $path" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
+done
+declare -A SAT
+for path in /validate /noop; do
+  out=$(closed $path)
+  SAT[$path]=$(field rps <<<"$out")
+  printf '%-34s %10s %10s %10s %8s\n' "saturation loadgen $WRK_CONNS conns $path" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
+done
+if command -v wrk >/dev/null; then
+  for path in /validate /noop; do
+    out=$(wrk -t1 -c"$WRK_CONNS" -d"${DURATION}s" --latency -s bench/webhook/post.lua "https://$ADDR$path" -- "${BODIES[@]}")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+    WRK[${#WRK[@]}]=$rps
+    printf '%-34s %10s %10s %10s %8s\n' "saturation wrk $WRK_CONNS conns $path" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  done
+  echo "wrk: validate/noop throughput = $(awk -v a="${WRK[0]}" -v b="${WRK[1]}" 'BEGIN {printf "%.0f%%", 100*a/b}')"
+else
+  echo "wrk not installed (apt-get install wrk): saturation from loadgen only"
+fi
+echo "loadgen: validate/noop throughput = $(awk -v a="${SAT[/validate]}" -v b="${SAT[/noop]}" 'BEGIN {printf "%.0f%%", 100*a/b}')"
+echo "server RSS: idle $((IDLE_RSS / 1024)) MiB ($IDLE_RSS kB), after load $(( $(rss VmRSS) / 1024 )) MiB, peak (VmHWM) $(( $(rss VmHWM) / 1024 )) MiB"

@@ -1,0 +1,369 @@
+//! `palisade serve`, `palisade certs` and `palisade webhook-config` through
+//! the real binary: the server on an ephemeral port, reviews over TLS.
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_palisade"))
+}
+
+fn certs(dir: &Path) {
+    let out = bin()
+        .args([
+            "certs",
+            "--service",
+            "palisade",
+            "--namespace",
+            "palisade-system",
+            "--san",
+            "localhost",
+            "--out-dir",
+        ])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A running `palisade serve`, killed on drop.
+struct Served {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<String>>,
+    ca: PathBuf,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path, extra: &[&str]) -> Served {
+    let mut child = bin()
+        .arg("serve")
+        .arg("--tls-cert")
+        .arg(dir.join("tls.crt"))
+        .arg("--tls-key")
+        .arg(dir.join("tls.key"))
+        .args(["--addr", "127.0.0.1:0"])
+        .args(extra)
+        .current_dir(dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let l = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(a) = line.strip_prefix("palisade: listening on https://") {
+                let _ = tx.send(a.to_string());
+            }
+            let mut g = l.lock().unwrap();
+            g.push_str(&line);
+            g.push('\n');
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|_| panic!("server did not start: {}", log.lock().unwrap()));
+    Served {
+        child,
+        addr,
+        log,
+        ca: dir.join("ca.crt"),
+    }
+}
+
+impl Served {
+    fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let pem = std::fs::read(&self.ca).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_slice_iter(&pem) {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let conn = rustls::ClientConnection::new(
+            Arc::new(config),
+            ServerName::try_from("localhost").unwrap(),
+        )
+        .unwrap();
+        let mut s = rustls::StreamOwned::new(conn, TcpStream::connect(&self.addr).unwrap());
+        let body = serde_json::to_vec(body).unwrap();
+        let head = format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&body).unwrap();
+        s.flush().unwrap();
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("response head");
+        let status = String::from_utf8_lossy(&raw[9..12]).parse().unwrap();
+        (
+            status,
+            serde_json::from_slice(&raw[end + 4..]).unwrap_or(Value::Null),
+        )
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+fn review(uid: &str, object: Value) -> Value {
+    let kind = object["kind"].clone();
+    json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": uid, "kind": {"group": "", "version": "v1", "kind": kind}, "operation": "CREATE",
+        "namespace": "team-a", "userInfo": {"username": "alice"}, "object": object}})
+}
+
+fn host_network_pod() -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "team-a"},
+        "spec": {"hostNetwork": true, "containers": [{"name": "app", "image": "nginx"}]}})
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(15) {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn serve_without_config_runs_the_default_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    certs(dir.path());
+    let s = serve(dir.path(), &[]);
+    let (status, v) = s.post("/validate", &review("u1", host_network_pod()));
+    assert_eq!(status, 200);
+    let r = &v["response"];
+    assert_eq!(
+        (r["uid"].as_str(), r["allowed"].as_bool()),
+        (Some("u1"), Some(false))
+    );
+    assert_eq!(r["status"]["code"], 403);
+    assert!(r["status"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("[host-network] high"));
+    // Medium and low findings are warnings.
+    assert!(
+        r["warnings"].to_string().contains("image-latest-tag"),
+        "{r}"
+    );
+}
+
+#[test]
+fn sighup_reloads_and_a_bad_config_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    certs(dir.path());
+    let cfg = dir.path().join("palisade.yaml");
+    std::fs::write(&cfg, "enforceAt: high\n").unwrap();
+    // Polling is effectively off: only SIGHUP reloads.
+    let s = serve(
+        dir.path(),
+        &["--config", "palisade.yaml", "--reload-interval", "3600"],
+    );
+    let denied = |s: &Served| {
+        s.post("/validate", &review("x", host_network_pod())).1["response"]["allowed"] == false
+    };
+    assert!(denied(&s));
+    std::fs::write(&cfg, "enforceAt: critical\n").unwrap();
+    s.signal("-HUP");
+    wait_for("the reload", || !denied(&s));
+    std::fs::write(&cfg, "enforceAt: severe\n").unwrap();
+    s.signal("-HUP");
+    wait_for("the refusal", || {
+        s.log().contains("new policy configuration refused")
+    });
+    let log = s.log();
+    assert!(
+        log.contains("palisade.yaml:1:") && log.contains("enforceAt"),
+        "{log}"
+    );
+    assert!(!denied(&s), "the previous policy stays in force");
+}
+
+#[test]
+fn json_logs_one_line_per_decision_without_secret_values_and_clean_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    certs(dir.path());
+    let mut s = serve(
+        dir.path(),
+        &["--log-format", "json", "--log-level", "debug"],
+    );
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "team-a"},
+        "data": {"password": "aHVudGVyMi1zM2NyZXQ="}, "stringData": {"token": "hunter2-s3cret"}});
+    let (status, v) = s.post("/validate", &review("sec", secret));
+    assert_eq!(status, 200, "{v}");
+    wait_for("the decision line", || s.log().contains("\"uid\":\"sec\""));
+    s.signal("-TERM");
+    let code = s.child.wait().unwrap();
+    assert!(code.success(), "SIGTERM is a clean shutdown: {code:?}");
+    std::thread::sleep(Duration::from_millis(100));
+    let log = s.log();
+    let line = log.lines().find(|l| l.contains("\"uid\":\"sec\"")).unwrap();
+    let entry: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(entry["level"], "DEBUG");
+    assert_eq!(entry["decision"], "allowed");
+    assert_eq!(entry["kind"], "Secret");
+    assert!(
+        !log.contains("hunter2") && !log.contains("aHVudGVyMi"),
+        "{log}"
+    );
+    assert!(log.contains("stopped"), "{log}");
+}
+
+#[test]
+fn bad_config_and_tls_files_fail_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    certs(dir.path());
+    std::fs::write(dir.path().join("bad.yaml"), "webhook:\n  mutate: maybe\n").unwrap();
+    let out = bin()
+        .args([
+            "serve",
+            "--config",
+            "bad.yaml",
+            "--tls-cert",
+            "tls.crt",
+            "--tls-key",
+            "tls.key",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.yaml:2:") && err.contains("webhook.mutate"),
+        "{err}"
+    );
+    let out = bin()
+        .args([
+            "serve",
+            "--tls-cert",
+            "ca.key",
+            "--tls-key",
+            "tls.key",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ca.key: no CERTIFICATE"));
+}
+
+#[test]
+fn webhook_config_prints_both_configurations() {
+    let dir = tempfile::tempdir().unwrap();
+    certs(dir.path());
+    for f in ["ca.crt", "ca.key", "tls.crt", "tls.key"] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("tls.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "keys are private");
+    }
+    let out = bin()
+        .args([
+            "webhook-config",
+            "--service",
+            "palisade",
+            "--namespace",
+            "sec",
+            "--ca-bundle",
+        ])
+        .arg(dir.path().join("ca.crt"))
+        .args([
+            "--exclude-namespace",
+            "kube-system",
+            "--with-connect",
+            "--timeout-seconds",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let y = String::from_utf8(out.stdout).unwrap();
+    for want in [
+        "kind: \"ValidatingWebhookConfiguration\"",
+        "kind: \"MutatingWebhookConfiguration\"",
+        "sideEffects: \"None\"",
+        "timeoutSeconds: 3",
+        "failurePolicy: \"Fail\"",
+        "path: \"/validate\"",
+        "path: \"/mutate\"",
+        "- \"pods/ephemeralcontainers\"",
+        "- \"pods/exec\"",
+        "key: \"kubernetes.io/metadata.name\"",
+        "operator: \"NotIn\"",
+        "- \"kube-system\"",
+        "matchConditions:",
+        "system:serviceaccount:sec:palisade",
+    ] {
+        assert!(y.contains(want), "missing {want}:\n{y}");
+    }
+    assert_eq!(
+        y.matches("- \"v1\"").count(),
+        2,
+        "admissionReviewVersions v1 in both"
+    );
+    let out = bin()
+        .args([
+            "webhook-config",
+            "--service",
+            "p",
+            "--namespace",
+            "n",
+            "--ca-bundle",
+        ])
+        .arg(dir.path().join("tls.key"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no PEM CERTIFICATE"));
+}

@@ -50,6 +50,7 @@ for path in /validate /noop; do
   printf '%-34s %10s %10s %10s %8s\n' "fixed $RATE rps, $CONNS conns $path" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
 done
 declare -A SAT
+WRK=()
 for path in /validate /noop; do
   out=$(closed $path)
   SAT[$path]=$(field rps <<<"$out")
@@ -62,7 +63,7 @@ if command -v wrk >/dev/null; then
     p50=$(awk '$1=="50%" {print $2}' <<<"$out")
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
     non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-    WRK[${#WRK[@]}]=$rps
+    WRK+=("$rps")
     printf '%-34s %10s %10s %10s %8s\n' "saturation wrk $WRK_CONNS conns $path" "$rps" "$p50" "$p99" "${non2xx:-0}"
   done
   echo "wrk: validate/noop throughput = $(awk -v a="${WRK[0]}" -v b="${WRK[1]}" 'BEGIN {printf "%.0f%%", 100*a/b}')"

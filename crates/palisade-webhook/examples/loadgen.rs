@@ -3,8 +3,9 @@
 //! `loadgen --addr 127.0.0.1:8443 --ca ca.crt --path /validate --rate 2000
 //! --duration 10 --connections 8 BODY.json...` sends the bodies in turn
 //! over keep-alive HTTP/1.1 connections. With `--rate N` the load is open
-//! loop: request i is due at start + i/N and its latency is measured from
-//! that due time, so a slow server cannot hide its queueing (no coordinated
+//! loop: request i is due at start + i/N; when its connection is still busy
+//! at that time, latency is measured from the due time, so a slow server
+//! cannot hide its queueing (no coordinated
 //! omission). With `--rate 0` each connection sends back to back
 //! (saturation). Prints one line: requests, errors, rps, p50, p99, p99.9, max.
 
@@ -169,8 +170,16 @@ async fn run(args: Args) {
                     if due >= end {
                         break;
                     }
-                    tokio::time::sleep_until(due.into()).await;
-                    due
+                    if Instant::now() < due {
+                        // The connection was free in time: the timer's
+                        // (1 ms) lateness is ours, measure from the send.
+                        tokio::time::sleep_until(due.into()).await;
+                        Instant::now()
+                    } else {
+                        // Late because earlier answers were slow: the
+                        // server's queueing counts.
+                        due
+                    }
                 } else {
                     let now = Instant::now();
                     if now >= end {

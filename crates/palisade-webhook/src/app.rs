@@ -175,7 +175,7 @@ async fn handle(s: Arc<AppState>, req: Request, endpoint: Endpoint) -> Response 
             return r;
         }
     };
-    let review = match Review::parse(&body) {
+    let mut review = match Review::parse(&body) {
         Ok(r) => r,
         Err(e) => {
             tracing::info!(endpoint = name, error = %e, "rejected malformed admission request");
@@ -184,7 +184,7 @@ async fn handle(s: Arc<AppState>, req: Request, endpoint: Endpoint) -> Response 
             return plain(StatusCode::BAD_REQUEST, e.to_string());
         }
     };
-    let d = decide(&engine, &s.namespaces, &review, endpoint);
+    let d = decide(&engine, &s.namespaces, &mut review, endpoint);
     let op = op_name(&review);
     for f in &d.findings {
         s.metrics.rule_hit(&f.rule, f.action.as_str());
@@ -210,7 +210,7 @@ async fn handle(s: Arc<AppState>, req: Request, endpoint: Endpoint) -> Response 
             "admission decision"
         );
     }
-    match serde_json::to_vec(&d.response.to_review()) {
+    match d.response.to_json() {
         Ok(bytes) => json(bytes),
         Err(e) => plain(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -28,11 +28,11 @@ pub struct Decision {
     pub findings: Vec<Finding>,
 }
 
-/// Decides `review` with `engine`.
+/// Decides `review` with `engine`; the review's subject is moved out of it.
 pub fn decide(
     engine: &Engine,
     namespaces: &NamespaceCache,
-    review: &Review,
+    review: &mut Review,
     endpoint: Endpoint,
 ) -> Decision {
     let uid = &review.uid;
@@ -48,7 +48,7 @@ pub fn decide(
     {
         return plain("excluded", Response::allow(uid));
     }
-    let Some(subject) = review.subject.clone() else {
+    let Some(subject) = review.subject.take() else {
         // CONNECT without options or DELETE without oldObject: nothing to check.
         return plain("allowed", Response::allow(uid));
     };

@@ -33,7 +33,8 @@ pub enum ReviewError {
 pub struct Review {
     /// `request.uid`, echoed in the response.
     pub uid: String,
-    /// The request info rules read.
+    /// The request info rules read (`raw` is the request without `object`
+    /// and `oldObject`, which are in `subject` and `info.old_object`).
     pub info: RequestInfo,
     /// `request.kind.kind` (the kind of the object).
     pub kind: String,
@@ -89,7 +90,9 @@ impl Review {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let take = |r: &mut Map<String, Value>, k: &str| r.get(k).filter(|v| !v.is_null()).cloned();
+        // Moved out of `raw`: CEL and Rego policies rebuild `object` and
+        // `oldObject` from the subject and `old_object`.
+        let take = |r: &mut Map<String, Value>, k: &str| r.remove(k).filter(|v| !v.is_null());
         let object = take(&mut req, "object");
         let old = take(&mut req, "oldObject");
         let subject = if operation == Operation::Delete {
@@ -213,6 +216,22 @@ impl Response {
             }),
             ..Response::default()
         }
+    }
+
+    /// The AdmissionReview around this response, encoded.
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Envelope<'a> {
+            api_version: &'static str,
+            kind: &'static str,
+            response: &'a Response,
+        }
+        serde_json::to_vec(&Envelope {
+            api_version: API_VERSION,
+            kind: "AdmissionReview",
+            response: self,
+        })
     }
 
     /// The whole AdmissionReview document around this response.

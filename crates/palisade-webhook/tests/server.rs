@@ -550,3 +550,70 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     stopping.await.unwrap();
     drop(state);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_and_tls12_clients_are_served() {
+    use http_body_util::BodyExt;
+    let srv = start(None, |_| {}).await;
+    // HTTP/2, as the API server speaks when offered (ALPN h2), several
+    // reviews on one connection.
+    let mut roots = rustls::RootCertStore::empty();
+    for c in pem_certs(&srv.ca[0]) {
+        roots.add(c).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots.clone())
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"h2".to_vec()];
+    let client = Client {
+        addr: srv.addr,
+        config: std::sync::Arc::new(cfg),
+    };
+    let tls = client.connect().await.unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(b"h2".as_slice()));
+    let (mut send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    for (uid, pod, allowed) in [("h1", good_pod("a"), true), ("h2", bad_pod("a"), false)] {
+        let body = serde_json::to_vec(&review(uid, "CREATE", pod)).unwrap();
+        let req = hyper::Request::post("https://localhost/validate")
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(axum::body::Bytes::from(body)))
+            .unwrap();
+        let res = send.send_request(req).await.unwrap();
+        assert_eq!(res.status(), 200);
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            (
+                v["response"]["uid"].as_str(),
+                v["response"]["allowed"].as_bool()
+            ),
+            (Some(uid), Some(allowed))
+        );
+    }
+    // TLS 1.2 only.
+    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let c12 = Client {
+        addr: srv.addr,
+        config: std::sync::Arc::new(cfg),
+    };
+    let s = c12.connect().await.unwrap();
+    assert_eq!(
+        s.get_ref().1.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_2)
+    );
+    assert_eq!(c12.get("/healthz").await.text(), "ok");
+    srv.shutdown().await;
+}

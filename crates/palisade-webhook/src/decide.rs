@@ -78,8 +78,11 @@ pub fn decide(
     let mut ctx = Context::new(&inventory, &ext, jiff::Timestamp::now());
     ctx.request = Some(&review.info);
     let mut findings = engine.policies.evaluate(res, &ctx).findings;
-    if review.info.operation == Operation::Delete {
-        // A deletion removes a problem; only policies that ask for DELETE apply.
+    if review.info.operation == Operation::Delete || metadata_only_pod_update(review, res) {
+        // A deletion removes a problem, and an update of a pod that leaves
+        // its spec alone (labels, annotations, owner references set by
+        // controllers) adds none, as the built-in Pod Security controller
+        // decides: only policies that match the operation themselves apply.
         findings.retain(|f| engine.is_operation_aware(&f.rule));
     }
     let decision = respond(uid, findings);
@@ -173,4 +176,17 @@ fn respond(uid: &str, findings: Vec<Finding>) -> Decision {
         label,
         findings,
     }
+}
+
+/// An UPDATE of a Pod (not a subresource) whose `spec` is unchanged.
+fn metadata_only_pod_update(review: &Review, res: &Resource) -> bool {
+    review.info.operation == Operation::Update
+        && review.info.sub_resource.is_none()
+        && res.id.kind == "Pod"
+        && res.id.group().is_empty()
+        && review
+            .info
+            .old_object
+            .as_ref()
+            .is_some_and(|old| old.get("spec") == res.value.get("spec"))
 }

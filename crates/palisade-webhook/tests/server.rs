@@ -65,6 +65,14 @@ async fn allowed_denied_warned_with_uid_echoed() {
     let mut upd = review("u-upd", "UPDATE", bad_pod("team-a"));
     upd["request"]["oldObject"] = good_pod("team-a");
     assert_eq!(c.post("/validate", &upd).await.response()["allowed"], false);
+    // ...except a pod update that leaves the spec alone (a controller
+    // adding a label to a pod admitted before the policy), as the built-in
+    // Pod Security controller.
+    let mut relabelled = bad_pod("team-a");
+    relabelled["metadata"]["labels"] = json!({"adopted": "yes"});
+    let mut upd = review("u-meta", "UPDATE", relabelled);
+    upd["request"]["oldObject"] = bad_pod("team-a");
+    assert_eq!(c.post("/validate", &upd).await.response()["allowed"], true);
     srv.shutdown().await;
 }
 

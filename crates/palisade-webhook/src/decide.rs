@@ -139,7 +139,7 @@ fn respond(uid: &str, findings: Vec<Finding>) -> Decision {
             Action::Enforce => denied.push(line),
             Action::Warn => warnings.push(line),
             Action::Audit => {
-                let e = audit.entry(f.rule.clone()).or_default();
+                let e = audit.entry(annotation_key(&f.rule)).or_default();
                 if !e.is_empty() {
                     e.push_str("; ");
                 }
@@ -189,4 +189,43 @@ fn metadata_only_pod_update(review: &Review, res: &Resource) -> bool {
             .old_object
             .as_ref()
             .is_some_and(|old| old.get("spec") == res.value.get("spec"))
+}
+
+/// A rule ID as an `auditAnnotations` key: the API server prefixes it with
+/// the webhook name and a `/`, so it must be a plain name (at most 63
+/// characters of letters, digits, `-`, `_`, `.`, alphanumeric at both ends).
+/// User policy IDs (`policy/binding`) get `.` for `/`.
+pub fn annotation_key(rule: &str) -> String {
+    let mapped: String = rule
+        .chars()
+        .map(|c| match c {
+            '/' => '.',
+            c if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') => c,
+            _ => '-',
+        })
+        .take(63)
+        .collect();
+    let key = mapped.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if key.is_empty() {
+        "palisade".into()
+    } else {
+        key.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::annotation_key;
+
+    #[test]
+    fn audit_annotation_keys_are_plain_names() {
+        assert_eq!(annotation_key("image-not-pinned"), "image-not-pinned");
+        assert_eq!(
+            annotation_key("no-exec/no-exec-binding"),
+            "no-exec.no-exec-binding"
+        );
+        assert_eq!(annotation_key("-weird key!/"), "weird-key");
+        assert_eq!(annotation_key(&"a".repeat(100)).len(), 63);
+        assert_eq!(annotation_key("///"), "palisade");
+    }
 }

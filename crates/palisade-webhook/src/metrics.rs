@@ -8,8 +8,14 @@ use prometheus_client::registry::Registry;
 
 type Labels = Vec<(&'static str, String)>;
 
+/// At most this many distinct `kind` labels; later kinds count as `other`
+/// (the kind comes from the request, so it must not grow the registry
+/// without bound).
+pub const MAX_KINDS: usize = 256;
+
 /// The webhook's counters and histograms.
 pub struct Metrics {
+    kinds: std::sync::RwLock<std::collections::HashSet<String>>,
     registry: Registry,
     requests: Family<Labels, Counter>,
     latency: Histogram,
@@ -52,6 +58,7 @@ impl Metrics {
             reloads.clone(),
         );
         Metrics {
+            kinds: Default::default(),
             registry,
             requests,
             latency,
@@ -73,11 +80,28 @@ impl Metrics {
             .get_or_create(&vec![
                 ("endpoint", endpoint.to_string()),
                 ("operation", operation.to_string()),
-                ("kind", kind.to_string()),
+                ("kind", self.kind_label(kind)),
                 ("decision", decision.to_string()),
             ])
             .inc();
         self.latency.observe(seconds);
+    }
+
+    fn kind_label(&self, kind: &str) -> String {
+        let plain = kind.len() <= 63 && kind.chars().all(|c| c.is_ascii_alphanumeric());
+        if !plain {
+            return "other".into();
+        }
+        if self.kinds.read().is_ok_and(|k| k.contains(kind)) {
+            return kind.to_string();
+        }
+        match self.kinds.write() {
+            Ok(mut k) if k.len() < MAX_KINDS => {
+                k.insert(kind.to_string());
+                kind.to_string()
+            }
+            _ => "other".into(),
+        }
     }
 
     /// Counts one finding.
@@ -107,5 +131,27 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_labels_are_bounded() {
+        let m = Metrics::new();
+        for i in 0..MAX_KINDS + 10 {
+            m.request("validate", "CREATE", &format!("Kind{i}"), "allowed", 0.001);
+        }
+        m.request("validate", "CREATE", "Kind0", "allowed", 0.001);
+        m.request("validate", "CREATE", "bad kind\n{", "allowed", 0.001);
+        let text = m.render();
+        assert!(text.contains(r#"kind="Kind0",decision="allowed"} 2"#));
+        assert!(
+            text.contains(r#"kind="other",decision="allowed"} 11"#),
+            "{text}"
+        );
+        assert!(!text.contains(&format!("Kind{}", MAX_KINDS + 1)));
     }
 }

@@ -233,11 +233,6 @@ impl Response {
             response: self,
         })
     }
-
-    /// The whole AdmissionReview document around this response.
-    pub fn to_review(&self) -> Value {
-        serde_json::json!({"apiVersion": API_VERSION, "kind": "AdmissionReview", "response": self})
-    }
 }
 
 #[cfg(test)]

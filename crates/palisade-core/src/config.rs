@@ -134,7 +134,11 @@ impl Config {
         };
         let mut docs = parse_stream(text);
         if docs.len() > 1 {
-            return Err(err(None, String::new(), "expected one YAML document".into()));
+            return Err(err(
+                None,
+                String::new(),
+                "expected one YAML document".into(),
+            ));
         }
         let (value, positions) = match docs.pop() {
             None => (Value::Object(Default::default()), PosNode::default()),
@@ -165,16 +169,21 @@ impl Config {
                 return Err(self.error_at(&base.key("reason"), "an exemption needs a reason"));
             }
             if ex.rules.is_empty() {
-                return Err(self.error_at(&base.key("rules"), "an exemption needs at least one rule (or `*`)"));
+                return Err(self.error_at(
+                    &base.key("rules"),
+                    "an exemption needs at least one rule (or `*`)",
+                ));
             }
             if let Some(exp) = &ex.expires {
                 parse_expiry(exp).map_err(|m| self.error_at(&base.key("expires"), m))?;
             }
             for (j, glob) in ex.names.iter().enumerate() {
-                globset::Glob::new(glob).map_err(|e| self.error_at(&base.key("names").index(j), e.to_string()))?;
+                globset::Glob::new(glob)
+                    .map_err(|e| self.error_at(&base.key("names").index(j), e.to_string()))?;
             }
             if let Some(sel) = &ex.selector {
-                sel.validate().map_err(|e| self.error_at(&base.key("selector"), e.to_string()))?;
+                sel.validate()
+                    .map_err(|e| self.error_at(&base.key("selector"), e.to_string()))?;
             }
         }
         Ok(())
@@ -259,13 +268,18 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_key() {
-        let e = Config::parse("rules:\n  host-network:\n    severity: severe\n", "p.yaml").unwrap_err();
+        let e =
+            Config::parse("rules:\n  host-network:\n    severity: severe\n", "p.yaml").unwrap_err();
         assert_eq!(e.key, "rules.host-network.severity");
         assert_eq!(e.pos.unwrap().line, 3);
         assert!(e.to_string().starts_with("p.yaml:3:"), "{e}");
         let e = Config::parse("rulez: {}\n", "p.yaml").unwrap_err();
         assert_eq!((e.key.as_str(), e.pos.unwrap().line), ("rulez", 1));
-        let e = Config::parse("exemptions:\n- rules: [a]\n  reason: x\n  expires: soon\n", "p.yaml").unwrap_err();
+        let e = Config::parse(
+            "exemptions:\n- rules: [a]\n  reason: x\n  expires: soon\n",
+            "p.yaml",
+        )
+        .unwrap_err();
         assert_eq!(e.pos.unwrap().line, 4);
     }
 

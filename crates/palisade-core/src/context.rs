@@ -50,7 +50,11 @@ impl Inventory {
     /// The object of `kind` named `name` in `namespace` (None for cluster-scoped).
     pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Arc<Resource>> {
         self.index
-            .get(&(kind.to_string(), namespace.map(str::to_string), name.to_string()))
+            .get(&(
+                kind.to_string(),
+                namespace.map(str::to_string),
+                name.to_string(),
+            ))
             .map(|&i| &self.items[i])
     }
 

@@ -39,7 +39,9 @@ impl FieldPath {
                     let Some(end) = stripped.find(']') else { break };
                     match stripped[..end].parse::<usize>() {
                         Ok(n) => segs.push(Seg::Index(n)),
-                        Err(_) => segs.push(Seg::Key(stripped[..end].trim_matches('"').to_string())),
+                        Err(_) => {
+                            segs.push(Seg::Key(stripped[..end].trim_matches('"').to_string()))
+                        }
                     }
                     rest = &stripped[end + 1..];
                 }
@@ -130,13 +132,19 @@ mod tests {
             .key("metadata")
             .key("annotations")
             .key("palisade.io/ignore");
-        assert_eq!(a.to_string(), "metadata.annotations[\"palisade.io/ignore\"]");
+        assert_eq!(
+            a.to_string(),
+            "metadata.annotations[\"palisade.io/ignore\"]"
+        );
     }
 
     #[test]
     fn parses_round_trip() {
         let p = FieldPath::parse("spec.jobTemplate.spec.template.spec.volumes[0].hostPath");
-        assert_eq!(p.to_string(), "spec.jobTemplate.spec.template.spec.volumes[0].hostPath");
+        assert_eq!(
+            p.to_string(),
+            "spec.jobTemplate.spec.template.spec.volumes[0].hostPath"
+        );
         assert_eq!(p.segments().len(), 8);
     }
 }

@@ -121,7 +121,11 @@ impl PolicySetBuilder {
         let enforce_at = spec.enforce_at.unwrap_or(Severity::High);
         let mut seen = HashSet::new();
         let mut active = Vec::new();
-        let candidates = self.rules.iter().map(|r| (r, true)).chain(self.optional.iter().map(|r| (r, false)));
+        let candidates = self
+            .rules
+            .iter()
+            .map(|r| (r, true))
+            .chain(self.optional.iter().map(|r| (r, false)));
         for (rule, on_by_default) in candidates {
             let info = rule.info();
             if !seen.insert(info.id.clone()) {
@@ -155,15 +159,19 @@ impl PolicySetBuilder {
             }
             let mut names = globset::GlobSetBuilder::new();
             for (j, g) in ex.names.iter().enumerate() {
-                let glob = globset::Glob::new(g)
-                    .map_err(|e| self.config.error_at(&base.key("names").index(j), e.to_string()))?;
+                let glob = globset::Glob::new(g).map_err(|e| {
+                    self.config
+                        .error_at(&base.key("names").index(j), e.to_string())
+                })?;
                 names.add(glob);
             }
             let names = names
                 .build()
                 .map_err(|e| self.config.error_at(&base.key("names"), e.to_string()))?;
             let expires = match &ex.expires {
-                Some(t) => Some(parse_expiry(t).map_err(|m| self.config.error_at(&base.key("expires"), m))?),
+                Some(t) => Some(
+                    parse_expiry(t).map_err(|m| self.config.error_at(&base.key("expires"), m))?,
+                ),
                 None => None,
             };
             exemptions.push(CompiledExemption {
@@ -210,7 +218,9 @@ impl PolicySet {
 
     /// The active rules with their effective severity and action.
     pub fn active_rules(&self) -> impl Iterator<Item = (&RuleInfo, Severity, Action)> {
-        self.rules.iter().map(|r| (r.rule.info(), r.severity, r.action))
+        self.rules
+            .iter()
+            .map(|r| (r.rule.info(), r.severity, r.action))
     }
 
     /// Derives the shared data every rule reads for this inventory.
@@ -227,7 +237,13 @@ impl PolicySet {
     pub fn evaluate(&self, res: &Resource, ctx: &Context<'_>) -> Evaluation {
         let mut raw = Vec::new();
         for active in &self.rules {
-            let mut out = Emitter::new(active.rule.info(), active.severity, active.action, res, &mut raw);
+            let mut out = Emitter::new(
+                active.rule.info(),
+                active.severity,
+                active.action,
+                res,
+                &mut raw,
+            );
             active.rule.check(res, ctx, &mut out);
         }
         let findings = dedupe(raw);
@@ -235,7 +251,10 @@ impl PolicySet {
         let ignored = ignored_rules(res);
         for f in findings {
             if let Some((rules, reason)) = &ignored {
-                if rules.iter().any(|r| r == "*" || *r == f.rule || f.also.contains(r)) {
+                if rules
+                    .iter()
+                    .any(|r| r == "*" || *r == f.rule || f.also.contains(r))
+                {
                     eval.suppressed.push(Suppressed {
                         finding: f,
                         reason: reason.clone(),
@@ -256,15 +275,24 @@ impl PolicySet {
         eval
     }
 
-    fn exemption_for(&self, f: &Finding, res: &Resource, now: jiff::Timestamp) -> Option<&CompiledExemption> {
+    fn exemption_for(
+        &self,
+        f: &Finding,
+        res: &Resource,
+        now: jiff::Timestamp,
+    ) -> Option<&CompiledExemption> {
         self.exemptions.iter().find(|ex| {
             let s = &ex.spec;
             ex.expires.is_none_or(|t| now < t)
                 && s.rules.iter().any(|r| r == "*" || *r == f.rule)
                 && (s.namespaces.is_empty()
-                    || res.id.namespace.as_deref().is_some_and(|ns| s.namespaces.iter().any(|n| n == ns)))
+                    || res
+                        .id
+                        .namespace
+                        .as_deref()
+                        .is_some_and(|ns| s.namespaces.iter().any(|n| n == ns)))
                 && (s.names.is_empty() || ex.names.is_match(&res.id.name))
-                && (s.kinds.is_empty() || s.kinds.iter().any(|k| *k == res.id.kind))
+                && (s.kinds.is_empty() || s.kinds.contains(&res.id.kind))
                 && s.selector
                     .as_ref()
                     .is_none_or(|sel| sel.matches_json(res.value.pointer("/metadata/labels")))
@@ -274,7 +302,11 @@ impl PolicySet {
     /// Evaluates every object of `inventory` in order (context prepared once).
     /// Front doors that want parallelism call [`PolicySet::prepare`] and
     /// [`PolicySet::evaluate`] themselves.
-    pub fn evaluate_inventory(&self, inventory: &Inventory, now: jiff::Timestamp) -> Vec<Evaluation> {
+    pub fn evaluate_inventory(
+        &self,
+        inventory: &Inventory,
+        now: jiff::Timestamp,
+    ) -> Vec<Evaluation> {
         let ext = self.prepare(inventory);
         let ctx = Context::new(inventory, &ext, now);
         inventory.iter().map(|r| self.evaluate(r, &ctx)).collect()
@@ -282,7 +314,11 @@ impl PolicySet {
 
     /// Findings about the configuration itself: exemptions past their expiry.
     pub fn config_findings(&self, now: jiff::Timestamp) -> Vec<Finding> {
-        let file: Arc<str> = self.config.file.clone().unwrap_or_else(|| Arc::from("palisade.yaml"));
+        let file: Arc<str> = self
+            .config
+            .file
+            .clone()
+            .unwrap_or_else(|| Arc::from("palisade.yaml"));
         self.exemptions
             .iter()
             .filter(|ex| ex.expires.is_some_and(|t| now >= t))

@@ -35,7 +35,9 @@ impl ResourceId {
         Some(ResourceId {
             api_version,
             kind,
-            namespace: text("namespace").filter(|s| !s.is_empty()).map(str::to_string),
+            namespace: text("namespace")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
             name: text("name")
                 .or_else(|| text("generateName"))
                 .unwrap_or_default()
@@ -179,7 +181,13 @@ mod tests {
         let res = Resource::from_document(doc, &file);
         assert_eq!(res.len(), 1);
         assert_eq!(res[0].id.name, "a");
-        assert_eq!(res[0].locate(&FieldPath::parse("spec.hostPID")).unwrap().line, 8);
+        assert_eq!(
+            res[0]
+                .locate(&FieldPath::parse("spec.hostPID"))
+                .unwrap()
+                .line,
+            8
+        );
     }
 
     #[test]

@@ -44,7 +44,10 @@ impl LabelSelector {
     /// Checks every operator is known.
     pub fn validate(&self) -> Result<(), BadOperator> {
         for r in &self.match_expressions {
-            if !matches!(r.operator.as_str(), "In" | "NotIn" | "Exists" | "DoesNotExist") {
+            if !matches!(
+                r.operator.as_str(),
+                "In" | "NotIn" | "Exists" | "DoesNotExist"
+            ) {
                 return Err(BadOperator(r.operator.clone()));
             }
         }
@@ -97,6 +100,9 @@ mod tests {
         assert!(sel.matches_json(Some(&json!({"app": "web"}))));
         assert!(!sel.matches_json(Some(&json!({"app": "web", "tier": "db"}))));
         assert!(!sel.matches_json(None));
-        assert!(LabelSelector::from_value(&json!({"matchExpressions": [{"key": "a", "operator": "Has"}]})).is_err());
+        assert!(LabelSelector::from_value(
+            &json!({"matchExpressions": [{"key": "a", "operator": "Has"}]})
+        )
+        .is_err());
     }
 }

@@ -13,9 +13,12 @@ pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemer
 pub fn pod_spec_path(kind: &str) -> Option<FieldPath> {
     let p = match kind {
         "Pod" => "spec",
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicationController" => {
-            "spec.template.spec"
-        }
+        "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
+        | "ReplicationController" => "spec.template.spec",
         "CronJob" => "spec.jobTemplate.spec.template.spec",
         "PodTemplate" => "template.spec",
         _ => return None,
@@ -27,9 +30,12 @@ pub fn pod_spec_path(kind: &str) -> Option<FieldPath> {
 pub fn pod_meta_path(kind: &str) -> Option<FieldPath> {
     let p = match kind {
         "Pod" => "metadata",
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicationController" => {
-            "spec.template.metadata"
-        }
+        "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
+        | "ReplicationController" => "spec.template.metadata",
         "CronJob" => "spec.jobTemplate.spec.template.metadata",
         "PodTemplate" => "template.metadata",
         _ => return None,

@@ -106,7 +106,10 @@ pub fn parse_stream(text: &str) -> Vec<Result<Document, LoadError>> {
         let (event, span) = match ev {
             Ok(ev) => ev,
             Err(e) => {
-                out.push(Err(LoadError::at(pos_of(*e.marker()), e.info().to_string())));
+                out.push(Err(LoadError::at(
+                    pos_of(*e.marker()),
+                    e.info().to_string(),
+                )));
                 break;
             }
         };
@@ -173,15 +176,13 @@ impl Builder {
                 node.pos.pos = pos;
                 self.finish(node, 0, pos)
             }
-            Event::SequenceStart(anchor, _) => {
-                self.push(Frame::Seq {
-                    anchor,
-                    pos,
-                    items: Vec::new(),
-                    pos_items: Vec::new(),
-                    size: 1,
-                })
-            }
+            Event::SequenceStart(anchor, _) => self.push(Frame::Seq {
+                anchor,
+                pos,
+                items: Vec::new(),
+                pos_items: Vec::new(),
+                size: 1,
+            }),
             Event::MappingStart(anchor, _) => self.push(Frame::Map(Box::new(MapFrame {
                 anchor,
                 pos,
@@ -231,7 +232,10 @@ impl Builder {
                 Frame::Seq { pos, .. } => *pos,
                 Frame::Map(m) => m.pos,
             };
-            return Err(LoadError::at(pos, format!("nesting deeper than {MAX_DEPTH} levels")));
+            return Err(LoadError::at(
+                pos,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            ));
         }
         self.stack.push(frame);
         Ok(())
@@ -242,7 +246,9 @@ impl Builder {
         if self.nodes > MAX_NODES_PER_DOCUMENT {
             return Err(LoadError::at(
                 pos,
-                format!("document expands to more than {MAX_NODES_PER_DOCUMENT} nodes through aliases"),
+                format!(
+                    "document expands to more than {MAX_NODES_PER_DOCUMENT} nodes through aliases"
+                ),
             ));
         }
         if anchor != 0 {
@@ -310,7 +316,12 @@ impl MapFrame {
                             });
                         }
                     }
-                    _ => return Err(LoadError::at(key_pos, "merge key `<<` needs a mapping or a list of mappings")),
+                    _ => {
+                        return Err(LoadError::at(
+                            key_pos,
+                            "merge key `<<` needs a mapping or a list of mappings",
+                        ))
+                    }
                 }
                 Ok(())
             }
@@ -335,7 +346,8 @@ fn close_map(mut frame: MapFrame) -> Result<Node, LoadError> {
         return Err(LoadError::at(key_pos, format!("key `{key}` has no value")));
     }
     for merged in std::mem::take(&mut frame.merges) {
-        let (Value::Object(map), PosChildren::Map(entries)) = (merged.value, merged.pos.children) else {
+        let (Value::Object(map), PosChildren::Map(entries)) = (merged.value, merged.pos.children)
+        else {
             continue;
         };
         for ((key, value), (_, pos)) in map.into_iter().zip(entries) {
@@ -460,10 +472,14 @@ mod tests {
         let d = one("apiVersion: v1\nkind: Pod\nspec:\n  hostNetwork: true\n  containers:\n  - name: a\n    image: x\n");
         let p = d.positions.locate(&FieldPath::parse("spec.hostNetwork"));
         assert_eq!((p.line, p.column), (4, 3));
-        let p = d.positions.locate(&FieldPath::parse("spec.containers[0].image"));
+        let p = d
+            .positions
+            .locate(&FieldPath::parse("spec.containers[0].image"));
         assert_eq!((p.line, p.column), (7, 5));
         // a missing field falls back to its nearest ancestor
-        let p = d.positions.locate(&FieldPath::parse("spec.containers[0].securityContext"));
+        let p = d
+            .positions
+            .locate(&FieldPath::parse("spec.containers[0].securityContext"));
         assert_eq!(p.line, 6);
     }
 
@@ -479,7 +495,10 @@ mod tests {
     fn duplicate_keys_name_both_lines() {
         let docs = parse_stream("a: 1\nb: 2\na: 3\n");
         let err = docs[0].as_ref().unwrap_err();
-        assert!(err.message.contains("first at line 1, again at line 3"), "{err}");
+        assert!(
+            err.message.contains("first at line 1, again at line 3"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -500,7 +519,11 @@ mod tests {
     fn billion_laughs_is_refused() {
         let mut s = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
         for i in 0..8 {
-            let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("l{}", i - 1)
+            };
             s.push_str(&format!("l{i}: &l{i} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
         }
         let docs = parse_stream(&s);

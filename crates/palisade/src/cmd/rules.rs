@@ -56,6 +56,9 @@ pub fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         bail!("unknown rule `{}` (see `palisade rules`)", args.rule);
     };
     let i = rule.info();
-    println!("{} ({}, {})\n\n{}\n\nWhy: {}\n\nFix: {}", i.id, i.severity, i.family, i.title, i.description, i.remediation);
+    println!(
+        "{} ({}, {})\n\n{}\n\nWhy: {}\n\nFix: {}",
+        i.id, i.severity, i.family, i.title, i.description, i.remediation
+    );
     Ok(ExitCode::SUCCESS)
 }

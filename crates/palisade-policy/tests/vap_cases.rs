@@ -44,6 +44,7 @@ fn run_set(dir: &Path) -> Vec<String> {
         let op = match case.get("operation").and_then(Value::as_str) {
             Some("UPDATE") => Some(Operation::Update),
             Some("DELETE") => Some(Operation::Delete),
+            Some("CONNECT") => Some(Operation::Connect),
             _ => case.get("oldObject").map(|_| Operation::Update),
         };
         let req = op.map(|operation| RequestInfo {
@@ -51,9 +52,15 @@ fn run_set(dir: &Path) -> Vec<String> {
             old_object: case.get("oldObject").cloned(),
             username: "alice".into(),
             groups: vec![],
-            sub_resource: None,
+            sub_resource: case
+                .get("subResource")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             dry_run: false,
-            raw: serde_json::json!({"operation": format!("{operation:?}").to_uppercase()}),
+            raw: serde_json::json!({
+                "operation": format!("{operation:?}").to_uppercase(),
+                "resource": case.get("resource").cloned().unwrap_or(Value::Null),
+            }),
         });
         ctx.request = req.as_ref();
         let mut findings = Vec::new();

@@ -61,13 +61,41 @@ fn op_name(op: Operation) -> &'static str {
     }
 }
 
+/// The resource a request is about: its `request.resource` when the API
+/// server sent one (so `pods/exec` matches a CONNECT whose object is a
+/// PodExecOptions), else derived from the object's kind.
+struct Target<'a> {
+    group: &'a str,
+    version: &'a str,
+    plural: String,
+}
+
+fn target<'a>(res: &'a Resource, ctx: &'a Context<'_>) -> Target<'a> {
+    let requested = ctx
+        .request
+        .and_then(|r| r.raw.get("resource"))
+        .and_then(|gvr| {
+            let field = |k: &str| gvr.get(k).and_then(Value::as_str);
+            Some(Target {
+                group: field("group").unwrap_or(""),
+                version: field("version").unwrap_or(""),
+                plural: field("resource").filter(|r| !r.is_empty())?.to_string(),
+            })
+        });
+    requested.unwrap_or_else(|| Target {
+        group: res.id.group(),
+        version: version_of(&res.id.api_version),
+        plural: resource_name(&res.id.kind),
+    })
+}
+
 impl ResourceRule {
-    fn matches(&self, res: &Resource, op: Operation, sub: Option<&str>) -> bool {
+    fn matches(&self, res: &Resource, t: &Target<'_>, op: Operation, sub: Option<&str>) -> bool {
         let id = &res.id;
         let any = |l: &[String], x: &str| l.iter().any(|v| v == "*" || v == x);
         let resource = match sub {
-            Some(s) => format!("{}/{s}", resource_name(&id.kind)),
-            None => resource_name(&id.kind),
+            Some(s) => format!("{}/{s}", t.plural),
+            None => t.plural.clone(),
         };
         let res_ok = self.resources.iter().any(|r| {
             r == "*"
@@ -81,8 +109,8 @@ impl ResourceRule {
             "Namespaced" => !cluster,
             _ => true,
         };
-        any(&self.groups, id.group())
-            && any(&self.versions, version_of(&id.api_version))
+        any(&self.groups, t.group)
+            && any(&self.versions, t.version)
             && res_ok
             && any(&self.operations, op_name(op))
             && scope_ok
@@ -115,12 +143,13 @@ impl MatchResources {
     pub fn matches(&self, res: &Resource, ctx: &Context<'_>, require_rules: bool) -> bool {
         let op = ctx.request.map_or(Operation::Create, |r| r.operation);
         let sub = ctx.request.and_then(|r| r.sub_resource.as_deref());
+        let t = target(res, ctx);
         if (require_rules || !self.rules.is_empty())
-            && !self.rules.iter().any(|r| r.matches(res, op, sub))
+            && !self.rules.iter().any(|r| r.matches(res, &t, op, sub))
         {
             return false;
         }
-        if self.exclude.iter().any(|r| r.matches(res, op, sub)) {
+        if self.exclude.iter().any(|r| r.matches(res, &t, op, sub)) {
             return false;
         }
         if let Some(sel) = &self.object_selector {

@@ -5,22 +5,9 @@ use crate::pss::pod::{ctr_label, join_quote, Ctr, Pod};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-/// The capabilities a container may add at baseline (the runtime's default set).
-pub const BASELINE_ALLOWED: [&str; 13] = [
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
+/// The capabilities a container may add at baseline: the runtime's default
+/// set, the same list the `capabilities-added` rule allows.
+pub use crate::workload::capabilities::DEFAULT_CAPABILITIES as BASELINE_ALLOWED;
 
 /// The entries of `securityContext.capabilities.<list>` that are strings.
 fn caps<'a>(c: &Ctr<'a>, list: &str) -> impl Iterator<Item = &'a str> {

@@ -13,22 +13,31 @@ use std::sync::Arc;
 #[derive(Default)]
 pub struct Inventory {
     items: Vec<Arc<Resource>>,
-    index: HashMap<(String, Option<String>, String), usize>,
+    /// kind -> (cluster-scoped | namespace -> name) -> item, nested so that
+    /// lookups borrow their keys instead of allocating.
+    index: HashMap<String, KindIndex>,
+}
+
+/// The objects of one kind, cluster-scoped and namespaced apart (a
+/// namespaced object in namespace "" is not a cluster-scoped one).
+#[derive(Default)]
+struct KindIndex {
+    cluster: HashMap<String, usize>,
+    namespaced: HashMap<String, HashMap<String, usize>>,
 }
 
 impl Inventory {
     /// An inventory of `items`. Later duplicates of an identity win the index.
     pub fn new(items: Vec<Arc<Resource>>) -> Self {
-        let index = items
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                (
-                    (r.id.kind.clone(), r.id.namespace.clone(), r.id.name.clone()),
-                    i,
-                )
-            })
-            .collect();
+        let mut index: HashMap<String, KindIndex> = HashMap::new();
+        for (i, r) in items.iter().enumerate() {
+            let k = index.entry(r.id.kind.clone()).or_default();
+            let names = match &r.id.namespace {
+                None => &mut k.cluster,
+                Some(ns) => k.namespaced.entry(ns.clone()).or_default(),
+            };
+            names.insert(r.id.name.clone(), i);
+        }
         Inventory { items, index }
     }
 
@@ -49,13 +58,12 @@ impl Inventory {
 
     /// The object of `kind` named `name` in `namespace` (None for cluster-scoped).
     pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Arc<Resource>> {
-        self.index
-            .get(&(
-                kind.to_string(),
-                namespace.map(str::to_string),
-                name.to_string(),
-            ))
-            .map(|&i| &self.items[i])
+        let k = self.index.get(kind)?;
+        let names = match namespace {
+            None => &k.cluster,
+            Some(ns) => k.namespaced.get(ns)?,
+        };
+        names.get(name).map(|&i| &self.items[i])
     }
 
     /// The Namespace object called `name`.
@@ -149,5 +157,38 @@ impl<'a> Context<'a> {
         self.inventory
             .namespace(name)
             .and_then(|ns| ns.value.pointer("/metadata/labels"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn res(v: Value) -> Arc<Resource> {
+        Arc::new(Resource::from_value(v).expect("object"))
+    }
+
+    #[test]
+    fn get_tells_scopes_apart_and_later_duplicates_win() {
+        let cm = |ns: &str, n: u32| {
+            res(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "x", "namespace": ns}, "data": {"n": n}}))
+        };
+        let inv = Inventory::new(vec![
+            res(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}})),
+            cm("a", 1),
+            cm("a", 2),
+            cm("b", 3),
+        ]);
+        let n = |r: Option<&Arc<Resource>>| r.and_then(|r| r.value.pointer("/data/n").cloned());
+        assert_eq!(n(inv.get("ConfigMap", Some("a"), "x")), Some(json!(2)));
+        assert_eq!(n(inv.get("ConfigMap", Some("b"), "x")), Some(json!(3)));
+        assert!(inv.get("ConfigMap", None, "x").is_none());
+        assert!(inv.get("ConfigMap", Some("c"), "x").is_none());
+        assert!(inv.get("Secret", Some("a"), "x").is_none());
+        assert!(inv.namespace("a").is_some());
+        assert!(inv.get("Namespace", Some("a"), "a").is_none());
+        assert_eq!(inv.len(), 4);
     }
 }

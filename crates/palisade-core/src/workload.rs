@@ -3,6 +3,7 @@
 use crate::path::FieldPath;
 use crate::resource::Resource;
 use serde_json::Value;
+use std::sync::OnceLock;
 
 /// The three container lists of a pod spec.
 pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
@@ -11,36 +12,58 @@ pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemer
 /// creates pods: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
 /// CronJob, ReplicationController and PodTemplate.
 pub fn pod_spec_path(kind: &str) -> Option<FieldPath> {
-    let p = match kind {
-        "Pod" => "spec",
-        "Deployment"
-        | "ReplicaSet"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "Job"
-        | "ReplicationController" => "spec.template.spec",
-        "CronJob" => "spec.jobTemplate.spec.template.spec",
-        "PodTemplate" => "template.spec",
-        _ => return None,
-    };
-    Some(FieldPath::parse(p))
+    pod_spec_path_ref(kind).cloned()
 }
 
 /// The path of the pod metadata (labels, annotations) in an object of `kind`.
 pub fn pod_meta_path(kind: &str) -> Option<FieldPath> {
-    let p = match kind {
-        "Pod" => "metadata",
+    pod_meta_path_ref(kind).cloned()
+}
+
+/// Like [`pod_spec_path`], without allocating: the paths are parsed once.
+pub fn pod_spec_path_ref(kind: &str) -> Option<&'static FieldPath> {
+    static PATHS: OnceLock<[FieldPath; 4]> = OnceLock::new();
+    let paths = PATHS.get_or_init(|| {
+        [
+            "spec",
+            "spec.template.spec",
+            "spec.jobTemplate.spec.template.spec",
+            "template.spec",
+        ]
+        .map(FieldPath::parse)
+    });
+    Some(&paths[template_depth(kind)?])
+}
+
+/// Like [`pod_meta_path`], without allocating: the paths are parsed once.
+pub fn pod_meta_path_ref(kind: &str) -> Option<&'static FieldPath> {
+    static PATHS: OnceLock<[FieldPath; 4]> = OnceLock::new();
+    let paths = PATHS.get_or_init(|| {
+        [
+            "metadata",
+            "spec.template.metadata",
+            "spec.jobTemplate.spec.template.metadata",
+            "template.metadata",
+        ]
+        .map(FieldPath::parse)
+    });
+    Some(&paths[template_depth(kind)?])
+}
+
+/// Which of the four pod locations an object of `kind` uses.
+fn template_depth(kind: &str) -> Option<usize> {
+    Some(match kind {
+        "Pod" => 0,
         "Deployment"
         | "ReplicaSet"
         | "StatefulSet"
         | "DaemonSet"
         | "Job"
-        | "ReplicationController" => "spec.template.metadata",
-        "CronJob" => "spec.jobTemplate.spec.template.metadata",
-        "PodTemplate" => "template.metadata",
+        | "ReplicationController" => 1,
+        "CronJob" => 2,
+        "PodTemplate" => 3,
         _ => return None,
-    };
-    Some(FieldPath::parse(p))
+    })
 }
 
 /// A pod spec found in a resource, with its path.
@@ -67,12 +90,12 @@ pub struct Container<'a> {
 
 /// Calls `f` with the pod spec of `res` when it has one.
 pub fn with_pod_spec<R>(res: &Resource, f: impl FnOnce(PodSpec<'_>) -> R) -> Option<R> {
-    let path = pod_spec_path(&res.id.kind)?;
+    let path = pod_spec_path_ref(&res.id.kind)?;
     let spec = path.get(&res.value)?;
     if !spec.is_object() {
         return None;
     }
-    Some(f(PodSpec { spec, path: &path }))
+    Some(f(PodSpec { spec, path }))
 }
 
 impl<'a> PodSpec<'a> {
@@ -102,5 +125,42 @@ impl<'a> PodSpec<'a> {
     /// Path of a field of the spec.
     pub fn field(&self, key: &str) -> FieldPath {
         self.path.key(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_per_kind() {
+        let cases = [
+            ("Pod", "spec", "metadata"),
+            ("Deployment", "spec.template.spec", "spec.template.metadata"),
+            (
+                "ReplicationController",
+                "spec.template.spec",
+                "spec.template.metadata",
+            ),
+            (
+                "CronJob",
+                "spec.jobTemplate.spec.template.spec",
+                "spec.jobTemplate.spec.template.metadata",
+            ),
+            ("PodTemplate", "template.spec", "template.metadata"),
+        ];
+        for (kind, spec, meta) in cases {
+            assert_eq!(
+                pod_spec_path_ref(kind).map(|p| p.to_string()).as_deref(),
+                Some(spec)
+            );
+            assert_eq!(
+                pod_meta_path_ref(kind).map(|p| p.to_string()).as_deref(),
+                Some(meta)
+            );
+            assert_eq!(pod_spec_path(kind).as_ref(), pod_spec_path_ref(kind));
+        }
+        assert!(pod_spec_path_ref("Service").is_none());
+        assert!(pod_meta_path("ConfigMap").is_none());
     }
 }

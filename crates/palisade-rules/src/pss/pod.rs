@@ -2,7 +2,7 @@
 //! metadata of any workload kind, its containers in the built-in
 //! controller's visiting order, and field access that treats `null` as unset.
 
-use palisade_core::workload::{pod_meta_path, pod_spec_path};
+use palisade_core::workload::{pod_meta_path_ref, pod_spec_path_ref};
 use palisade_core::{FieldPath, Resource};
 use serde_json::Value;
 
@@ -15,10 +15,10 @@ pub struct Pod<'a> {
     pub spec: &'a Value,
     /// The pod metadata, when present.
     pub meta: Option<&'a Value>,
-    /// Path of the pod spec in the resource.
-    pub spec_path: FieldPath,
-    /// Path of the pod metadata in the resource.
-    pub meta_path: FieldPath,
+    /// Path of the pod spec in the resource (parsed once per kind).
+    pub spec_path: &'static FieldPath,
+    /// Path of the pod metadata in the resource (parsed once per kind).
+    pub meta_path: &'static FieldPath,
 }
 
 /// One container of the pod.
@@ -61,9 +61,10 @@ pub enum Found<'a> {
 impl<'a> Pod<'a> {
     /// The pod of `res`.
     pub fn of(res: &'a Resource) -> Found<'a> {
-        let (Some(spec_path), Some(meta_path)) =
-            (pod_spec_path(&res.id.kind), pod_meta_path(&res.id.kind))
-        else {
+        let (Some(spec_path), Some(meta_path)) = (
+            pod_spec_path_ref(&res.id.kind),
+            pod_meta_path_ref(&res.id.kind),
+        ) else {
             return Found::NotAWorkload;
         };
         match spec_path.get(&res.value) {
@@ -74,7 +75,7 @@ impl<'a> Pod<'a> {
                 meta_path,
             }),
             Some(Value::Null) | None => Found::NotAWorkload,
-            Some(other) => Found::Malformed(spec_path, other),
+            Some(other) => Found::Malformed(spec_path.clone(), other),
         }
     }
 

@@ -194,11 +194,11 @@ impl V<'_> {
 pub fn invalid_fields_1_0(pod: &Pod<'_>, out: &mut Vec<Violation>) {
     let mut v = V { out };
     let spec = pod.spec;
-    let p = &pod.spec_path;
+    let p = pod.spec_path;
     if let Some(meta) = pod.meta {
         if !meta.is_object() {
             v.bad(pod.meta_path.clone(), "a mapping", meta, None);
-        } else if let Some(ann) = v.object(meta, "annotations", &pod.meta_path) {
+        } else if let Some(ann) = v.object(meta, "annotations", pod.meta_path) {
             for (k, val) in ann.as_object().into_iter().flatten() {
                 if !val.is_string() {
                     v.bad(pod.annotation_path(k), "a string", val, None);

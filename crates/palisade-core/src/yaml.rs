@@ -156,13 +156,24 @@ impl Builder {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let plain = matches!(style, ScalarStyle::Plain);
+                // Fast path: a mapping key becomes a key, never a value.
+                if anchor == 0 {
+                    if let Some(Frame::Map(frame)) = self.stack.last_mut() {
+                        if frame.key.is_none() {
+                            self.nodes += 1;
+                            return frame.add_key(text.into_owned(), plain, pos);
+                        }
+                    }
+                }
                 let tag = tag.map(|t| t.suffix.clone());
                 let value = resolve_scalar(&text, plain, tag.as_deref());
+                // The text is kept only where an alias may later use it as a key.
+                let scalar = (anchor != 0).then(|| (text.into_owned(), plain));
                 let node = Node {
                     value,
                     pos: PosNode::leaf(pos),
                     size: 1,
-                    scalar: Some((text.into_owned(), plain)),
+                    scalar,
                 };
                 self.finish(node, anchor, pos)
             }
@@ -276,26 +287,34 @@ impl Builder {
 }
 
 impl MapFrame {
+    fn add_key(&mut self, text: String, plain: bool, pos: Pos) -> Result<(), LoadError> {
+        let is_merge = plain && text == "<<";
+        // Merged entries are added at the end, so the map holds explicit keys only.
+        if !is_merge && self.map.contains_key(&text) {
+            let first = self
+                .pos_entries
+                .iter()
+                .find(|(k, _)| *k == text)
+                .map_or(0, |(_, n)| n.pos.line);
+            return Err(LoadError::at(
+                pos,
+                format!(
+                    "duplicate key `{text}`: first at line {first}, again at line {}",
+                    pos.line
+                ),
+            ));
+        }
+        self.key = Some((text, pos, is_merge));
+        Ok(())
+    }
+
     fn add(&mut self, node: Node, pos: Pos) -> Result<(), LoadError> {
         match self.key.take() {
             None => {
                 let Some((text, plain)) = node.scalar else {
                     return Err(LoadError::at(pos, "a mapping key must be a scalar"));
                 };
-                let is_merge = plain && text == "<<";
-                if !is_merge {
-                    if let Some(first) = self.pos_entries.iter().find(|(k, _)| *k == text) {
-                        return Err(LoadError::at(
-                            pos,
-                            format!(
-                                "duplicate key `{text}`: first at line {}, again at line {}",
-                                first.1.pos.line, pos.line
-                            ),
-                        ));
-                    }
-                }
-                self.key = Some((text, pos, is_merge));
-                Ok(())
+                self.add_key(text, plain, pos)
             }
             Some((_, key_pos, true)) => {
                 match &node.value {

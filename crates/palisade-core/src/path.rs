@@ -54,16 +54,33 @@ impl FieldPath {
 
     /// A new path with `key` appended.
     pub fn key(&self, key: &str) -> Self {
-        let mut p = self.clone();
-        p.0.push(Seg::Key(key.to_string()));
-        p
+        self.with(Seg::Key(key.to_string()))
     }
 
     /// A new path with `index` appended.
     pub fn index(&self, index: usize) -> Self {
-        let mut p = self.clone();
-        p.0.push(Seg::Index(index));
-        p
+        self.with(Seg::Index(index))
+    }
+
+    /// This path with `key` appended, reusing its storage (no copy of the
+    /// steps, unlike [`FieldPath::key`]).
+    pub fn with_key(mut self, key: &str) -> Self {
+        self.0.push(Seg::Key(key.to_string()));
+        self
+    }
+
+    /// This path with `index` appended, reusing its storage.
+    pub fn with_index(mut self, index: usize) -> Self {
+        self.0.push(Seg::Index(index));
+        self
+    }
+
+    /// A copy with `seg` appended, allocated once at its final length.
+    fn with(&self, seg: Seg) -> Self {
+        let mut v = Vec::with_capacity(self.0.len() + 1);
+        v.extend_from_slice(&self.0);
+        v.push(seg);
+        FieldPath(v)
     }
 
     /// A new path with every step of `other` appended.
@@ -136,6 +153,23 @@ mod tests {
             a.to_string(),
             "metadata.annotations[\"palisade.io/ignore\"]"
         );
+    }
+
+    #[test]
+    fn appending_in_place_equals_copying() {
+        let base = FieldPath::parse("spec.template.spec");
+        let copied = base.key("containers").index(2).key("securityContext");
+        let in_place = base
+            .clone()
+            .with_key("containers")
+            .with_index(2)
+            .with_key("securityContext");
+        assert_eq!(copied, in_place);
+        assert_eq!(
+            in_place.to_string(),
+            "spec.template.spec.containers[2].securityContext"
+        );
+        assert_eq!(base.segments().len(), 3);
     }
 
     #[test]

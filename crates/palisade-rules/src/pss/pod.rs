@@ -91,18 +91,19 @@ impl<'a> Pod<'a> {
 
     /// The path of a field under the pod spec.
     pub fn path(&self, keys: &[&str]) -> FieldPath {
-        keys.iter().fold(self.spec_path.clone(), |p, k| p.key(k))
+        keys.iter()
+            .fold(self.spec_path.clone(), |p, k| p.with_key(k))
     }
 
     /// The path of a field under a container.
     pub fn ctr_path(&self, c: &Ctr<'_>, keys: &[&str]) -> FieldPath {
-        let base = self.spec_path.key(c.list).index(c.index);
-        keys.iter().fold(base, |p, k| p.key(k))
+        let base = self.spec_path.key(c.list).with_index(c.index);
+        keys.iter().fold(base, |p, k| p.with_key(k))
     }
 
     /// The path of an annotation.
     pub fn annotation_path(&self, key: &str) -> FieldPath {
-        self.meta_path.key("annotations").key(key)
+        self.meta_path.key("annotations").with_key(key)
     }
 
     /// Every container, in the built-in controller's order.

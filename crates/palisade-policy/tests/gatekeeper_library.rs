@@ -1,6 +1,6 @@
 //! Conformance: every gator suite of the gatekeeper-library corpus.
 
-use palisade_policy::suite::{run_paths, Report};
+use palisade_policy::suite::{run_paths, AssertionResult, Report};
 use palisade_policy::PolicyEngine;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,7 +16,7 @@ fn corpus() -> PathBuf {
 }
 
 /// Failing assertions (suite directory, case, assertion index) and why.
-const ALLOWLIST: &[(&str, &str, usize, &str)] = &[
+const ALLOWLIST: &[Entry] = &[
     ("general/horizontalpodautoscaler", "example-allowed-hpa", 0, HPA),
     ("general/horizontalpodautoscaler", "example-disallowed-hpa-replicas", 0, HPA),
     ("general/horizontalpodautoscaler", "example-disallowed-hpa-replicaspread", 0, HPA),
@@ -35,10 +35,28 @@ fn run(engine: PolicyEngine) -> Report {
     run_paths(&[corpus()], engine, Duration::from_secs(2)).unwrap()
 }
 
-fn allowed(r: &palisade_policy::suite::AssertionResult) -> bool {
-    ALLOWLIST.iter().any(|(s, c, i, _)| {
-        r.suite.ends_with(&format!("{s}/suite.yaml")) && r.case == *c && r.assertion == *i
-    })
+type Entry = (&'static str, &'static str, usize, &'static str);
+
+/// Whether allowlist entry `e` names assertion `r`.
+fn names(e: &Entry, r: &AssertionResult) -> bool {
+    let (s, c, i, _) = e;
+    r.suite.ends_with(&format!("{s}/suite.yaml")) && r.case == *c && r.assertion == *i
+}
+
+fn allowed(r: &AssertionResult) -> bool {
+    ALLOWLIST.iter().any(|e| names(e, r))
+}
+
+fn print_failure(f: &AssertionResult) {
+    eprintln!(
+        "FAIL {} / {} / {} #{}: {} -> {}",
+        f.suite,
+        f.test,
+        f.case,
+        f.assertion,
+        f.expected,
+        f.reason.as_deref().unwrap_or("")
+    );
 }
 
 #[test]
@@ -46,15 +64,7 @@ fn gatekeeper_library_suites_pass() {
     let report = run(PolicyEngine::Rego);
     let total = report.results.len();
     for f in report.results.iter().filter(|r| !r.passed) {
-        eprintln!(
-            "FAIL {} / {} / {} #{}: {} -> {}",
-            f.suite,
-            f.test,
-            f.case,
-            f.assertion,
-            f.expected,
-            f.reason.as_deref().unwrap_or("")
-        );
+        print_failure(f);
     }
     eprintln!(
         "{} passed, {} failed of {total}",
@@ -74,14 +84,7 @@ fn gatekeeper_library_suites_pass() {
     );
     let stale: Vec<_> = ALLOWLIST
         .iter()
-        .filter(|(s, c, i, _)| {
-            !report.results.iter().any(|r| {
-                !r.passed
-                    && r.suite.ends_with(&format!("{s}/suite.yaml"))
-                    && r.case == *c
-                    && r.assertion == *i
-            })
-        })
+        .filter(|e| !report.results.iter().any(|r| !r.passed && names(e, r)))
         .collect();
     assert!(
         stale.is_empty(),
@@ -104,15 +107,7 @@ fn gatekeeper_library_suites_pass_with_the_cel_engine() {
         .filter(|r| !r.passed && !allowed(r))
         .collect();
     for f in &failed {
-        eprintln!(
-            "FAIL {} / {} / {} #{}: {} -> {}",
-            f.suite,
-            f.test,
-            f.case,
-            f.assertion,
-            f.expected,
-            f.reason.as_deref().unwrap_or("")
-        );
+        print_failure(f);
     }
     eprintln!(
         "CEL preferred: {} passed, {} failed",

@@ -5,6 +5,9 @@
 
 use palisade_core::{Action, Config, Context, Extensions, Inventory, PolicySet, Resource};
 use palisade_rules::{profile, ProfileOptions};
+mod mutation;
+use mutation::pointers;
+
 use serde_json::{json, Value};
 
 fn compliant() -> Value {
@@ -55,29 +58,6 @@ const SECURITY_SCALARS: &[&str] = &[
     "/metadata/annotations/seccomp.security.alpha.kubernetes.io~1pod",
 ];
 
-fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                pointers(
-                    child,
-                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
-                    out,
-                );
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                pointers(child, format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
-    if !at.is_empty() {
-        out.push(at);
-    }
-}
-
 fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -122,20 +102,7 @@ fn every_field_of_every_type_is_handled_and_wrong_types_are_denied() {
     for set in &sets {
         assert!(!denied(set, &pod), "the compliant pod is admitted");
     }
-    let replacements = [
-        json!(null),
-        json!(true),
-        json!(false),
-        json!(0),
-        json!(-1),
-        json!(1.5),
-        json!(""),
-        json!("true"),
-        json!([]),
-        json!([1, "x", null]),
-        json!({}),
-        json!({"a": 1}),
-    ];
+    let replacements = mutation::replacements();
     let mut ptrs = Vec::new();
     pointers(&pod, String::new(), &mut ptrs);
     let (mut runs, mut checked) = (0, 0);

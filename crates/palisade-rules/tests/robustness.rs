@@ -5,6 +5,9 @@
 
 use palisade_core::{Context, Emitter, Extensions, Finding, Inventory, Resource};
 use palisade_rules::workload;
+mod mutation;
+use mutation::pointers;
+
 use serde_json::{json, Value};
 
 fn rich_objects() -> Vec<Value> {
@@ -28,26 +31,6 @@ fn rich_objects() -> Vec<Value> {
         json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"},
                "spec": {"jobTemplate": {"spec": {"template": {"spec": pod_spec}}}}}),
     ]
-}
-
-/// Every path to every node of `v`, as JSON pointers.
-fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                pointers(child, format!("{at}/{k}"), out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                pointers(child, format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
-    if !at.is_empty() {
-        out.push(at);
-    }
 }
 
 fn evaluate(value: Value) -> Vec<Finding> {
@@ -74,20 +57,7 @@ fn evaluate(value: Value) -> Vec<Finding> {
 
 #[test]
 fn every_field_of_every_type_is_handled() {
-    let replacements = [
-        Value::Null,
-        json!(true),
-        json!(false),
-        json!(0),
-        json!(-1),
-        json!(1.5),
-        json!(""),
-        json!("true"),
-        json!([]),
-        json!([1, "x", null]),
-        json!({}),
-        json!({"a": 1}),
-    ];
+    let replacements = mutation::replacements();
     let mut runs = 0;
     for obj in rich_objects() {
         let baseline = evaluate(obj.clone());

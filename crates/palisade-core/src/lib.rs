@@ -19,6 +19,7 @@ pub mod policy_set;
 pub mod position;
 pub mod resource;
 pub mod rule;
+pub mod scope;
 pub mod selector;
 pub mod severity;
 pub mod workload;
@@ -32,6 +33,7 @@ pub use policy_set::{ContextProvider, Evaluation, PolicySet, PolicySetBuilder, S
 pub use position::{Pos, PosNode};
 pub use resource::{Resource, ResourceId, SourceRef};
 pub use rule::{Emitter, Rule, RuleInfo};
+pub use scope::{Keep, Scope};
 pub use selector::LabelSelector;
 pub use severity::Severity;
 pub use yaml::{Document, LoadError};

@@ -9,9 +9,10 @@ use crate::finding::{Action, Finding, Location};
 use crate::path::FieldPath;
 use crate::resource::{Resource, ResourceId};
 use crate::rule::{Emitter, Rule, RuleInfo};
+use crate::scope::{Keep, Scope};
 use crate::severity::Severity;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Annotation listing rule IDs to ignore on an object (`*` for all).
@@ -26,6 +27,12 @@ pub const EXEMPTION_EXPIRED: &str = "exemption-expired";
 pub trait ContextProvider: Send + Sync {
     /// Adds what this provider derives from `inventory` to `ext`.
     fn provide(&self, inventory: &Inventory, ext: &mut Extensions);
+
+    /// The objects this provider reads from the inventory, so that the loader
+    /// keeps them. Default: every kind, whole.
+    fn reads(&self) -> Scope {
+        Scope::all()
+    }
 }
 
 struct ActiveRule {
@@ -181,8 +188,16 @@ impl PolicySetBuilder {
                 expires,
             });
         }
+        let dispatch = Dispatch::new(&active);
+        let reads = active
+            .iter()
+            .flat_map(|a| [a.rule.scope(), a.rule.reads_inventory()])
+            .chain(self.providers.iter().map(|p| p.reads()))
+            .collect();
         Ok(PolicySet {
             rules: active,
+            dispatch,
+            reads,
             exemptions,
             providers: self.providers,
             config: self.config,
@@ -190,10 +205,43 @@ impl PolicySetBuilder {
     }
 }
 
+/// Which active rules run on an object of a given kind, in rule order.
+struct Dispatch {
+    /// Rules that check every kind.
+    any: Vec<usize>,
+    /// For each kind some rule names: the rules of `any` plus those naming it.
+    by_kind: HashMap<String, Vec<usize>>,
+}
+
+impl Dispatch {
+    fn new(rules: &[ActiveRule]) -> Dispatch {
+        let scopes: Vec<Scope> = rules.iter().map(|r| r.rule.scope()).collect();
+        let any: Vec<usize> = (0..rules.len())
+            .filter(|&i| scopes[i].kinds.is_none())
+            .collect();
+        let mut by_kind = HashMap::new();
+        for kind in scopes.iter().filter_map(|s| s.kinds.as_ref()).flatten() {
+            by_kind.entry(kind.to_string()).or_insert_with(|| {
+                (0..rules.len())
+                    .filter(|&i| scopes[i].matches(kind))
+                    .collect::<Vec<_>>()
+            });
+        }
+        Dispatch { any, by_kind }
+    }
+
+    fn rules_for(&self, kind: &str) -> &[usize] {
+        self.by_kind.get(kind).unwrap_or(&self.any)
+    }
+}
+
 /// The compiled, immutable set of rules and settings that every front door
 /// evaluates objects against.
 pub struct PolicySet {
     rules: Vec<ActiveRule>,
+    dispatch: Dispatch,
+    /// What the rules and providers read, for [`PolicySet::keep`].
+    reads: Vec<Scope>,
     exemptions: Vec<CompiledExemption>,
     providers: Vec<Arc<dyn ContextProvider>>,
     config: Config,
@@ -223,6 +271,17 @@ impl PolicySet {
             .map(|r| (r.rule.info(), r.severity, r.action))
     }
 
+    /// How much of an object of `kind` some rule or provider reads: what the
+    /// loader must build. Never less than [`Keep::Metadata`] (identity,
+    /// labels and annotations are read by the engine itself).
+    pub fn keep(&self, kind: &str) -> Keep {
+        self.reads
+            .iter()
+            .filter_map(|s| s.keep(kind))
+            .max()
+            .unwrap_or(Keep::Metadata)
+    }
+
     /// Derives the shared data every rule reads for this inventory.
     pub fn prepare(&self, inventory: &Inventory) -> Extensions {
         let mut ext = Extensions::default();
@@ -236,7 +295,8 @@ impl PolicySet {
     /// the same problem on the same field, and applies suppressions.
     pub fn evaluate(&self, res: &Resource, ctx: &Context<'_>) -> Evaluation {
         let mut raw = Vec::new();
-        for active in &self.rules {
+        for &i in self.dispatch.rules_for(&res.id.kind) {
+            let active = &self.rules[i];
             let mut out = Emitter::new(
                 active.rule.info(),
                 active.severity,

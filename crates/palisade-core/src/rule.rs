@@ -4,6 +4,7 @@ use crate::context::Context;
 use crate::finding::{Action, Finding, Location};
 use crate::path::FieldPath;
 use crate::resource::Resource;
+use crate::scope::Scope;
 use crate::severity::Severity;
 
 /// What a rule is: its stable ID and the text users read.
@@ -33,6 +34,21 @@ pub trait Rule: Send + Sync {
 
     /// Checks `res` and reports problems through `out`.
     fn check(&self, res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>);
+
+    /// The kinds this rule checks and how much of them it reads: the engine
+    /// calls [`Rule::check`] only on objects of these kinds, and the loader
+    /// builds of each object only what some rule reads. Default: every kind,
+    /// whole.
+    fn scope(&self) -> Scope {
+        Scope::all()
+    }
+
+    /// The other objects this rule looks up in the [`Context`]'s inventory
+    /// (a pod's ServiceAccount, a namespace's labels), so that the loader
+    /// keeps them. Default: every kind, whole.
+    fn reads_inventory(&self) -> Scope {
+        Scope::all()
+    }
 }
 
 /// Collects the findings of one rule on one object, filling in the rule's

@@ -8,6 +8,19 @@ use std::sync::OnceLock;
 /// The three container lists of a pod spec.
 pub const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
 
+/// Every kind that creates pods (has a pod spec): what workload rules check.
+pub const POD_KINDS: [&str; 9] = [
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "ReplicationController",
+    "CronJob",
+    "PodTemplate",
+];
+
 /// The path of the pod spec in an object of `kind`, for every kind that
 /// creates pods: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
 /// CronJob, ReplicationController and PodTemplate.

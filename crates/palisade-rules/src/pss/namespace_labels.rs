@@ -4,7 +4,7 @@
 //! is rarely what the author meant, so they are reported.
 
 use super::level::{Level, Version};
-use palisade_core::{Context, Emitter, FieldPath, Resource, Rule, RuleInfo, Severity};
+use palisade_core::{Context, Emitter, FieldPath, Resource, Rule, RuleInfo, Scope, Severity};
 use serde_json::Value;
 
 const PREFIX: &str = "pod-security.kubernetes.io/";
@@ -38,6 +38,14 @@ impl Default for NamespaceLabels {
 impl Rule for NamespaceLabels {
     fn info(&self) -> &RuleInfo {
         &self.info
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::kinds(&["Namespace"]).metadata_only()
+    }
+
+    fn reads_inventory(&self) -> Scope {
+        Scope::none()
     }
 
     fn check(&self, res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {

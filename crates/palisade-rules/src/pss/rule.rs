@@ -6,7 +6,8 @@ use super::modes::{modes, Mode};
 use super::pod::{Found, Pod};
 use super::settings::PssSettings;
 use crate::workload::fields::describe;
-use palisade_core::{Action, Context, Emitter, Resource, Rule, RuleInfo};
+use palisade_core::workload::POD_KINDS;
+use palisade_core::{Action, Context, Emitter, Resource, Rule, RuleInfo, Scope};
 use serde_json::Value;
 
 /// A check of the standard as a rule: evaluates the pod (or the pod a
@@ -71,6 +72,14 @@ impl PssRule {
 impl Rule for PssRule {
     fn info(&self) -> &RuleInfo {
         &self.info
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::kinds(&POD_KINDS)
+    }
+
+    fn reads_inventory(&self) -> Scope {
+        Scope::kinds(&["Namespace"]).metadata_only() // the pod-security labels
     }
 
     fn check(&self, res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {

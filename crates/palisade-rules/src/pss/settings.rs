@@ -16,7 +16,9 @@
 //! ```
 
 use super::level::{Level, LevelVersion, Version};
-use palisade_core::{Config, ConfigError, ContextProvider, Extensions, FieldPath, Inventory};
+use palisade_core::{
+    Config, ConfigError, ContextProvider, Extensions, FieldPath, Inventory, Scope,
+};
 use serde::Deserialize;
 
 /// Defaults for namespaces without labels: the enforce version (the level
@@ -154,6 +156,10 @@ impl PssProvider {
 }
 
 impl ContextProvider for PssProvider {
+    fn reads(&self) -> Scope {
+        Scope::none()
+    }
+
     fn provide(&self, _inventory: &Inventory, ext: &mut Extensions) {
         ext.insert(self.settings.clone());
     }

@@ -23,7 +23,7 @@ pub use palisade_rbac;
 pub use provider::{RbacData, RbacProvider};
 pub use settings::{RbacSettings, RequireExpiry, DEFAULT_MAX_EXPIRY_DAYS};
 
-use palisade_core::{Context, Emitter, Resource, Rule, RuleInfo, Severity};
+use palisade_core::{Context, Emitter, Resource, Rule, RuleInfo, Scope, Severity};
 use palisade_rbac::{Binding, Entry, RbacGraph, RoleDef};
 use std::sync::Arc;
 
@@ -94,6 +94,18 @@ impl RbacRule {
 impl Rule for RbacRule {
     fn info(&self) -> &RuleInfo {
         &self.info
+    }
+
+    fn scope(&self) -> Scope {
+        if self.bindings {
+            Scope::kinds(&["RoleBinding", "ClusterRoleBinding"])
+        } else {
+            Scope::kinds(&["Role", "ClusterRole"])
+        }
+    }
+
+    fn reads_inventory(&self) -> Scope {
+        provider::graph_scope()
     }
 
     fn check(&self, res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {

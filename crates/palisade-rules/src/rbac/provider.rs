@@ -2,7 +2,7 @@
 //! settings, in the context's extensions for every RBAC rule to read.
 
 use super::settings::RbacSettings;
-use palisade_core::{ContextProvider, Extensions, Inventory};
+use palisade_core::{ContextProvider, Extensions, Inventory, Scope};
 use palisade_rbac::RbacGraph;
 use std::sync::Arc;
 
@@ -30,7 +30,23 @@ impl RbacProvider {
     }
 }
 
+/// What the RBAC graph is built from.
+pub(crate) fn graph_scope() -> Scope {
+    Scope::kinds(&[
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "ServiceAccount",
+        "Namespace",
+    ])
+}
+
 impl ContextProvider for RbacProvider {
+    fn reads(&self) -> Scope {
+        graph_scope()
+    }
+
     fn provide(&self, inventory: &Inventory, ext: &mut Extensions) {
         ext.insert(RbacData {
             graph: RbacGraph::build(inventory),

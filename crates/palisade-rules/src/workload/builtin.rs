@@ -1,6 +1,7 @@
 //! A rule written as a Rust function plus its texts.
 
-use palisade_core::{Context, Emitter, Resource, Rule, RuleInfo, Severity};
+use palisade_core::workload::POD_KINDS;
+use palisade_core::{Context, Emitter, Resource, Rule, RuleInfo, Scope, Severity};
 use std::sync::Arc;
 
 /// The check of a [`BuiltinRule`].
@@ -10,6 +11,8 @@ pub type CheckFn = fn(&Resource, &Context<'_>, &mut Emitter<'_>);
 pub struct BuiltinRule {
     info: RuleInfo,
     check: CheckFn,
+    scope: Scope,
+    inventory: Scope,
 }
 
 /// The texts of a built-in rule of the `workload` family.
@@ -27,8 +30,15 @@ pub struct Texts {
 }
 
 impl BuiltinRule {
-    /// A shareable rule of the `workload` family from its texts and check.
+    /// A shareable rule of the `workload` family from its texts and check,
+    /// checking the pod-creating kinds and reading nothing else.
     pub fn workload(t: Texts, check: CheckFn) -> Arc<dyn Rule> {
+        Self::scoped(t, check, Scope::kinds(&POD_KINDS), Scope::none())
+    }
+
+    /// A rule of the `workload` family checking the objects of `scope` and
+    /// looking up those of `inventory`.
+    pub fn scoped(t: Texts, check: CheckFn, scope: Scope, inventory: Scope) -> Arc<dyn Rule> {
         Arc::new(BuiltinRule {
             info: RuleInfo {
                 id: t.id.to_string(),
@@ -39,6 +49,8 @@ impl BuiltinRule {
                 remediation: t.remediation.to_string(),
             },
             check,
+            scope,
+            inventory,
         })
     }
 }
@@ -50,5 +62,13 @@ impl Rule for BuiltinRule {
 
     fn check(&self, res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
         (self.check)(res, ctx, out)
+    }
+
+    fn scope(&self) -> Scope {
+        self.scope.clone()
+    }
+
+    fn reads_inventory(&self) -> Scope {
+        self.inventory.clone()
     }
 }

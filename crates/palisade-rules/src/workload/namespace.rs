@@ -3,12 +3,12 @@
 //! Concern: the rule ID.
 
 use super::builtin::{BuiltinRule, Texts};
-use palisade_core::{Context, Emitter, FieldPath, Resource, Rule, Severity};
+use palisade_core::{Context, Emitter, FieldPath, Resource, Rule, Scope, Severity};
 use std::sync::Arc;
 
 /// The rules of this module.
 pub fn rules() -> Vec<Arc<dyn Rule>> {
-    vec![BuiltinRule::workload(
+    vec![BuiltinRule::scoped(
         Texts {
             id: "default-namespace",
             severity: Severity::Low,
@@ -21,6 +21,8 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
                 with its own RBAC, quotas and a default-deny NetworkPolicy.",
         },
         check,
+        Scope::all().metadata_only(),
+        Scope::none(),
     )]
 }
 

@@ -5,8 +5,8 @@
 
 use super::builtin::{BuiltinRule, Texts};
 use super::fields::Flag;
-use palisade_core::workload::{with_pod_spec, PodSpec};
-use palisade_core::{Context, Emitter, Resource, Rule, Severity};
+use palisade_core::workload::{with_pod_spec, PodSpec, POD_KINDS};
+use palisade_core::{Context, Emitter, Resource, Rule, Scope, Severity};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -27,7 +27,7 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
             },
             check_default,
         ),
-        BuiltinRule::workload(
+        BuiltinRule::scoped(
             Texts {
                 id: "automount-service-account-token",
                 severity: Severity::Medium,
@@ -41,6 +41,8 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
                     token with a short lifetime and an audience.",
             },
             check_automount,
+            Scope::kinds(&POD_KINDS),
+            Scope::kinds(&["ServiceAccount"]),
         ),
     ]
 }

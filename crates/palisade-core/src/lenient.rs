@@ -139,7 +139,10 @@ mod tests {
     fn quoted_continuation_lines_move_under_the_quote() {
         let text = "d: \"one\n two \\\" three\n\n  four\"\nnext: 1\n";
         let fixed = relax(text, 1, 4, QUOTED).expect("relaxed");
-        assert_eq!(fixed, "d: \"one\n    two \\\" three\n\n    four\"\nnext: 1\n");
+        assert_eq!(
+            fixed,
+            "d: \"one\n    two \\\" three\n\n    four\"\nnext: 1\n"
+        );
         let single = "d: 'it''s\nend'\n";
         assert_eq!(
             relax(single, 1, 4, QUOTED).as_deref(),
@@ -151,7 +154,10 @@ mod tests {
     fn other_errors_stay_errors() {
         // a block line indented too little is a real error
         assert_eq!(relax("a:\n  b: 1\n c: 2\n", 3, 2, ANY), None);
-        assert_eq!(relax("a: [1,\n", 1, 1, "did not find expected ',' or ']'"), None);
+        assert_eq!(
+            relax("a: [1,\n", 1, 1, "did not find expected ',' or ']'"),
+            None
+        );
         // an unterminated quoted scalar
         assert_eq!(relax("d: \"one\ntwo\n", 1, 4, QUOTED), None);
         // out of range

@@ -171,6 +171,24 @@ fn strings_of_scoped(spec: &Value) -> Vec<String> {
 }
 
 impl Match {
+    /// The kind names the match is limited to, or `None` when it matches
+    /// every kind (no `kinds`, an entry without kinds, or a `*`).
+    pub fn kind_names(&self) -> Option<Vec<String>> {
+        if self.kinds.is_empty() {
+            return None;
+        }
+        let mut names = Vec::new();
+        for k in &self.kinds {
+            if k.kinds.is_empty() || k.kinds.iter().any(|x| x == "*") {
+                return None;
+            }
+            names.extend(k.kinds.iter().cloned());
+        }
+        names.sort();
+        names.dedup();
+        Some(names)
+    }
+
     /// Whether the constraint applies to `res` (`labels` are the labels to
     /// select on: the old object's for a DELETE).
     pub fn matches(&self, res: &Resource, ctx: &Context<'_>) -> bool {
@@ -306,6 +324,28 @@ mod tests {
         );
         assert!(scoped.matcher.matches(&cr, &ctx));
         assert_eq!(scoped.action, Action::Enforce);
+    }
+
+    #[test]
+    fn kind_names_bound_the_rule_scope() {
+        let names = |spec: Value| constraint(spec).matcher.kind_names();
+        assert_eq!(
+            names(json!({"match": {"kinds": [
+                {"apiGroups": [""], "kinds": ["Pod"]},
+                {"apiGroups": ["apps"], "kinds": ["Deployment", "Pod"]}
+            ]}})),
+            Some(vec!["Deployment".to_string(), "Pod".to_string()])
+        );
+        assert_eq!(names(json!({"match": {}})), None, "no kinds: every kind");
+        assert_eq!(
+            names(json!({"match": {"kinds": [{"apiGroups": ["*"], "kinds": ["*"]}]}})),
+            None
+        );
+        assert_eq!(
+            names(json!({"match": {"kinds": [{"apiGroups": ["apps"]}]}})),
+            None,
+            "an entry without kinds matches every kind of its groups"
+        );
     }
 
     #[test]

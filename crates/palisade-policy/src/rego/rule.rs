@@ -6,7 +6,7 @@ use super::review::{input, review, RegoInventory};
 use super::template::Template;
 use crate::cel::validator::Activation;
 use crate::PolicyEngine;
-use palisade_core::{Context, Emitter, FieldPath, Resource, Rule, RuleInfo};
+use palisade_core::{Context, Emitter, FieldPath, Resource, Rule, RuleInfo, Scope};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -124,6 +124,21 @@ impl ConstraintRule {
 impl Rule for ConstraintRule {
     fn info(&self) -> &RuleInfo {
         &self.info
+    }
+
+    fn scope(&self) -> Scope {
+        self.constraint
+            .matcher
+            .kind_names()
+            .map_or_else(Scope::all, Scope::kinds_owned)
+    }
+
+    fn reads_inventory(&self) -> Scope {
+        match (self.engine, &self.template.rego) {
+            (PolicyEngine::Rego, Some(prog)) if prog.uses_inventory() => Scope::all(),
+            // namespaceSelector and CEL's namespaceObject read the Namespace
+            _ => Scope::kinds(&["Namespace"]),
+        }
     }
 
     fn check(&self, res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {

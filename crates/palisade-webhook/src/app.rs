@@ -1,5 +1,5 @@
 //! The HTTP routes: `/validate`, `/mutate`, `/healthz`, `/readyz`,
-//! `/metrics` and, for benchmarks only, `/noop`.
+//! `/metrics` and, for benchmarks only, `/noop` and `/noop-bare`.
 
 use crate::decide::{decide, Endpoint};
 use crate::engine::Engine;
@@ -66,8 +66,12 @@ impl AppState {
     }
 }
 
-/// The routes over `state`; `noop` adds `/noop`, a handler that reads the
-/// body and answers a fixed review (the benchmark's upper bound).
+/// The routes over `state`; `noop` adds the benchmark's reference routes:
+/// `/noop`, the no-op admission handler (the webhook with an empty policy:
+/// the same body reading, AdmissionReview decoding and response encoding as
+/// `/validate`, no policy evaluation, answering allowed with the request's
+/// uid), and `/noop-bare`, which reads the body and answers a fixed review
+/// without decoding it (the cost of TLS and HTTP alone).
 pub fn router(state: Arc<AppState>, noop: bool) -> Router {
     let mut r = Router::new()
         .route("/validate", post(validate))
@@ -76,7 +80,9 @@ pub fn router(state: Arc<AppState>, noop: bool) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics));
     if noop {
-        r = r.route("/noop", post(noop_handler));
+        r = r
+            .route("/noop", post(noop_handler))
+            .route("/noop-bare", post(noop_bare_handler));
     }
     r.with_state(state)
 }
@@ -108,7 +114,20 @@ async fn mutate(State(s): State<Arc<AppState>>, req: Request) -> Response {
     handle(s, req, Endpoint::Mutate).await
 }
 
+/// The no-op admission handler: [`handle`] without the decision.
 async fn noop_handler(State(s): State<Arc<AppState>>, req: Request) -> Response {
+    let engine = s.engine();
+    let body = match read_body(req, engine.settings.max_body()).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    match Review::parse_with(&body, engine.needs_request_raw()) {
+        Ok(review) => encode(&crate::review::Response::allow(&review.uid)),
+        Err(e) => plain(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+async fn noop_bare_handler(State(s): State<Arc<AppState>>, req: Request) -> Response {
     match read_body(req, s.engine().settings.max_body()).await {
         Ok(_) => json(br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"","allowed":true}}"#.to_vec()),
         Err(r) => r,
@@ -175,7 +194,7 @@ async fn handle(s: Arc<AppState>, req: Request, endpoint: Endpoint) -> Response 
             return r;
         }
     };
-    let mut review = match Review::parse(&body) {
+    let mut review = match Review::parse_with(&body, engine.needs_request_raw()) {
         Ok(r) => r,
         Err(e) => {
             tracing::info!(endpoint = name, error = %e, "rejected malformed admission request");
@@ -210,7 +229,12 @@ async fn handle(s: Arc<AppState>, req: Request, endpoint: Endpoint) -> Response 
             "admission decision"
         );
     }
-    match d.response.to_json() {
+    encode(&d.response)
+}
+
+/// The AdmissionReview around `response` as the HTTP response.
+fn encode(response: &crate::review::Response) -> Response {
+    match response.to_json() {
         Ok(bytes) => json(bytes),
         Err(e) => plain(
             StatusCode::INTERNAL_SERVER_ERROR,

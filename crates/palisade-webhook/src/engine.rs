@@ -81,6 +81,13 @@ impl Engine {
         Engine::new(config, factory)
     }
 
+    /// Whether some loaded policy reads the whole admission request
+    /// (`RequestInfo::raw`): CEL and Rego policies do, built-in rules do
+    /// not, so without user policies the request is not rebuilt as JSON.
+    pub fn needs_request_raw(&self) -> bool {
+        !self.operation_aware.is_empty()
+    }
+
     /// Whether `rule` decides on its own which operations it applies to.
     pub fn is_operation_aware(&self, rule: &str) -> bool {
         self.operation_aware.contains(rule)

@@ -1,8 +1,9 @@
 //! `admission.k8s.io/v1` AdmissionReview: reading requests, writing responses.
 
 use palisade_core::{Operation, RequestInfo};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The only AdmissionReview version served.
@@ -33,8 +34,10 @@ pub enum ReviewError {
 pub struct Review {
     /// `request.uid`, echoed in the response.
     pub uid: String,
-    /// The request info rules read (`raw` is the request without `object`
-    /// and `oldObject`, which are in `subject` and `info.old_object`).
+    /// The request info rules read. `raw` (the request without `object`
+    /// and `oldObject`, which are in `subject` and `info.old_object`) is
+    /// built only when asked for ([`Review::parse_with`]): CEL and Rego
+    /// policies read it, the built-in rules do not; otherwise it is `null`.
     pub info: RequestInfo,
     /// `request.kind.kind` (the kind of the object).
     pub kind: String,
@@ -47,101 +50,174 @@ pub struct Review {
     pub subject: Option<Value>,
 }
 
+/// The AdmissionReview as read: the envelope and the request fields Palisade
+/// uses, strings borrowed from the body where they have no escapes; the
+/// object and old object go straight into JSON values (one pass over the
+/// body).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireReview<'a> {
+    #[serde(borrow, default)]
+    api_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    request: Option<WireRequest<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireRequest<'a> {
+    #[serde(borrow, default)]
+    uid: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    kind: Option<WireKind<'a>>,
+    #[serde(borrow, default)]
+    namespace: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    operation: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    sub_resource: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    user_info: Option<WireUser<'a>>,
+    #[serde(default)]
+    dry_run: Option<bool>,
+    #[serde(default)]
+    object: Option<Value>,
+    #[serde(default)]
+    old_object: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+struct WireKind<'a> {
+    #[serde(borrow, default)]
+    group: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    kind: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct WireUser<'a> {
+    #[serde(borrow, default)]
+    username: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    groups: Option<Vec<Cow<'a, str>>>,
+}
+
+fn text(s: Option<Cow<'_, str>>) -> String {
+    s.map(Cow::into_owned).unwrap_or_default()
+}
+
 impl Review {
-    /// Parses a request body.
+    /// Parses a request body, with `info.raw` (as CEL and Rego policies need).
     pub fn parse(body: &[u8]) -> Result<Review, ReviewError> {
-        let mut doc: Value =
-            serde_json::from_slice(body).map_err(|e| ReviewError::NotJson(e.to_string()))?;
-        let Some(top) = doc.as_object_mut() else {
-            return Err(ReviewError::NotReview(
-                "the body is not a JSON object".into(),
-            ));
-        };
-        let kind = top.get("kind").and_then(Value::as_str).unwrap_or("");
-        let api = top.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        Review::parse_with(body, true)
+    }
+
+    /// Parses a request body; `with_raw` also builds `info.raw` (a second
+    /// pass over the body, for CEL and Rego policies), else it is `null`.
+    pub fn parse_with(body: &[u8], with_raw: bool) -> Result<Review, ReviewError> {
+        let wire: WireReview<'_> = serde_json::from_slice(body).map_err(|e| {
+            if e.is_data() {
+                ReviewError::NotReview(e.to_string())
+            } else {
+                ReviewError::NotJson(e.to_string())
+            }
+        })?;
+        let kind = wire.kind.as_deref().unwrap_or("");
+        let api = wire.api_version.as_deref().unwrap_or("");
         if kind != "AdmissionReview" || api != API_VERSION {
             return Err(ReviewError::NotReview(format!(
                 "apiVersion `{api}`, kind `{kind}` (configure admissionReviewVersions: [v1])"
             )));
         }
-        let mut req = match top.remove("request") {
-            Some(Value::Object(r)) => r,
-            Some(Value::Null) | None => return Err(ReviewError::NoRequest),
-            Some(_) => return Err(ReviewError::NotReview("`request` is not an object".into())),
-        };
-        let uid = match req.get("uid").and_then(Value::as_str) {
-            Some(u) if !u.is_empty() => u.to_string(),
+        let req = wire.request.ok_or(ReviewError::NoRequest)?;
+        let uid = match req.uid {
+            Some(u) if !u.is_empty() => u.into_owned(),
             _ => return Err(ReviewError::NoUid),
         };
-        let text = |r: &Map<String, Value>, k: &str| {
-            r.get(k).and_then(Value::as_str).unwrap_or("").to_string()
-        };
-        let op_text = text(&req, "operation");
-        let operation = match op_text.as_str() {
+        let operation = match req.operation.as_deref().unwrap_or("") {
             "CREATE" => Operation::Create,
             "UPDATE" => Operation::Update,
             "DELETE" => Operation::Delete,
             "CONNECT" => Operation::Connect,
-            _ => return Err(ReviewError::BadOperation(op_text)),
+            other => return Err(ReviewError::BadOperation(other.to_string())),
         };
-        let rkind = req.get("kind").cloned().unwrap_or(Value::Null);
-        let kind_name = rkind
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        // Moved out of `raw`: CEL and Rego policies rebuild `object` and
-        // `oldObject` from the subject and `old_object`.
-        let take = |r: &mut Map<String, Value>, k: &str| r.remove(k).filter(|v| !v.is_null());
-        let object = take(&mut req, "object");
-        let old = take(&mut req, "oldObject");
+        let rkind = req.kind.unwrap_or_default();
+        let object = req.object.filter(|v| !v.is_null());
+        let old = req.old_object.filter(|v| !v.is_null());
         let subject = if operation == Operation::Delete {
             old.clone()
         } else {
             object
         };
         let subject = subject.map(|o| fill_type(o, &rkind));
-        let user = req.get("userInfo");
-        let username = user
-            .and_then(|u| u.get("username"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let groups = user
-            .and_then(|u| u.get("groups"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|g| g.as_str().map(str::to_string))
-            .collect();
-        let sub_resource = Some(text(&req, "subResource")).filter(|s| !s.is_empty());
-        let dry_run = req.get("dryRun").and_then(Value::as_bool).unwrap_or(false);
+        let (username, groups) = match req.user_info {
+            Some(u) => (
+                text(u.username),
+                u.groups
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Cow::into_owned)
+                    .collect(),
+            ),
+            None => (String::new(), Vec::new()),
+        };
+        let raw = if with_raw {
+            raw_request(body)
+        } else {
+            Value::Null
+        };
         Ok(Review {
             uid,
-            kind: kind_name,
-            namespace: text(&req, "namespace"),
-            name: text(&req, "name"),
+            kind: text(rkind.kind),
+            namespace: text(req.namespace),
+            name: text(req.name),
             subject,
             info: RequestInfo {
                 operation,
                 old_object: old,
                 username,
                 groups,
-                sub_resource,
-                dry_run,
-                raw: Value::Object(req),
+                sub_resource: req
+                    .sub_resource
+                    .filter(|s| !s.is_empty())
+                    .map(Cow::into_owned),
+                dry_run: req.dry_run.unwrap_or(false),
+                raw,
             },
         })
     }
 }
 
+/// `request` of an AdmissionReview body already known to be valid, without
+/// `object` and `oldObject` (policies rebuild them from the subject).
+fn raw_request(body: &[u8]) -> Value {
+    #[derive(Deserialize)]
+    struct Top {
+        request: Map<String, Value>,
+    }
+    match serde_json::from_slice::<Top>(body) {
+        Ok(Top { mut request }) => {
+            request.remove("object");
+            request.remove("oldObject");
+            Value::Object(request)
+        }
+        Err(_) => Value::Null,
+    }
+}
+
 /// Sets `apiVersion` and `kind` of `obj` from `request.kind` when missing
 /// (the API server always sends them, hand-made reviews may not).
-fn fill_type(mut obj: Value, rkind: &Value) -> Value {
+fn fill_type(mut obj: Value, rkind: &WireKind<'_>) -> Value {
     if let Some(m) = obj.as_object_mut() {
-        let g = rkind.get("group").and_then(Value::as_str).unwrap_or("");
-        let v = rkind.get("version").and_then(Value::as_str).unwrap_or("");
-        let k = rkind.get("kind").and_then(Value::as_str).unwrap_or("");
+        let g = rkind.group.as_deref().unwrap_or("");
+        let v = rkind.version.as_deref().unwrap_or("");
+        let k = rkind.kind.as_deref().unwrap_or("");
         if !m.contains_key("apiVersion") && !v.is_empty() {
             let api = if g.is_empty() {
                 v.to_string()
@@ -254,6 +330,26 @@ mod tests {
     }
 
     #[test]
+    fn raw_request_only_when_asked_and_escaped_strings_decoded() {
+        let body = br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u\u00e9",
+            "kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},
+            "operation":"CREATE","namespace":"a\"b","userInfo":{"username":"alice","groups":["g1","g\n2"]},
+            "object":{"metadata":{"name":"p"}},"oldObject":null,"options":{"kind":"CreateOptions"}}}"#;
+        let lean = Review::parse_with(body, false).unwrap();
+        assert_eq!(lean.uid, "u\u{e9}");
+        assert_eq!(lean.namespace, "a\"b");
+        assert_eq!(lean.info.groups, ["g1", "g\n2"]);
+        assert!(lean.info.raw.is_null());
+        assert_eq!(lean.subject.unwrap()["kind"], "Pod");
+        let full = Review::parse(body).unwrap();
+        let raw = &full.info.raw;
+        assert_eq!(raw["resource"]["resource"], "pods");
+        assert_eq!(raw["userInfo"]["username"], "alice");
+        assert_eq!(raw["options"]["kind"], "CreateOptions");
+        assert!(raw.get("object").is_none() && raw.get("oldObject").is_none());
+    }
+
+    #[test]
     fn rejects_what_is_not_a_review() {
         assert!(matches!(Review::parse(b"{"), Err(ReviewError::NotJson(_))));
         assert!(matches!(
@@ -274,5 +370,11 @@ mod tests {
             Review::parse(badop).unwrap_err(),
             ReviewError::BadOperation("PATCH".into())
         );
+        let wrong_type =
+            br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":"x"}"#;
+        assert!(matches!(
+            Review::parse(wrong_type),
+            Err(ReviewError::NotReview(_))
+        ));
     }
 }

@@ -87,8 +87,21 @@ async fn limits_health_and_noop() {
         (status, body.as_slice()),
         (StatusCode::OK, b"ok".as_slice())
     );
-    let (status, _) = call(app(""), "POST", "/noop", b"{}".to_vec()).await;
+    // The bare route reads the body only; the no-op admission handler
+    // decodes the review (400 on what is not one) and echoes its uid.
+    let (status, _) = call(app(""), "POST", "/noop-bare", b"{}".to_vec()).await;
     assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(app(""), "POST", "/noop", b"{}".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let mut pod = good_pod("a");
+    pod["spec"]["hostPID"] = json!(true);
+    let body = serde_json::to_vec(&review("noop-uid-1", "CREATE", pod)).unwrap();
+    let (status, out) = call(app(""), "POST", "/noop", body).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["apiVersion"], "admission.k8s.io/v1");
+    assert_eq!(v["response"]["uid"], "noop-uid-1", "{v}");
+    assert_eq!(v["response"]["allowed"], true, "no policy evaluation: {v}");
     let (status, body) = call(app(""), "POST", "/mutate", b"[]".to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8_lossy(&body).contains("not an admission.k8s.io/v1 AdmissionReview"));

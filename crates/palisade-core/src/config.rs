@@ -143,7 +143,10 @@ impl Config {
         let (value, positions) = match docs.pop() {
             None => (Value::Object(Default::default()), PosNode::default()),
             Some(Err(e)) => return Err(err(e.pos, String::new(), e.message)),
-            Some(Ok(doc)) => (doc.value, doc.positions),
+            Some(Ok(doc)) => {
+                let tree = doc.positions.tree(&doc.value);
+                (doc.value, tree)
+            }
         };
         let value = if value.is_null() {
             Value::Object(Default::default())

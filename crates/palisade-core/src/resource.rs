@@ -1,7 +1,8 @@
 //! Kubernetes objects as the engine sees them.
 
 use crate::path::FieldPath;
-use crate::position::{Pos, PosNode};
+use crate::position::Pos;
+use crate::positions::Positions;
 use crate::yaml::Document;
 use serde::Serialize;
 use serde_json::Value;
@@ -81,8 +82,8 @@ pub struct Resource {
     pub value: Value,
     /// The file it came from, if any.
     pub source: Option<SourceRef>,
-    /// Positions of its fields in that file, if any.
-    pub positions: Option<Arc<PosNode>>,
+    /// Positions of its fields in that file (flat, aligned with `value`), if any.
+    pub positions: Option<Positions>,
 }
 
 impl Resource {
@@ -109,20 +110,30 @@ impl Resource {
         let Some(id) = ResourceId::of(&doc.value) else {
             return Vec::new();
         };
+        let Document {
+            mut value,
+            positions,
+            ..
+        } = doc;
         if id.kind.ends_with("List") {
-            if let Some(Value::Array(items)) = doc.value.get("items") {
-                let items_path = FieldPath::root().key("items");
-                return items
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, item)| {
-                        let id = ResourceId::of(item)?;
-                        let pos = doc.positions.get(&items_path.index(i)).cloned();
+            let items_path = FieldPath::root().key("items");
+            let places: Vec<Option<Positions>> = match value.get("items") {
+                Some(Value::Array(items)) => (0..items.len())
+                    .map(|i| positions.get(&value, &items_path.index(i)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if let Some(Value::Array(items)) = value.get_mut("items") {
+                return std::mem::take(items)
+                    .into_iter()
+                    .zip(places)
+                    .filter_map(|(item, positions)| {
+                        let id = ResourceId::of(&item)?;
                         Some(Resource {
                             id,
-                            value: item.clone(),
+                            value: item,
                             source: Some(source.clone()),
-                            positions: pos.map(Arc::new),
+                            positions,
                         })
                     })
                     .collect();
@@ -130,15 +141,15 @@ impl Resource {
         }
         vec![Resource {
             id,
-            value: doc.value,
+            value,
             source: Some(source),
-            positions: Some(Arc::new(doc.positions)),
+            positions: Some(positions),
         }]
     }
 
     /// The source position of `path` (or of its nearest ancestor in the source).
     pub fn locate(&self, path: &FieldPath) -> Option<Pos> {
-        self.positions.as_ref().map(|p| p.locate(path))
+        self.positions.as_ref().map(|p| p.locate(&self.value, path))
     }
 
     /// The field at `path`.

@@ -5,11 +5,24 @@
 //! `true`/`false` are booleans, `012` stays a string), anchors and aliases are
 //! expanded, merge keys (`<<: *x`) are applied, and a duplicate key in a
 //! mapping is an error naming both lines. JSON is read by the same parser.
+//!
+//! Positions are built flat, in the same pass as the value
+//! ([`Positions`]). With [`parse_stream_keep`], an object whose kind needs
+//! only its metadata ([`Keep::Metadata`]) is built as `apiVersion`, `kind` and
+//! `metadata`: the rest is still parsed (syntax errors and duplicate keys are
+//! reported as for a whole object; anchors defined there still resolve) but
+//! not built.
 
-use crate::position::{Pos, PosChildren, PosNode};
-use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
-use serde_json::{Map, Number, Value};
-use std::collections::HashMap;
+mod build;
+mod scalar;
+
+use crate::position::Pos;
+use crate::positions::Positions;
+use crate::scope::Keep;
+use build::{Builder, Scratch};
+use saphyr_parser::{Event, Marker, Parser, Span};
+use serde_json::Value;
+use std::cell::RefCell;
 
 /// Most nodes one document may expand to through aliases (guards against
 /// "billion laughs" documents).
@@ -18,13 +31,16 @@ pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
 /// Deepest nesting accepted.
 pub const MAX_DEPTH: usize = 256;
 
+/// The top-level fields built for an object kept as [`Keep::Metadata`].
+pub const METADATA_FIELDS: [&str; 3] = ["apiVersion", "kind", "metadata"];
+
 /// One parsed document of a stream.
 #[derive(Debug, Clone)]
 pub struct Document {
     /// The document as JSON.
     pub value: Value,
-    /// Positions of every node of `value`.
-    pub positions: PosNode,
+    /// Positions of every node of `value`, in pre-order.
+    pub positions: Positions,
     /// Index of the document in its stream, from 0.
     pub index: usize,
 }
@@ -55,55 +71,41 @@ fn pos_of(m: Marker) -> Pos {
     }
 }
 
-/// A finished node: its value, positions, node count and, for scalars, its text.
-#[derive(Clone)]
-struct Node {
-    value: Value,
-    pos: PosNode,
-    size: usize,
-    scalar: Option<(String, bool)>, // (text, plain)
+thread_local! {
+    /// The builder's buffers, reused from one stream to the next.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-struct MapFrame {
-    anchor: usize,
-    pos: Pos,
-    map: Map<String, Value>,
-    pos_entries: Vec<(String, PosNode)>,
-    key: Option<(String, Pos, bool)>, // (key, position, is_merge_key)
-    merges: Vec<Node>,
-    size: usize,
-}
-
-enum Frame {
-    Seq {
-        anchor: usize,
-        pos: Pos,
-        items: Vec<Value>,
-        pos_items: Vec<PosNode>,
-        size: usize,
-    },
-    Map(Box<MapFrame>),
-}
-
-struct Builder {
-    stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
-    root: Option<Node>,
-    nodes: usize,
-}
-
-/// Parses a stream of YAML (or JSON) documents.
+/// Parses a stream of YAML (or JSON) documents, building every document whole.
 ///
 /// Returns one entry per document, in order. A syntax error ends the stream:
 /// the documents before it are returned, then the error.
 pub fn parse_stream(text: &str) -> Vec<Result<Document, LoadError>> {
+    parse_stream_keep(text, &|_| Keep::Whole)
+}
+
+/// [`parse_stream`], building of each object only what `keep` says its kind
+/// needs. `List` kinds (any kind ending in `List`) are built whole, their
+/// items as `keep` says. A document whose `kind` is not a string is built
+/// whole. Errors are the same as with [`parse_stream`], except that the node
+/// limit counts only what is built.
+pub fn parse_stream_keep(
+    text: &str,
+    keep: &dyn Fn(&str) -> Keep,
+) -> Vec<Result<Document, LoadError>> {
+    let mut b = Builder::new(keep, SCRATCH.take());
+    let out = run(text, &mut b);
+    SCRATCH.set(b.into_scratch());
+    out
+}
+
+fn run(text: &str, b: &mut Builder<'_>) -> Vec<Result<Document, LoadError>> {
     let mut out = Vec::new();
     let mut parser = Parser::new_from_str(text);
-    let mut b = Builder::new();
     let mut index = 0usize;
     let mut failed = false;
     while let Some(ev) = parser.next_event() {
-        let (event, span) = match ev {
+        let (event, span): (Event<'_>, Span) = match ev {
             Ok(ev) => ev,
             Err(e) => {
                 out.push(Err(LoadError::at(
@@ -113,356 +115,41 @@ pub fn parse_stream(text: &str) -> Vec<Result<Document, LoadError>> {
                 break;
             }
         };
-        match event {
+        let pos = pos_of(span.start);
+        let result = match event {
             Event::DocumentStart(_) => {
-                b = Builder::new();
+                b.reset();
                 failed = false;
+                Ok(())
             }
             Event::DocumentEnd => {
-                if let (false, Some(root)) = (failed, b.root.take()) {
+                if let (false, Some((value, flat))) = (failed, b.take()) {
                     out.push(Ok(Document {
-                        value: root.value,
-                        positions: root.pos,
+                        value,
+                        positions: Positions::new(&flat),
                         index,
                     }));
+                    b.give_back(flat);
                 }
                 index += 1;
+                Ok(())
             }
-            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
-            other if !failed => {
-                if let Err(e) = b.event(other, span) {
-                    out.push(Err(e));
-                    failed = true;
-                }
+            _ if failed => Ok(()),
+            Event::Scalar(text, style, anchor, tag) => {
+                b.scalar(text, style, anchor, tag.as_deref(), pos)
             }
-            _ => {}
+            Event::Alias(id) => b.alias(id, pos),
+            Event::SequenceStart(anchor, _) => b.start(false, anchor, pos),
+            Event::MappingStart(anchor, _) => b.start(true, anchor, pos),
+            Event::SequenceEnd | Event::MappingEnd => b.end(pos),
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(()),
+        };
+        if let Err(e) = result {
+            out.push(Err(e));
+            failed = true;
         }
     }
     out
-}
-
-impl Builder {
-    fn new() -> Self {
-        Builder {
-            stack: Vec::new(),
-            anchors: HashMap::new(),
-            root: None,
-            nodes: 0,
-        }
-    }
-
-    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), LoadError> {
-        let pos = pos_of(span.start);
-        match event {
-            Event::Scalar(text, style, anchor, tag) => {
-                let plain = matches!(style, ScalarStyle::Plain);
-                // Fast path: a mapping key becomes a key, never a value.
-                if anchor == 0 {
-                    if let Some(Frame::Map(frame)) = self.stack.last_mut() {
-                        if frame.key.is_none() {
-                            self.nodes += 1;
-                            return frame.add_key(text.into_owned(), plain, pos);
-                        }
-                    }
-                }
-                let tag = tag.map(|t| t.suffix.clone());
-                let value = resolve_scalar(&text, plain, tag.as_deref());
-                // The text is kept only where an alias may later use it as a key.
-                let scalar = (anchor != 0).then(|| (text.into_owned(), plain));
-                let node = Node {
-                    value,
-                    pos: PosNode::leaf(pos),
-                    size: 1,
-                    scalar,
-                };
-                self.finish(node, anchor, pos)
-            }
-            Event::Alias(id) => {
-                let node = self
-                    .anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| LoadError::at(pos, "alias to an unknown anchor"))?;
-                let mut node = node;
-                node.pos.pos = pos;
-                self.finish(node, 0, pos)
-            }
-            Event::SequenceStart(anchor, _) => self.push(Frame::Seq {
-                anchor,
-                pos,
-                items: Vec::new(),
-                pos_items: Vec::new(),
-                size: 1,
-            }),
-            Event::MappingStart(anchor, _) => self.push(Frame::Map(Box::new(MapFrame {
-                anchor,
-                pos,
-                map: Map::new(),
-                pos_entries: Vec::new(),
-                key: None,
-                merges: Vec::new(),
-                size: 1,
-            }))),
-            Event::SequenceEnd => match self.stack.pop() {
-                Some(Frame::Seq {
-                    anchor,
-                    pos,
-                    items,
-                    pos_items,
-                    size,
-                }) => {
-                    let node = Node {
-                        value: Value::Array(items),
-                        pos: PosNode {
-                            pos,
-                            children: PosChildren::Seq(pos_items),
-                        },
-                        size,
-                        scalar: None,
-                    };
-                    self.finish(node, anchor, pos)
-                }
-                _ => Err(LoadError::at(pos, "unbalanced sequence end")),
-            },
-            Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Map(frame)) => {
-                    let anchor = frame.anchor;
-                    let start = frame.pos;
-                    let node = close_map(*frame)?;
-                    self.finish(node, anchor, start)
-                }
-                _ => Err(LoadError::at(pos, "unbalanced mapping end")),
-            },
-            _ => Ok(()),
-        }
-    }
-
-    fn push(&mut self, frame: Frame) -> Result<(), LoadError> {
-        if self.stack.len() >= MAX_DEPTH {
-            let pos = match &frame {
-                Frame::Seq { pos, .. } => *pos,
-                Frame::Map(m) => m.pos,
-            };
-            return Err(LoadError::at(
-                pos,
-                format!("nesting deeper than {MAX_DEPTH} levels"),
-            ));
-        }
-        self.stack.push(frame);
-        Ok(())
-    }
-
-    fn finish(&mut self, node: Node, anchor: usize, pos: Pos) -> Result<(), LoadError> {
-        self.nodes += node.size;
-        if self.nodes > MAX_NODES_PER_DOCUMENT {
-            return Err(LoadError::at(
-                pos,
-                format!(
-                    "document expands to more than {MAX_NODES_PER_DOCUMENT} nodes through aliases"
-                ),
-            ));
-        }
-        if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
-        }
-        match self.stack.last_mut() {
-            None => {
-                self.root = Some(node);
-                Ok(())
-            }
-            Some(Frame::Seq {
-                items,
-                pos_items,
-                size,
-                ..
-            }) => {
-                *size += node.size;
-                items.push(node.value);
-                pos_items.push(node.pos);
-                Ok(())
-            }
-            Some(Frame::Map(frame)) => frame.add(node, pos),
-        }
-    }
-}
-
-impl MapFrame {
-    fn add_key(&mut self, text: String, plain: bool, pos: Pos) -> Result<(), LoadError> {
-        let is_merge = plain && text == "<<";
-        // Merged entries are added at the end, so the map holds explicit keys only.
-        if !is_merge && self.map.contains_key(&text) {
-            let first = self
-                .pos_entries
-                .iter()
-                .find(|(k, _)| *k == text)
-                .map_or(0, |(_, n)| n.pos.line);
-            return Err(LoadError::at(
-                pos,
-                format!(
-                    "duplicate key `{text}`: first at line {first}, again at line {}",
-                    pos.line
-                ),
-            ));
-        }
-        self.key = Some((text, pos, is_merge));
-        Ok(())
-    }
-
-    fn add(&mut self, node: Node, pos: Pos) -> Result<(), LoadError> {
-        match self.key.take() {
-            None => {
-                let Some((text, plain)) = node.scalar else {
-                    return Err(LoadError::at(pos, "a mapping key must be a scalar"));
-                };
-                self.add_key(text, plain, pos)
-            }
-            Some((_, key_pos, true)) => {
-                match &node.value {
-                    Value::Object(_) => self.merges.push(node),
-                    Value::Array(items) => {
-                        let PosChildren::Seq(pos_items) = &node.pos.children else {
-                            return Err(LoadError::at(key_pos, "merge key needs a mapping"));
-                        };
-                        for (item, item_pos) in items.iter().zip(pos_items) {
-                            if !item.is_object() {
-                                return Err(LoadError::at(key_pos, "merge key needs mappings"));
-                            }
-                            self.merges.push(Node {
-                                value: item.clone(),
-                                pos: item_pos.clone(),
-                                size: 1,
-                                scalar: None,
-                            });
-                        }
-                    }
-                    _ => {
-                        return Err(LoadError::at(
-                            key_pos,
-                            "merge key `<<` needs a mapping or a list of mappings",
-                        ))
-                    }
-                }
-                Ok(())
-            }
-            Some((key, key_pos, false)) => {
-                self.size += node.size;
-                self.map.insert(key.clone(), node.value);
-                self.pos_entries.push((
-                    key,
-                    PosNode {
-                        pos: key_pos,
-                        children: node.pos.children,
-                    },
-                ));
-                Ok(())
-            }
-        }
-    }
-}
-
-fn close_map(mut frame: MapFrame) -> Result<Node, LoadError> {
-    if let Some((key, key_pos, _)) = frame.key.take() {
-        return Err(LoadError::at(key_pos, format!("key `{key}` has no value")));
-    }
-    for merged in std::mem::take(&mut frame.merges) {
-        let (Value::Object(map), PosChildren::Map(entries)) = (merged.value, merged.pos.children)
-        else {
-            continue;
-        };
-        for ((key, value), (_, pos)) in map.into_iter().zip(entries) {
-            if !frame.map.contains_key(&key) {
-                frame.map.insert(key.clone(), value);
-                frame.pos_entries.push((key, pos));
-            }
-        }
-    }
-    Ok(Node {
-        value: Value::Object(frame.map),
-        pos: PosNode {
-            pos: frame.pos,
-            children: PosChildren::Map(frame.pos_entries),
-        },
-        size: frame.size,
-        scalar: None,
-    })
-}
-
-/// Resolves a scalar as Kubernetes' YAML reader does (YAML 1.2 core schema,
-/// leading-zero numbers kept as strings).
-fn resolve_scalar(text: &str, plain: bool, tag: Option<&str>) -> Value {
-    match tag {
-        Some("str") | Some("binary") => return Value::String(text.to_string()),
-        Some("null") => return Value::Null,
-        _ => {}
-    }
-    if !plain {
-        return Value::String(text.to_string());
-    }
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        _ => {}
-    }
-    if let Some(n) = parse_int(text) {
-        return Value::Number(n);
-    }
-    if is_float(text) {
-        if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
-            return Value::Number(n);
-        }
-    }
-    Value::String(text.to_string())
-}
-
-fn parse_int(text: &str) -> Option<Number> {
-    let (neg, digits) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
-    };
-    if let Some(hex) = digits.strip_prefix("0x") {
-        let v = i64::from_str_radix(hex, 16).ok()?;
-        return Some(Number::from(if neg { -v } else { v }));
-    }
-    if let Some(oct) = digits.strip_prefix("0o") {
-        let v = i64::from_str_radix(oct, 8).ok()?;
-        return Some(Number::from(if neg { -v } else { v }));
-    }
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if digits.len() > 1 && digits.starts_with('0') {
-        return None;
-    }
-    if neg {
-        text.parse::<i64>().ok().map(Number::from)
-    } else if let Ok(v) = digits.parse::<i64>() {
-        Some(Number::from(v))
-    } else {
-        digits.parse::<u64>().ok().map(Number::from)
-    }
-}
-
-fn is_float(text: &str) -> bool {
-    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let (mantissa, exp) = match t.find(['e', 'E']) {
-        Some(i) => (&t[..i], Some(&t[i + 1..])),
-        None => (t, None),
-    };
-    let mantissa_ok = match mantissa.split_once('.') {
-        Some((a, b)) => {
-            (!a.is_empty() || !b.is_empty())
-                && a.bytes().all(|c| c.is_ascii_digit())
-                && b.bytes().all(|c| c.is_ascii_digit())
-        }
-        None => !mantissa.is_empty() && mantissa.bytes().all(|c| c.is_ascii_digit()),
-    };
-    let exp_ok = exp.is_none_or(|e| {
-        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-        !e.is_empty() && e.bytes().all(|c| c.is_ascii_digit())
-    });
-    mantissa_ok && exp_ok && (mantissa.contains('.') || exp.is_some())
 }
 
 #[cfg(test)]
@@ -489,16 +176,19 @@ mod tests {
     #[test]
     fn positions_point_at_keys() {
         let d = one("apiVersion: v1\nkind: Pod\nspec:\n  hostNetwork: true\n  containers:\n  - name: a\n    image: x\n");
-        let p = d.positions.locate(&FieldPath::parse("spec.hostNetwork"));
+        let p = d
+            .positions
+            .locate(&d.value, &FieldPath::parse("spec.hostNetwork"));
         assert_eq!((p.line, p.column), (4, 3));
         let p = d
             .positions
-            .locate(&FieldPath::parse("spec.containers[0].image"));
+            .locate(&d.value, &FieldPath::parse("spec.containers[0].image"));
         assert_eq!((p.line, p.column), (7, 5));
         // a missing field falls back to its nearest ancestor
-        let p = d
-            .positions
-            .locate(&FieldPath::parse("spec.containers[0].securityContext"));
+        let p = d.positions.locate(
+            &d.value,
+            &FieldPath::parse("spec.containers[0].securityContext"),
+        );
         assert_eq!(p.line, 6);
     }
 
@@ -506,7 +196,9 @@ mod tests {
     fn merge_keys_and_aliases() {
         let d = one("base: &b\n  hostNetwork: true\n  x: 1\nspec:\n  <<: *b\n  x: 2\n");
         assert_eq!(d.value["spec"], json!({"x": 2, "hostNetwork": true}));
-        let p = d.positions.locate(&FieldPath::parse("spec.hostNetwork"));
+        let p = d
+            .positions
+            .locate(&d.value, &FieldPath::parse("spec.hostNetwork"));
         assert_eq!(p.line, 2, "merged key points into the anchor");
     }
 
@@ -547,5 +239,190 @@ mod tests {
         }
         let docs = parse_stream(&s);
         assert!(docs[0].as_ref().unwrap_err().message.contains("expands"));
+    }
+
+    /// Keeps CRDs and ConfigMaps as metadata, the rest whole.
+    fn crd_meta(kind: &str) -> Keep {
+        match kind {
+            "CustomResourceDefinition" | "ConfigMap" => Keep::Metadata,
+            _ => Keep::Whole,
+        }
+    }
+
+    fn meta_one(text: &str) -> Document {
+        let mut docs = parse_stream_keep(text, &crd_meta);
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        docs.remove(0).unwrap()
+    }
+
+    /// The same error, parsed whole or as metadata.
+    fn same_error(text: &str) -> LoadError {
+        let whole = parse_stream(text);
+        let meta = parse_stream_keep(text, &crd_meta);
+        assert_eq!(whole.len(), meta.len(), "{whole:?} / {meta:?}");
+        let err = meta.last().unwrap().as_ref().unwrap_err().clone();
+        assert_eq!(whole.last().unwrap().as_ref().unwrap_err(), &err);
+        err
+    }
+
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a\n  labels: {x: y}\nspec:\n  group: g\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        type: object\n";
+
+    #[test]
+    fn metadata_kinds_build_only_their_metadata() {
+        let d = meta_one(CRD);
+        assert_eq!(
+            d.value,
+            json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "a", "labels": {"x": "y"}}})
+        );
+        let p = d
+            .positions
+            .locate(&d.value, &FieldPath::parse("metadata.labels.x"));
+        assert_eq!((p.line, p.column), (5, 12));
+        assert_eq!(d.positions.as_slice().len(), 7);
+        // a Whole kind is built whole, with exact positions
+        let pod = CRD.replace("CustomResourceDefinition", "Pod");
+        let d = meta_one(&pod);
+        assert_eq!(d.value, one(&pod).value);
+        let p = d
+            .positions
+            .locate(&d.value, &FieldPath::parse("spec.versions[0].schema"));
+        assert_eq!((p.line, p.column), (10, 5));
+    }
+
+    #[test]
+    fn kind_after_spec_drops_what_was_built() {
+        let text = "spec:\n  data: [1, 2, {a: b}]\nmetadata:\n  name: late\napiVersion: v1\nkind: ConfigMap\ndata:\n  k: v\n";
+        let d = meta_one(text);
+        assert_eq!(
+            d.value,
+            json!({"metadata": {"name": "late"}, "apiVersion": "v1", "kind": "ConfigMap"})
+        );
+        let p = d
+            .positions
+            .locate(&d.value, &FieldPath::parse("metadata.name"));
+        assert_eq!((p.line, p.column), (4, 3));
+        let p = d.positions.locate(&d.value, &FieldPath::parse("kind"));
+        assert_eq!((p.line, p.column), (6, 1));
+        assert_eq!(d.positions.as_slice().len(), 5);
+        // a later duplicate of a skipped field is still an error
+        let err = same_error(&format!("{text}data: 2\n"));
+        assert_eq!(err.pos, Some(Pos { line: 9, column: 1 }));
+        assert!(
+            err.message.contains("first at line 7, again at line 9"),
+            "{err}"
+        );
+        let err = same_error(&format!("{text}spec: 2\n"));
+        assert!(
+            err.message.contains("first at line 1, again at line 9"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn errors_deep_in_skipped_fields_are_reported_as_whole() {
+        // duplicate key deep inside spec
+        let err = same_error(&format!(
+            "{CRD}        required: [a]\n        type: string\n"
+        ));
+        assert_eq!(
+            err.pos,
+            Some(Pos {
+                line: 14,
+                column: 9
+            })
+        );
+        assert!(
+            err.message
+                .contains("duplicate key `type`: first at line 12, again at line 14"),
+            "{err}"
+        );
+        // in a large mapping (hash index) too
+        let mut big = format!("{CRD}        properties:\n");
+        for i in 0..100 {
+            big.push_str(&format!("          p{i}: {{type: string}}\n"));
+        }
+        big.push_str("          p42: {}\n");
+        let err = same_error(&big);
+        assert!(
+            err.message
+                .contains("duplicate key `p42`: first at line 56, again at line 114"),
+            "{err}"
+        );
+        assert!(parse_stream_keep(&big.replace("p42: {}", "p100: {}"), &crd_meta)[0].is_ok());
+        // a syntax error
+        let err = same_error(&format!("{CRD}        x: [1, 2\n"));
+        assert!(err.pos.is_some(), "{err}");
+        // an unknown alias, a bad merge
+        let err = same_error(&format!("{CRD}        x: *nope\n"));
+        assert_eq!(
+            err.pos,
+            Some(Pos {
+                line: 13,
+                column: 12
+            })
+        );
+        let err = same_error(&format!("{CRD}        <<: 3\n"));
+        assert!(err.message.contains("merge key"), "{err}");
+        let err = same_error(&format!("{CRD}        ? [a]\n        : b\n"));
+        assert!(err.message.contains("must be a scalar"), "{err}");
+    }
+
+    #[test]
+    fn anchors_in_skipped_fields_resolve() {
+        let text = "apiVersion: v1\nkind: ConfigMap\ndata:\n  team: &t {owner: x, tier: &tier gold}\n  list: &l [a, b]\nmetadata:\n  name: a\n  labels:\n    <<: *t\n    level: *tier\n  annotations:\n    items: *l\n";
+        let d = meta_one(text);
+        assert_eq!(d.value, {
+            let mut whole = one(text).value;
+            whole.as_object_mut().unwrap().remove("data");
+            whole
+        });
+        assert_eq!(
+            d.value["metadata"]["labels"],
+            json!({"level": "gold", "owner": "x", "tier": "gold"})
+        );
+        let p = d
+            .positions
+            .locate(&d.value, &FieldPath::parse("metadata.labels.owner"));
+        assert_eq!(p.line, 4, "a merged field points into the anchor");
+        let p = d
+            .positions
+            .locate(&d.value, &FieldPath::parse("metadata.annotations.items[1]"));
+        assert_eq!((p.line, p.column), (5, 16));
+        let p = d
+            .positions
+            .locate(&d.value, &FieldPath::parse("metadata.labels.level"));
+        assert_eq!((p.line, p.column), (10, 5));
+    }
+
+    #[test]
+    fn list_items_are_kept_per_kind() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n  data: {a: b}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n  spec:\n    hostPID: true\n";
+        let d = meta_one(text);
+        assert_eq!(
+            d.value["items"][0],
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+        );
+        assert_eq!(d.value["items"][1], one(text).value["items"][1]);
+        let p = d
+            .positions
+            .locate(&d.value, &FieldPath::parse("items[1].spec.hostPID"));
+        assert_eq!((p.line, p.column), (12, 5));
+    }
+
+    #[test]
+    fn streams_mix_kinds() {
+        let text =
+            format!("{CRD}---\napiVersion: v1\nkind: Pod\nspec: {{hostPID: true}}\n---\n{CRD}");
+        let docs: Vec<Document> = parse_stream_keep(&text, &crd_meta)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(docs.len(), 3);
+        assert!(docs[0].value.get("spec").is_none() && docs[2].value.get("spec").is_none());
+        let p = docs[1]
+            .positions
+            .locate(&docs[1].value, &FieldPath::parse("spec.hostPID"));
+        assert_eq!((p.line, p.column), (16, 8));
+        assert_eq!(docs[2].index, 2);
     }
 }

@@ -2,11 +2,10 @@
 //! every output format renders: findings, suppressed findings, input errors,
 //! the rules that ran and a summary.
 
-use crate::input::{InputError, LoadStats, Positions};
+use crate::input::{InputError, LoadStats};
 use palisade_core::policy_set::EXEMPTION_EXPIRED;
 use palisade_core::{
-    Context, Evaluation, Finding, Inventory, Location, PolicySet, Resource, ResourceId, RuleInfo,
-    Severity, Suppressed,
+    Context, Finding, Inventory, PolicySet, ResourceId, RuleInfo, Severity, Suppressed,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -121,17 +120,14 @@ impl Report {
         now: jiff::Timestamp,
         fail_on: Severity,
     ) -> Self {
-        Self::scan_with_progress(policy, inventory, &[], now, fail_on, &|| {})
+        Self::scan_with_progress(policy, inventory, now, fail_on, &|| {})
     }
 
     /// [`Report::scan`], calling `progress` once per object evaluated (from
-    /// any thread). `positions` are the flat positions of the inventory's
-    /// objects (from [`crate::input::load_compact`], same order; may be empty):
-    /// findings on an object without a position tree are placed with them.
+    /// any thread).
     pub fn scan_with_progress(
         policy: &PolicySet,
         inventory: &Inventory,
-        positions: &[Option<Positions>],
         now: jiff::Timestamp,
         fail_on: Severity,
         progress: &(dyn Fn() + Sync),
@@ -143,17 +139,13 @@ impl Report {
         let items: Vec<_> = inventory.iter().collect();
         let evaluations: Vec<_> = items
             .par_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let mut eval = policy.evaluate(r, &ctx);
-                if let Some(Some(flat)) = positions.get(i) {
-                    place(&mut eval, r, flat);
-                }
+            .map(|r| {
+                let eval = policy.evaluate(r, &ctx);
                 progress();
                 eval
             })
             .collect();
-        for (i, (res, mut eval)) in items.iter().zip(evaluations).enumerate() {
+        for (res, mut eval) in items.iter().zip(evaluations) {
             eval.findings.sort_by_key(sort_key);
             eval.suppressed.sort_by_key(|s| sort_key(&s.finding));
             report.findings.extend(eval.findings);
@@ -161,10 +153,7 @@ impl Report {
             report.scanned.push(Scanned {
                 id: res.id.clone(),
                 file: res.source.as_ref().map(|s| s.file.clone()),
-                line: match positions.get(i) {
-                    Some(Some(flat)) => Some(flat.start().line),
-                    _ => res.positions.as_ref().map(|p| p.pos.line),
-                },
+                line: res.positions.as_ref().map(|p| p.start().line),
             });
         }
         report.findings.extend(policy.config_findings(now));
@@ -225,23 +214,6 @@ impl Report {
     /// The descriptor of rule `id`, if it ran.
     pub fn rule(&self, id: &str) -> Option<&RuleDescriptor> {
         self.rules.iter().find(|r| r.info.id == id)
-    }
-}
-
-/// Places the findings of an object whose positions are flat.
-fn place(eval: &mut Evaluation, res: &Resource, flat: &Positions) {
-    let Some(src) = &res.source else { return };
-    let all = eval
-        .findings
-        .iter_mut()
-        .chain(eval.suppressed.iter_mut().map(|s| &mut s.finding));
-    for f in all.filter(|f| f.location.is_none()) {
-        let pos = flat.locate(&res.value, &f.path);
-        f.location = Some(Location {
-            file: src.file.clone(),
-            line: pos.line,
-            column: pos.column,
-        });
     }
 }
 

@@ -48,11 +48,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or(Severity::Low);
     let (sources, discover_errors) = input::discover(&args.paths, input::read_stdin);
     let bar = progress_bar(&sources);
-    let mut loaded = if args.parse_only {
-        input::load(&sources, &|| bar.inc(1))
-    } else {
-        input::load_compact(&sources, &|| bar.inc(1))
-    };
+    // Objects are built as far as the policies read them; `--parse-only`
+    // loads exactly as the scan does, without running the rules.
+    let mut loaded = input::load_keep(&sources, &|kind| policy.keep(kind), &|| bar.inc(1));
     loaded.errors.splice(0..0, discover_errors);
     if args.parse_only {
         let s = loaded.stats;
@@ -73,15 +71,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     bar.set_length(inventory.len() as u64);
     bar.set_message("checking objects");
     let now = jiff::Timestamp::now();
-    let report = Report::scan_with_progress(
-        &policy,
-        &inventory,
-        &loaded.positions,
-        now,
-        fail_on,
-        &|| bar.inc(1),
-    )
-    .with_input(loaded.errors, loaded.stats);
+    let report = Report::scan_with_progress(&policy, &inventory, now, fail_on, &|| bar.inc(1))
+        .with_input(loaded.errors, loaded.stats);
     bar.finish_and_clear();
     emit(&report, args.format, args.output.as_ref())?;
     let code = report.exit_code();

@@ -15,17 +15,18 @@
 //!
 //! Files are read and parsed in parallel; results keep the order of the
 //! inputs (command-line order, then file-name order inside a directory, then
-//! document order).
+//! document order). With [`load_keep`], an object is built only as far as
+//! the policies read its kind (`PolicySet::keep`): the other top-level
+//! fields of a metadata-only kind are parsed (errors are reported the same)
+//! but not built.
 
 mod discover;
 mod parse;
-mod positions;
 
 pub use discover::{discover, Source};
-pub use parse::parse_text;
-pub use positions::Positions;
+pub use parse::{parse_text, parse_text_keep};
 
-use palisade_core::Resource;
+use palisade_core::{Keep, Resource};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::Read;
@@ -105,83 +106,57 @@ pub struct Parsed {
 /// Everything read from the inputs, in input order.
 #[derive(Debug, Default)]
 pub struct Loaded {
-    /// The objects.
+    /// The objects (with their flat positions).
     pub resources: Vec<Arc<Resource>>,
-    /// With [`load_compact`], the flat positions of each object (aligned with
-    /// `resources`; `None` where the object kept its position tree). Empty
-    /// with [`load`].
-    pub positions: Vec<Option<Positions>>,
     /// Problems with the inputs.
     pub errors: Vec<InputError>,
     /// Counts.
     pub stats: LoadStats,
 }
 
-/// Reads and parses every source in parallel. `progress` is called once per
-/// source read (from any thread). Objects keep their position trees.
+/// Reads and parses every source in parallel, building every object whole.
+/// `progress` is called once per source read (from any thread).
 pub fn load(sources: &[Source], progress: &(dyn Fn() + Sync)) -> Loaded {
-    load_with(sources, progress, false)
+    load_keep(sources, &|_| Keep::Whole, progress)
 }
 
-/// [`load`], storing each object's positions flat ([`Positions`]) instead of
-/// in its tree, which halves the memory of a large scan. Findings then get
-/// their place from [`Positions::locate`] (see `Report::scan_with_progress`).
-pub fn load_compact(sources: &[Source], progress: &(dyn Fn() + Sync)) -> Loaded {
-    load_with(sources, progress, true)
-}
-
-fn load_with(sources: &[Source], progress: &(dyn Fn() + Sync), compact: bool) -> Loaded {
-    let parsed: Vec<(Parsed, Vec<Option<Positions>>)> = sources
+/// [`load`], building of each object only what `keep` says its kind needs
+/// (`PolicySet::keep`).
+pub fn load_keep(
+    sources: &[Source],
+    keep: &(dyn Fn(&str) -> Keep + Sync),
+    progress: &(dyn Fn() + Sync),
+) -> Loaded {
+    let parsed: Vec<Parsed> = sources
         .par_iter()
         .map(|src| {
-            let mut out = read_source(src);
-            let flat = if compact {
-                flatten(&mut out.resources)
-            } else {
-                Vec::new()
-            };
+            let out = read_source(src, keep);
             progress();
-            (out, flat)
+            out
         })
         .collect();
     let mut loaded = Loaded::default();
-    for (p, flat) in parsed {
+    let total: usize = parsed.iter().map(|p| p.resources.len()).sum();
+    loaded.resources.reserve_exact(total);
+    for p in parsed {
         loaded.stats.add(&p.stats);
         loaded.errors.extend(p.errors);
         loaded
             .resources
             .extend(p.resources.into_iter().map(Arc::new));
-        loaded.positions.extend(flat);
     }
     loaded
 }
 
-/// Replaces each object's position tree by flat positions, where they align.
-fn flatten(resources: &mut [Resource]) -> Vec<Option<Positions>> {
-    resources
-        .iter_mut()
-        .map(|r| {
-            let flat = r
-                .positions
-                .as_deref()
-                .and_then(|tree| Positions::of(&r.value, tree));
-            if flat.is_some() {
-                r.positions = None;
-            }
-            flat
-        })
-        .collect()
-}
-
 /// Reads one source and parses it.
-fn read_source(src: &Source) -> Parsed {
+fn read_source(src: &Source, keep: &dyn Fn(&str) -> Keep) -> Parsed {
     let name = src.name();
     let bytes = match src {
-        Source::Stdin(bytes) => return parse_text(&name, bytes),
+        Source::Stdin(bytes) => return parse_text_keep(&name, bytes, keep),
         Source::File { path, .. } => std::fs::read(path),
     };
     match bytes {
-        Ok(bytes) => parse_text(&name, &bytes),
+        Ok(bytes) => parse_text_keep(&name, &bytes, keep),
         Err(e) => Parsed {
             errors: vec![InputError::file(name, format!("cannot read file: {e}"))],
             stats: LoadStats {

@@ -1,13 +1,19 @@
 //! Parsing the bytes of one source into resources, counts and errors.
 
 use super::{InputError, LoadStats, Parsed};
-use palisade_core::yaml::parse_stream;
-use palisade_core::{Resource, ResourceId};
+use palisade_core::yaml::parse_stream_keep;
+use palisade_core::{Keep, Resource, ResourceId};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Parses the bytes of the source `name`.
+/// Parses the bytes of the source `name`, building every object whole.
 pub fn parse_text(name: &Arc<str>, bytes: &[u8]) -> Parsed {
+    parse_text_keep(name, bytes, &|_| Keep::Whole)
+}
+
+/// Parses the bytes of the source `name`, building of each object what
+/// `keep` says its kind needs.
+pub fn parse_text_keep(name: &Arc<str>, bytes: &[u8], keep: &dyn Fn(&str) -> Keep) -> Parsed {
     let mut out = Parsed {
         stats: LoadStats {
             files: 1,
@@ -38,7 +44,7 @@ pub fn parse_text(name: &Arc<str>, bytes: &[u8]) -> Parsed {
         });
         return out;
     }
-    let docs = parse_stream(text);
+    let docs = parse_stream_keep(text, keep);
     if docs.is_empty() {
         let message = if bytes.is_empty() {
             "empty file (0 bytes): no YAML document"

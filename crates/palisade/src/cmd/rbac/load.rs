@@ -53,7 +53,7 @@ impl Loaded {
 /// `file:line` of an object, or its identity.
 pub fn place(res: &Resource) -> String {
     match (&res.source, &res.positions) {
-        (Some(s), Some(p)) => format!("{}:{}", s.file, p.pos.line),
+        (Some(s), Some(p)) => format!("{}:{}", s.file, p.start().line),
         (Some(s), None) => s.file.to_string(),
         _ => res.id.to_string(),
     }
@@ -62,7 +62,7 @@ pub fn place(res: &Resource) -> String {
 /// The object's place as JSON (`file`, `line`), when it came from a file.
 pub fn place_json(res: &Arc<Resource>) -> serde_json::Value {
     match (&res.source, &res.positions) {
-        (Some(s), Some(p)) => serde_json::json!({"file": &*s.file, "line": p.pos.line}),
+        (Some(s), Some(p)) => serde_json::json!({"file": &*s.file, "line": p.start().line}),
         (Some(s), None) => serde_json::json!({"file": &*s.file}),
         _ => serde_json::Value::Null,
     }

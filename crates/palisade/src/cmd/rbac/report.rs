@@ -105,7 +105,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         report.scanned.push(Scanned {
             id: res.id.clone(),
             file: res.source.as_ref().map(|s| s.file.clone()),
-            line: res.positions.as_ref().map(|p| p.pos.line),
+            line: res.positions.as_ref().map(|p| p.start().line),
         });
     }
     report.findings.extend(policy.config_findings(now));

@@ -1,0 +1,650 @@
+//! Building one document's value and flat positions from parser events.
+//!
+//! Positions are written in the same pass as the value, in pre-order (see
+//! [`crate::positions`]). Values of the top-level fields of an object whose
+//! kind is kept as [`Keep::Metadata`] are parsed but not built: their frames
+//! only check duplicate keys, except that anchored nodes (which an alias may
+//! use later) and merge values (which must be mappings) are still built.
+
+use super::scalar::resolve_scalar;
+use super::{LoadError, MAX_DEPTH, MAX_NODES_PER_DOCUMENT, METADATA_FIELDS};
+use crate::position::Pos;
+use crate::positions::size;
+use crate::scope::Keep;
+use saphyr_parser::{ScalarStyle, Tag};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Maps with more keys than this find duplicates through a hash index.
+const LINEAR_KEYS: usize = 24;
+
+/// Whether a frame builds its node or only parses it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Build,
+    Skip,
+}
+
+/// What a mapping frame waits for.
+#[derive(Clone, Copy, Debug)]
+enum KeyState {
+    /// A key.
+    Key,
+    /// The value of the last entry, whose key is at this position.
+    Value(Pos),
+    /// The value of a merge key `<<` at this position.
+    Merge(Pos),
+    /// The value of a top-level field that is not built.
+    Skipped,
+}
+
+/// What the next node is for.
+#[derive(Clone, Copy)]
+enum Role {
+    Root,
+    Item,
+    Value(Pos),
+    Merge(Pos),
+    Key,
+    Skipped,
+}
+
+/// An open mapping or sequence.
+struct Frame {
+    mode: Mode,
+    map: bool,
+    anchor: usize,
+    /// Where the node starts.
+    pos: Pos,
+    /// Index of its own position in the position buffer (built frames).
+    slot: usize,
+    /// Its first entry (mapping) or item (sequence) on the shared stacks.
+    start: usize,
+    key: KeyState,
+    /// Merged mappings with their positions, applied at the end.
+    merges: Vec<Merged>,
+    /// Key hash to entry (from `start`), for large mappings.
+    index: Option<HashMap<u64, usize, BuildHasherDefault<IdHasher>>>,
+}
+
+/// A mapping entry being read (`value` is `None` while pending, or for ever
+/// when the value is not built).
+struct Entry {
+    key: String,
+    line: u32,
+    value: Option<Value>,
+}
+
+/// An anchored node, for the aliases that follow it.
+struct Anchor {
+    value: Value,
+    positions: Vec<Pos>,
+    /// The scalar's text and whether it was plain (an alias may be a key).
+    scalar: Option<(String, bool)>,
+}
+
+/// A merged mapping with its positions.
+type Merged = (Map<String, Value>, Vec<Pos>);
+
+/// Buffers kept from one stream to the next (per thread).
+#[derive(Default)]
+pub(super) struct Scratch {
+    pos: Vec<Pos>,
+    stack: Vec<Frame>,
+    entries: Vec<Entry>,
+    items: Vec<Value>,
+    anchors: HashMap<usize, Anchor>,
+}
+
+/// The builder of one stream's documents.
+pub(super) struct Builder<'k> {
+    keep: &'k dyn Fn(&str) -> Keep,
+    s: Scratch,
+    root: Option<Value>,
+    nodes: usize,
+    /// The kept part of the document, once its `kind` is read.
+    doc_keep: Option<Keep>,
+}
+
+impl<'k> Builder<'k> {
+    pub(super) fn new(keep: &'k dyn Fn(&str) -> Keep, scratch: Scratch) -> Self {
+        let mut b = Builder {
+            keep,
+            s: scratch,
+            root: None,
+            nodes: 0,
+            doc_keep: None,
+        };
+        b.reset();
+        b
+    }
+
+    /// The buffers, for the next stream.
+    pub(super) fn into_scratch(mut self) -> Scratch {
+        self.reset();
+        self.s
+    }
+
+    /// Forgets the current document.
+    pub(super) fn reset(&mut self) {
+        self.s.pos.clear();
+        self.s.stack.clear();
+        self.s.entries.clear();
+        self.s.items.clear();
+        self.s.anchors.clear();
+        self.root = None;
+        self.nodes = 0;
+        self.doc_keep = None;
+    }
+
+    /// The finished document: its value and positions (`None` if nothing
+    /// was read). The builder is ready for the next document.
+    pub(super) fn take(&mut self) -> Option<(Value, Vec<Pos>)> {
+        let mut value = self.root.take()?;
+        let mut flat = std::mem::take(&mut self.s.pos);
+        if let Value::Object(map) = &mut value {
+            let kind = match map.get("kind") {
+                Some(Value::String(k)) => Some(k.as_str()),
+                _ => None,
+            };
+            let keep = self.doc_keep.or_else(|| kind.map(|k| self.decide(k)));
+            let is_list = kind.is_some_and(|k| k.ends_with("List"));
+            let mut out = Vec::new();
+            if keep == Some(Keep::Metadata) && map.keys().any(|k| !is_metadata(k)) {
+                prune_object(map, &flat, &mut out);
+                flat = out;
+            } else if is_list && self.prunes_items(map) {
+                prune_items(map, &flat, &mut out, &|k| self.decide(k));
+                flat = out;
+            }
+        }
+        self.reset();
+        Some((value, flat))
+    }
+
+    /// Gives back the position buffer for reuse.
+    pub(super) fn give_back(&mut self, mut flat: Vec<Pos>) {
+        if flat.capacity() > self.s.pos.capacity() {
+            flat.clear();
+            self.s.pos = flat;
+        }
+    }
+
+    fn decide(&self, kind: &str) -> Keep {
+        if kind.ends_with("List") {
+            Keep::Whole
+        } else {
+            (self.keep)(kind)
+        }
+    }
+
+    fn prunes_items(&self, map: &Map<String, Value>) -> bool {
+        let Some(Value::Array(items)) = map.get("items") else {
+            return false;
+        };
+        items.iter().any(|item| match item.get("kind") {
+            Some(Value::String(k)) => self.decide(k) == Keep::Metadata,
+            _ => false,
+        })
+    }
+
+    fn role(&self) -> Role {
+        match self.s.stack.last() {
+            None => Role::Root,
+            Some(f) if !f.map => match f.mode {
+                Mode::Build => Role::Item,
+                Mode::Skip => Role::Skipped,
+            },
+            Some(f) => match (f.key, f.mode) {
+                (KeyState::Key, _) => Role::Key,
+                (KeyState::Merge(p), _) => Role::Merge(p),
+                (KeyState::Value(p), Mode::Build) => Role::Value(p),
+                (KeyState::Value(_), Mode::Skip) | (KeyState::Skipped, _) => Role::Skipped,
+            },
+        }
+    }
+
+    fn count(&mut self, n: usize, pos: Pos) -> Result<(), LoadError> {
+        self.nodes += n;
+        if self.nodes > MAX_NODES_PER_DOCUMENT {
+            return Err(LoadError::at(
+                pos,
+                format!(
+                    "document expands to more than {MAX_NODES_PER_DOCUMENT} nodes through aliases"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records the position of a node about to be built; gives its index.
+    fn slot(&mut self, role: Role, pos: Pos) -> usize {
+        let at = self.s.pos.len();
+        self.s.pos.push(match role {
+            Role::Value(key_pos) => key_pos,
+            _ => pos,
+        });
+        at
+    }
+
+    /// A value that is not built has been read.
+    fn skipped_done(&mut self) {
+        if let Some(f) = self.s.stack.last_mut() {
+            if f.map {
+                f.key = KeyState::Key;
+            }
+        }
+    }
+
+    pub(super) fn scalar(
+        &mut self,
+        text: Cow<'_, str>,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+        pos: Pos,
+    ) -> Result<(), LoadError> {
+        let plain = matches!(style, ScalarStyle::Plain);
+        let role = self.role();
+        if anchor == 0 {
+            match role {
+                Role::Key => {
+                    self.count(1, pos)?;
+                    return self.add_key(text.into_owned(), plain, pos);
+                }
+                Role::Skipped => {
+                    self.skipped_done();
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        self.count(1, pos)?;
+        // The text is kept only where an alias may later use it as a key.
+        let scalar = (anchor != 0).then(|| (text.to_string(), plain));
+        let value = resolve_scalar(text, plain, tag.map(|t| t.suffix.as_str()));
+        let slot = self.slot(role, pos);
+        self.finish(value, slot, anchor, scalar, pos)
+    }
+
+    pub(super) fn alias(&mut self, id: usize, pos: Pos) -> Result<(), LoadError> {
+        let role = self.role();
+        let Some(anchor) = self.s.anchors.get(&id) else {
+            return Err(LoadError::at(pos, "alias to an unknown anchor"));
+        };
+        match role {
+            Role::Skipped => {
+                self.skipped_done();
+                Ok(())
+            }
+            Role::Key => {
+                let Some((text, plain)) = anchor.scalar.clone() else {
+                    return Err(LoadError::at(pos, "a mapping key must be a scalar"));
+                };
+                self.count(1, pos)?;
+                self.add_key(text, plain, pos)
+            }
+            _ => {
+                let n = anchor.positions.len();
+                self.nodes += n;
+                if self.nodes > MAX_NODES_PER_DOCUMENT {
+                    return self.count(0, pos);
+                }
+                let value = anchor.value.clone();
+                let slot = self.s.pos.len();
+                self.s.pos.push(match role {
+                    Role::Value(key_pos) => key_pos,
+                    _ => pos,
+                });
+                self.s
+                    .pos
+                    .extend_from_slice(anchor.positions.get(1..).unwrap_or_default());
+                self.finish(value, slot, 0, None, pos)
+            }
+        }
+    }
+
+    pub(super) fn start(&mut self, map: bool, anchor: usize, pos: Pos) -> Result<(), LoadError> {
+        if self.s.stack.len() >= MAX_DEPTH {
+            return Err(LoadError::at(
+                pos,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        let role = self.role();
+        let skip = anchor == 0 && matches!(role, Role::Skipped);
+        let (mode, slot) = if skip {
+            (Mode::Skip, 0)
+        } else {
+            self.count(1, pos)?;
+            (Mode::Build, self.slot(role, pos))
+        };
+        let start = if map {
+            self.s.entries.len()
+        } else {
+            self.s.items.len()
+        };
+        self.s.stack.push(Frame {
+            mode,
+            map,
+            anchor,
+            pos,
+            slot,
+            start,
+            key: KeyState::Key,
+            merges: Vec::new(),
+            index: None,
+        });
+        Ok(())
+    }
+
+    pub(super) fn end(&mut self, pos: Pos) -> Result<(), LoadError> {
+        let Some(frame) = self.s.stack.pop() else {
+            return Err(LoadError::at(pos, "unbalanced end of a collection"));
+        };
+        if frame.map {
+            if let KeyState::Value(key_pos) | KeyState::Merge(key_pos) = frame.key {
+                let key = match frame.key {
+                    KeyState::Merge(_) => "<<",
+                    _ => self.s.entries.last().map_or("", |e| e.key.as_str()),
+                };
+                return Err(LoadError::at(key_pos, format!("key `{key}` has no value")));
+            }
+        }
+        match frame.mode {
+            Mode::Skip => {
+                if frame.map {
+                    self.s.entries.truncate(frame.start);
+                }
+                self.skipped_done();
+                Ok(())
+            }
+            Mode::Build => {
+                let value = if frame.map {
+                    Value::Object(self.close_map(frame.start, frame.merges))
+                } else {
+                    Value::Array(self.s.items.drain(frame.start..).collect())
+                };
+                self.finish(value, frame.slot, frame.anchor, None, frame.pos)
+            }
+        }
+    }
+
+    /// The mapping of the entries from `start`, then the merged entries
+    /// that no explicit key overrides (their positions are in the anchor).
+    fn close_map(&mut self, start: usize, merges: Vec<Merged>) -> Map<String, Value> {
+        let entries = self.s.entries.get(start..).unwrap_or_default();
+        let built = entries.iter().filter(|e| e.value.is_some()).count();
+        let merged: usize = merges.iter().map(|(m, _)| m.len()).sum();
+        let mut map = Map::with_capacity(built + merged);
+        for e in self.s.entries.drain(start..) {
+            if let Some(v) = e.value {
+                map.insert(e.key, v);
+            }
+        }
+        for (merged, positions) in merges {
+            let mut at = 1;
+            for (k, v) in merged {
+                let n = size(&v);
+                if !map.contains_key(&k) {
+                    let part = positions.get(at..at + n).unwrap_or_default();
+                    self.s.pos.extend_from_slice(part);
+                    map.insert(k, v);
+                }
+                at += n;
+            }
+        }
+        map
+    }
+
+    /// Hands a built node to what it is for.
+    fn finish(
+        &mut self,
+        value: Value,
+        slot: usize,
+        anchor: usize,
+        scalar: Option<(String, bool)>,
+        pos: Pos,
+    ) -> Result<(), LoadError> {
+        if anchor != 0 {
+            let positions = self.s.pos.get(slot..).unwrap_or_default().to_vec();
+            let scalar = scalar.clone();
+            self.s.anchors.insert(
+                anchor,
+                Anchor {
+                    value: value.clone(),
+                    positions,
+                    scalar,
+                },
+            );
+        }
+        match self.role() {
+            Role::Root => {
+                self.root = Some(value);
+                Ok(())
+            }
+            Role::Item => {
+                self.s.items.push(value);
+                Ok(())
+            }
+            Role::Value(_) => {
+                if self.s.stack.len() == 1 && self.doc_keep.is_none() {
+                    let is_kind = self.s.entries.last().is_some_and(|e| e.key == "kind");
+                    if let (true, Value::String(kind)) = (is_kind, &value) {
+                        self.doc_keep = Some(self.decide(kind));
+                    }
+                }
+                if let Some(f) = self.s.stack.last_mut() {
+                    f.key = KeyState::Key;
+                }
+                if let Some(e) = self.s.entries.last_mut() {
+                    e.value = Some(value);
+                }
+                Ok(())
+            }
+            Role::Merge(key_pos) => {
+                let positions = self.s.pos.split_off(slot);
+                let merges = merged(value, positions, key_pos)?;
+                if let Some(f) = self.s.stack.last_mut() {
+                    f.key = KeyState::Key;
+                    if f.mode == Mode::Build {
+                        f.merges.extend(merges);
+                    }
+                }
+                Ok(())
+            }
+            Role::Key => {
+                self.s.pos.truncate(slot);
+                let Some((text, plain)) = scalar else {
+                    return Err(LoadError::at(pos, "a mapping key must be a scalar"));
+                };
+                self.add_key(text, plain, pos)
+            }
+            Role::Skipped => {
+                self.s.pos.truncate(slot);
+                self.skipped_done();
+                Ok(())
+            }
+        }
+    }
+
+    /// A key of the mapping on top: a duplicate is an error naming both lines.
+    fn add_key(&mut self, text: String, plain: bool, pos: Pos) -> Result<(), LoadError> {
+        let depth = self.s.stack.len();
+        let Some(f) = self.s.stack.last_mut() else {
+            return Err(LoadError::at(pos, "a key outside a mapping"));
+        };
+        if plain && text == "<<" {
+            // Merged entries are added at the end: the entries are explicit keys only.
+            f.key = KeyState::Merge(pos);
+            return Ok(());
+        }
+        let entries = self.s.entries.get(f.start..).unwrap_or_default();
+        if let Some(first) = find_key(entries, f.index.as_ref(), &text) {
+            return Err(LoadError::at(
+                pos,
+                format!(
+                    "duplicate key `{text}`: first at line {first}, again at line {}",
+                    pos.line
+                ),
+            ));
+        }
+        let skip = f.mode == Mode::Build
+            && depth == 1
+            && self.doc_keep == Some(Keep::Metadata)
+            && !is_metadata(&text);
+        f.key = if skip {
+            KeyState::Skipped
+        } else {
+            KeyState::Value(pos)
+        };
+        let n = entries.len();
+        if n >= LINEAR_KEYS {
+            let index = f.index.get_or_insert_with(|| {
+                let mut ix = HashMap::default();
+                for (i, e) in entries.iter().enumerate() {
+                    ix.entry(key_hash(&e.key)).or_insert(i);
+                }
+                ix
+            });
+            index.entry(key_hash(&text)).or_insert(n);
+        }
+        self.s.entries.push(Entry {
+            key: text,
+            line: pos.line,
+            value: None,
+        });
+        Ok(())
+    }
+}
+
+fn is_metadata(key: &str) -> bool {
+    METADATA_FIELDS.contains(&key)
+}
+
+/// The line of `key` among `entries`, if it is there.
+fn find_key(
+    entries: &[Entry],
+    index: Option<&HashMap<u64, usize, BuildHasherDefault<IdHasher>>>,
+    key: &str,
+) -> Option<u32> {
+    if let Some(index) = index {
+        let i = *index.get(&key_hash(key))?;
+        if let Some(e) = entries.get(i).filter(|e| e.key == key) {
+            return Some(e.line);
+        }
+        // two keys with one hash: look at every entry
+    }
+    entries.iter().find(|e| e.key == key).map(|e| e.line)
+}
+
+/// The mappings a merge key's value gives, each with its positions.
+fn merged(value: Value, positions: Vec<Pos>, key_pos: Pos) -> Result<Vec<Merged>, LoadError> {
+    match value {
+        Value::Object(map) => Ok(vec![(map, positions)]),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            let mut at = 1;
+            for item in items {
+                let n = size(&item);
+                let Value::Object(map) = item else {
+                    return Err(LoadError::at(key_pos, "merge key needs mappings"));
+                };
+                out.push((map, positions.get(at..at + n).unwrap_or_default().to_vec()));
+                at += n;
+            }
+            Ok(out)
+        }
+        _ => Err(LoadError::at(
+            key_pos,
+            "merge key `<<` needs a mapping or a list of mappings",
+        )),
+    }
+}
+
+/// Keeps only apiVersion, kind and metadata of `map`, whose positions are
+/// `flat`; the kept positions go to `out`.
+fn prune_object(map: &mut Map<String, Value>, flat: &[Pos], out: &mut Vec<Pos>) {
+    out.push(flat.first().copied().unwrap_or_default());
+    let mut at = 1;
+    for (k, v) in map.iter() {
+        let n = size(v);
+        if is_metadata(k) {
+            out.extend_from_slice(flat.get(at..at + n).unwrap_or_default());
+        }
+        at += n;
+    }
+    map.retain(|k, _| is_metadata(k));
+}
+
+/// Prunes the items of a `List` whose kind is kept as metadata.
+fn prune_items(
+    map: &mut Map<String, Value>,
+    flat: &[Pos],
+    out: &mut Vec<Pos>,
+    decide: &dyn Fn(&str) -> Keep,
+) {
+    out.push(flat.first().copied().unwrap_or_default());
+    let mut at = 1;
+    for (k, v) in map.iter_mut() {
+        let n = size(v);
+        let node = flat.get(at..at + n).unwrap_or_default();
+        match v {
+            Value::Array(items) if k == "items" => {
+                out.push(node.first().copied().unwrap_or_default());
+                let mut i = 1;
+                for item in items.iter_mut() {
+                    let m = size(item);
+                    let part = node.get(i..i + m).unwrap_or_default();
+                    let keep = match item.get("kind") {
+                        Some(Value::String(kind)) => decide(kind),
+                        _ => Keep::Whole,
+                    };
+                    match item {
+                        Value::Object(obj) if keep == Keep::Metadata => {
+                            prune_object(obj, part, out)
+                        }
+                        _ => out.extend_from_slice(part),
+                    }
+                    i += m;
+                }
+            }
+            _ => out.extend_from_slice(node),
+        }
+        at += n;
+    }
+}
+
+/// A fast hash of a key (FxHash over 8-byte words).
+fn key_hash(key: &str) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut h = key.len() as u64;
+    for chunk in key.as_bytes().chunks(8) {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    h
+}
+
+/// A hasher for keys that are hashes already.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}

@@ -1,0 +1,90 @@
+//! Resolving plain scalars as Kubernetes' YAML reader does.
+
+use serde_json::{Number, Value};
+use std::borrow::Cow;
+
+/// Resolves a scalar as Kubernetes' YAML reader does (YAML 1.2 core schema,
+/// leading-zero numbers kept as strings).
+pub(super) fn resolve_scalar(text: Cow<'_, str>, plain: bool, tag: Option<&str>) -> Value {
+    match tag {
+        Some("str") | Some("binary") => return Value::String(text.into_owned()),
+        Some("null") => return Value::Null,
+        _ => {}
+    }
+    if !plain {
+        return Value::String(text.into_owned());
+    }
+    match &*text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    // Most scalars are words: no number starts with a letter.
+    let numeric = text
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'));
+    if !numeric {
+        return Value::String(text.into_owned());
+    }
+    if let Some(n) = parse_int(&text) {
+        return Value::Number(n);
+    }
+    if is_float(&text) {
+        if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
+            return Value::Number(n);
+        }
+    }
+    Value::String(text.into_owned())
+}
+
+fn parse_int(text: &str) -> Option<Number> {
+    let (neg, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if let Some(hex) = digits.strip_prefix("0x") {
+        let v = i64::from_str_radix(hex, 16).ok()?;
+        return Some(Number::from(if neg { -v } else { v }));
+    }
+    if let Some(oct) = digits.strip_prefix("0o") {
+        let v = i64::from_str_radix(oct, 8).ok()?;
+        return Some(Number::from(if neg { -v } else { v }));
+    }
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return None;
+    }
+    if neg {
+        text.parse::<i64>().ok().map(Number::from)
+    } else if let Ok(v) = digits.parse::<i64>() {
+        Some(Number::from(v))
+    } else {
+        digits.parse::<u64>().ok().map(Number::from)
+    }
+}
+
+fn is_float(text: &str) -> bool {
+    let t = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((a, b)) => {
+            (!a.is_empty() || !b.is_empty())
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        }
+        None => !mantissa.is_empty() && mantissa.bytes().all(|c| c.is_ascii_digit()),
+    };
+    let exp_ok = exp.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.bytes().all(|c| c.is_ascii_digit())
+    });
+    mantissa_ok && exp_ok && (mantissa.contains('.') || exp.is_some())
+}

@@ -6,7 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 /// All objects of one scan (or what the webhook or auditor knows of the
 /// cluster), indexed by kind, namespace and name.
@@ -125,8 +126,73 @@ pub struct RequestInfo {
     pub sub_resource: Option<String>,
     /// Whether the request is a dry run.
     pub dry_run: bool,
-    /// The whole `request` object as received, for CEL and Rego policies.
+    /// The whole `request` object as received (without `object` and
+    /// `oldObject`), for CEL and Rego policies. The webhook builds it only
+    /// when such a policy is loaded; otherwise it is `null`.
     pub raw: Value,
+}
+
+/// Values derived once per evaluated object and shared by the rules that run
+/// on it (the pod-security modes of a pod, ...): see [`Context::memo`].
+/// [`PolicySet::evaluate`](crate::PolicySet::evaluate) gives each object a
+/// fresh one, so nothing leaks from one object to the next.
+#[derive(Default)]
+pub struct Memo {
+    slots: [OnceLock<Box<dyn Any + Send + Sync>>; MEMO_SLOTS],
+}
+
+/// How many distinct types one [`Memo`] holds; more are computed per call.
+const MEMO_SLOTS: usize = 4;
+
+impl Memo {
+    /// The kept `T`, or `init`'s value kept in a free slot; `Err` with the
+    /// value when every slot holds another type.
+    fn get_or_init<T: Any + Send + Sync>(&self, init: impl Fn() -> T) -> Result<&T, T> {
+        for slot in &self.slots {
+            match slot.get() {
+                Some(v) => {
+                    if let Some(t) = v.downcast_ref::<T>() {
+                        return Ok(t);
+                    }
+                }
+                None => break,
+            }
+        }
+        let mut value = Some(init());
+        for slot in &self.slots {
+            if slot.get().is_none() {
+                if let Some(v) = value.take() {
+                    // Another thread may fill the slot first: then `v` comes back.
+                    if let Err(back) = slot.set(Box::new(v)) {
+                        value = back.downcast::<T>().ok().map(|b| *b);
+                    }
+                }
+            }
+            if let Some(t) = slot.get().and_then(|v| v.downcast_ref::<T>()) {
+                return Ok(t);
+            }
+        }
+        Err(value.unwrap_or_else(init))
+    }
+}
+
+/// A memoized value: shared by the object's rules, or computed for one call
+/// when the context has no [`Memo`].
+pub enum Memoized<'a, T> {
+    /// Kept in the evaluation's memo.
+    Shared(&'a T),
+    /// Computed for this call only.
+    Owned(T),
+}
+
+impl<T> Deref for Memoized<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            Memoized::Shared(t) => t,
+            Memoized::Owned(t) => t,
+        }
+    }
 }
 
 /// What a rule may read beyond its object.
@@ -139,6 +205,8 @@ pub struct Context<'a> {
     pub request: Option<&'a RequestInfo>,
     /// "Now" for time-based rules (expiry), fixed per evaluation.
     pub now: jiff::Timestamp,
+    /// Per-object values shared by rules, when evaluating one object.
+    memo: Option<&'a Memo>,
 }
 
 impl<'a> Context<'a> {
@@ -149,6 +217,35 @@ impl<'a> Context<'a> {
             extensions,
             request: None,
             now,
+            memo: None,
+        }
+    }
+
+    /// This context with `memo` for the values rules derive from one object.
+    pub fn with_memo<'b>(&'b self, memo: &'b Memo) -> Context<'b> {
+        Context {
+            inventory: self.inventory,
+            extensions: self.extensions,
+            request: self.request,
+            now: self.now,
+            memo: Some(memo),
+        }
+    }
+
+    /// A value of type `T` derived from the object being evaluated, computed
+    /// by `init` for the first rule that asks and shared with the next ones
+    /// (one value per type and object: `T` must depend on the object and
+    /// context only, or carry what else it depends on and be checked by the
+    /// caller). Without a memo (a rule called outside
+    /// [`PolicySet::evaluate`](crate::PolicySet::evaluate)), `init` runs
+    /// every time.
+    pub fn memo<T: Any + Send + Sync>(&self, init: impl Fn() -> T) -> Memoized<'a, T> {
+        match self.memo {
+            None => Memoized::Owned(init()),
+            Some(m) => match m.get_or_init(init) {
+                Ok(t) => Memoized::Shared(t),
+                Err(t) => Memoized::Owned(t),
+            },
         }
     }
 
@@ -164,6 +261,30 @@ impl<'a> Context<'a> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn memo_computes_once_per_type_and_not_without_a_memo() {
+        let inv = Inventory::default();
+        let ext = Extensions::default();
+        let ctx = Context::new(&inv, &ext, jiff::Timestamp::UNIX_EPOCH);
+        let calls = std::cell::Cell::new(0);
+        let count = |v: u32| {
+            calls.set(calls.get() + 1);
+            v
+        };
+        assert_eq!(*ctx.memo(|| count(1)), 1);
+        assert_eq!(*ctx.memo(|| count(2)), 2, "no memo: computed per call");
+        let memo = Memo::default();
+        let m = ctx.with_memo(&memo);
+        assert_eq!(*m.memo(|| count(3)), 3);
+        assert_eq!(*m.memo(|| count(4)), 3, "kept for the object");
+        assert_eq!(*m.memo(|| String::from("x")), "x");
+        assert_eq!(calls.get(), 3);
+        assert_eq!(*m.memo(|| 5u64), 5);
+        assert_eq!(*m.memo(|| 6u16), 6, "the fourth slot");
+        assert_eq!(*m.memo(|| 7u8), 7);
+        assert_eq!(*m.memo(|| 8u8), 8, "no slot left: computed per call");
+    }
 
     fn res(v: Value) -> Arc<Resource> {
         Arc::new(Resource::from_value(v).expect("object"))

@@ -4,7 +4,7 @@
 //! every evaluation; a reload builds a new set and swaps it.
 
 use crate::config::{parse_expiry, Config, ConfigError, Exemption};
-use crate::context::{Context, Extensions, Inventory};
+use crate::context::{Context, Extensions, Inventory, Memo};
 use crate::finding::{Action, Finding, Location};
 use crate::path::FieldPath;
 use crate::resource::{Resource, ResourceId};
@@ -294,6 +294,8 @@ impl PolicySet {
     /// Evaluates one object: runs every active rule, merges findings that are
     /// the same problem on the same field, and applies suppressions.
     pub fn evaluate(&self, res: &Resource, ctx: &Context<'_>) -> Evaluation {
+        let memo = Memo::default(); // values the rules derive from `res`, shared
+        let ctx = &ctx.with_memo(&memo);
         let mut raw = Vec::new();
         for &i in self.dispatch.rules_for(&res.id.kind) {
             let active = &self.rules[i];

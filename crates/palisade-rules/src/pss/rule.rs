@@ -6,6 +6,7 @@ use super::modes::{modes, Mode};
 use super::pod::{Found, Pod};
 use super::settings::PssSettings;
 use crate::workload::fields::describe;
+use palisade_core::context::Memoized;
 use palisade_core::workload::POD_KINDS;
 use palisade_core::{Action, Context, Emitter, Resource, Rule, RuleInfo, Scope};
 use serde_json::Value;
@@ -32,7 +33,46 @@ impl PssRule {
         }
     }
 
-    fn modes(&self, res: &Resource, ctx: &Context<'_>, runtime_class: Option<&str>) -> Vec<Mode> {
+    /// The modes that evaluate `res` (its pod's `runtimeClassName` is
+    /// `runtime_class`), computed once per object and shared by every check
+    /// of the same level and version (the rules of one profile).
+    fn modes<'c>(
+        &self,
+        res: &Resource,
+        ctx: &Context<'c>,
+        runtime_class: Option<&str>,
+    ) -> Memoized<'c, Vec<Mode>> {
+        let shared = ctx.memo(|| SharedModes {
+            level: self.level,
+            version: self.version,
+            runtime_class: runtime_class.map(str::to_string),
+            modes: self.compute_modes(res, ctx, runtime_class),
+        });
+        match shared {
+            Memoized::Shared(m)
+                if m.level == self.level
+                    && m.version == self.version
+                    && m.runtime_class.as_deref() == runtime_class =>
+            {
+                Memoized::Shared(&m.modes)
+            }
+            Memoized::Owned(m)
+                if m.level == self.level
+                    && m.version == self.version
+                    && m.runtime_class.as_deref() == runtime_class =>
+            {
+                Memoized::Owned(m.modes)
+            }
+            _ => Memoized::Owned(self.compute_modes(res, ctx, runtime_class)),
+        }
+    }
+
+    fn compute_modes(
+        &self,
+        res: &Resource,
+        ctx: &Context<'_>,
+        runtime_class: Option<&str>,
+    ) -> Vec<Mode> {
         static NONE: std::sync::OnceLock<PssSettings> = std::sync::OnceLock::new();
         let settings = ctx
             .extensions
@@ -69,6 +109,15 @@ impl PssRule {
     }
 }
 
+/// The modes of one object, with what they were computed for (the rules of
+/// two profiles at different levels may run on the same object).
+struct SharedModes {
+    level: Level,
+    version: Option<Version>,
+    runtime_class: Option<String>,
+    modes: Vec<Mode>,
+}
+
 impl Rule for PssRule {
     fn info(&self) -> &RuleInfo {
         &self.info
@@ -89,7 +138,7 @@ impl Rule for PssRule {
             Found::Pod(pod) => pod,
             Found::Malformed(path, value) => {
                 if def.id == "invalidFields" {
-                    if let Some(mode) = self.modes(res, ctx, None).first() {
+                    if let Some(mode) = self.compute_modes(res, ctx, None).first() {
                         let detail = format!(
                             "{path} must be a mapping (the pod spec), not {}",
                             describe(value)
@@ -102,7 +151,8 @@ impl Rule for PssRule {
         };
         let mut done: Vec<(Violation, Mode)> = Vec::new();
         let mut found = Vec::new();
-        for mode in self.modes(res, ctx, pod.runtime_class()) {
+        let modes = self.modes(res, ctx, pod.runtime_class());
+        for &mode in modes.iter() {
             let Some(check) = resolve(self.index, mode.lv.level, mode.lv.version.effective_minor())
             else {
                 continue;

@@ -61,14 +61,22 @@ const HANDLERS: [&str; 2] = ["httpGet", "tcpSocket"];
 /// hostProbesAndHostLifecycle v1.34: probes and lifecycle handlers must not
 /// set `host`.
 pub fn host_probes_1_34(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+    // Where a handler sits in a container: a probe, or a lifecycle hook.
+    let bases = PROBES
+        .iter()
+        .map(|p| (None, *p))
+        .chain(HOOKS.iter().map(|h| (Some("lifecycle"), *h)));
     for c in pod.containers() {
-        let probes = PROBES.iter().map(|p| vec![*p]);
-        let hooks = HOOKS.iter().map(|h| vec!["lifecycle", *h]);
-        for base in probes.chain(hooks) {
+        for (parent, key) in bases.clone() {
+            let holder = match parent {
+                Some(l) => c.get(&[l, key]),
+                None => c.get(&[key]),
+            };
+            let Some(holder) = holder else { continue };
             for handler in HANDLERS {
-                let mut keys = base.clone();
-                keys.extend([handler, "host"]);
-                let Some(host) = c.get(&keys) else { continue };
+                let Some(host) = get(holder, &[handler, "host"]) else {
+                    continue;
+                };
                 if host.as_str() == Some("") {
                     continue;
                 }
@@ -76,8 +84,12 @@ pub fn host_probes_1_34(pod: &Pod<'_>, out: &mut Vec<Violation>) {
                     .as_str()
                     .map(|s| format!("{s:?}"))
                     .unwrap_or_else(|| host.to_string());
+                let keys: &[&str] = match parent {
+                    Some(l) => &[l, key, handler, "host"],
+                    None => &[key, handler, "host"],
+                };
                 out.push(Violation::new(
-                    pod.ctr_path(&c, &keys),
+                    pod.ctr_path(&c, keys),
                     format!("{} uses probe or lifecycle host {shown}", ctr_label(&c)),
                 ));
             }

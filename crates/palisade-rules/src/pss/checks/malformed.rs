@@ -20,12 +20,78 @@ const MAX_ID: i64 = 2_147_483_647;
 /// Allowed values, whether the field is required, and its concern.
 type Enum<'a> = (&'a [&'a str], bool, &'static str);
 
+/// One step below the pod spec or metadata.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Deepest path this check reports below its base (e.g.
+/// `containers[0].lifecycle.postStart.httpGet.host` is 6 steps).
+const MAX_STEPS: usize = 8;
+
+/// A field path built only when a violation is reported: the base path and
+/// the steps below it, on the stack (most fields are valid, and building a
+/// [`FieldPath`] per visited field would dominate the check).
+#[derive(Clone, Copy)]
+struct P<'a> {
+    base: &'a FieldPath,
+    steps: [Step<'a>; MAX_STEPS],
+    len: usize,
+}
+
+impl<'a> P<'a> {
+    fn new(base: &'a FieldPath) -> Self {
+        P {
+            base,
+            steps: [Step::Index(0); MAX_STEPS],
+            len: 0,
+        }
+    }
+
+    fn push(mut self, step: Step<'a>) -> Self {
+        if let Some(slot) = self.steps.get_mut(self.len) {
+            *slot = step;
+            self.len += 1;
+        }
+        self
+    }
+
+    fn key(&self, key: &'a str) -> Self {
+        self.push(Step::Key(key))
+    }
+
+    fn index(&self, index: usize) -> Self {
+        self.push(Step::Index(index))
+    }
+
+    fn build(&self) -> FieldPath {
+        self.steps[..self.len]
+            .iter()
+            .fold(self.base.clone(), |p, s| match *s {
+                Step::Key(k) => p.with_key(k),
+                Step::Index(i) => p.with_index(i),
+            })
+    }
+}
+
 struct V<'o> {
     out: &'o mut Vec<Violation>,
 }
 
 impl V<'_> {
-    fn bad(&mut self, path: FieldPath, expected: &str, got: &Value, concern: Option<&'static str>) {
+    fn bad(&mut self, path: P<'_>, expected: &str, got: &Value, concern: Option<&'static str>) {
+        self.bad_at(path.build(), expected, got, concern);
+    }
+
+    fn bad_at(
+        &mut self,
+        path: FieldPath,
+        expected: &str,
+        got: &Value,
+        concern: Option<&'static str>,
+    ) {
         let detail = format!("{path} must be {expected}, not {}", describe(got));
         let v = Violation::new(path, detail);
         self.out.push(match concern {
@@ -40,7 +106,7 @@ impl V<'_> {
         obj.get(key).filter(|v| !v.is_null())
     }
 
-    fn object<'a>(&mut self, obj: &'a Value, key: &str, path: &FieldPath) -> Option<&'a Value> {
+    fn object<'a>(&mut self, obj: &'a Value, key: &str, path: &P<'_>) -> Option<&'a Value> {
         let v = self.field(obj, key)?;
         if v.is_object() {
             Some(v)
@@ -50,7 +116,7 @@ impl V<'_> {
         }
     }
 
-    fn array<'a>(&mut self, obj: &'a Value, key: &str, path: &FieldPath) -> Option<&'a Vec<Value>> {
+    fn array<'a>(&mut self, obj: &'a Value, key: &str, path: &P<'_>) -> Option<&'a Vec<Value>> {
         let v = self.field(obj, key)?;
         match v {
             Value::Array(a) => Some(a),
@@ -61,35 +127,36 @@ impl V<'_> {
         }
     }
 
-    fn boolean(&mut self, obj: &Value, key: &str, path: &FieldPath, concern: Option<&'static str>) {
+    fn boolean(&mut self, obj: &Value, key: &str, path: &P<'_>, concern: Option<&'static str>) {
         if let Some(v) = self.field(obj, key).filter(|v| !v.is_boolean()) {
             self.bad(path.key(key), "a boolean (true or false)", v, concern);
         }
     }
 
-    fn string(&mut self, obj: &Value, key: &str, path: &FieldPath) {
+    fn string(&mut self, obj: &Value, key: &str, path: &P<'_>) {
         if let Some(v) = self.field(obj, key).filter(|v| !v.is_string()) {
             self.bad(path.key(key), "a string", v, None);
         }
     }
 
     /// A string field that must be one of `allowed` (an enum of the API).
-    fn one_of(&mut self, obj: &Value, key: &str, path: &FieldPath, allowed: Enum) {
+    fn one_of(&mut self, obj: &Value, key: &str, path: &P<'_>, allowed: Enum) {
         let (values, required, concern) = allowed;
+        let got = match self.field(obj, key) {
+            Some(Value::String(s)) if values.contains(&s.as_str()) => return,
+            None if !required => return,
+            None => &Value::Null,
+            Some(v) => v,
+        };
         let expected = format!("one of {}", values.join(", "));
-        match self.field(obj, key) {
-            Some(Value::String(s)) if values.contains(&s.as_str()) => {}
-            None if !required => {}
-            None => self.bad(path.key(key), &expected, &Value::Null, Some(concern)),
-            Some(v) => self.bad(path.key(key), &expected, v, Some(concern)),
-        }
+        self.bad(path.key(key), &expected, got, Some(concern));
     }
 
     fn int(
         &mut self,
         obj: &Value,
         key: &str,
-        path: &FieldPath,
+        path: &P<'_>,
         range: (i64, i64),
         concern: Option<&'static str>,
     ) {
@@ -102,7 +169,7 @@ impl V<'_> {
         }
     }
 
-    fn strings(&mut self, obj: &Value, key: &str, path: &FieldPath, concern: Option<&'static str>) {
+    fn strings(&mut self, obj: &Value, key: &str, path: &P<'_>, concern: Option<&'static str>) {
         let Some(items) = self.array(obj, key, path) else {
             return;
         };
@@ -114,7 +181,7 @@ impl V<'_> {
     }
 
     /// The fields both pod and container security contexts have.
-    fn security_context(&mut self, sc: &Value, p: &FieldPath) {
+    fn security_context(&mut self, sc: &Value, p: &P<'_>) {
         self.boolean(sc, "runAsNonRoot", p, Some("run-as-root"));
         self.int(sc, "runAsUser", p, (0, MAX_ID), Some("run-as-root"));
         if let Some(se) = self.object(sc, "seLinuxOptions", p) {
@@ -138,7 +205,7 @@ impl V<'_> {
         }
     }
 
-    fn container(&mut self, c: &Value, p: &FieldPath) {
+    fn container(&mut self, c: &Value, p: &P<'_>) {
         self.string(c, "name", p);
         if let Some(sc) = self.object(c, "securityContext", p) {
             let sp = p.key("securityContext");
@@ -181,7 +248,7 @@ impl V<'_> {
         }
     }
 
-    fn handler(&mut self, h: &Value, p: &FieldPath) {
+    fn handler(&mut self, h: &Value, p: &P<'_>) {
         for kind in ["httpGet", "tcpSocket"] {
             if let Some(x) = self.object(h, kind, p) {
                 self.string(x, "host", &p.key(kind));
@@ -194,14 +261,15 @@ impl V<'_> {
 pub fn invalid_fields_1_0(pod: &Pod<'_>, out: &mut Vec<Violation>) {
     let mut v = V { out };
     let spec = pod.spec;
-    let p = pod.spec_path;
+    let p = &P::new(pod.spec_path);
+    let meta_path = &P::new(pod.meta_path);
     if let Some(meta) = pod.meta {
         if !meta.is_object() {
-            v.bad(pod.meta_path.clone(), "a mapping", meta, None);
-        } else if let Some(ann) = v.object(meta, "annotations", pod.meta_path) {
+            v.bad_at(pod.meta_path.clone(), "a mapping", meta, None);
+        } else if let Some(ann) = v.object(meta, "annotations", meta_path) {
             for (k, val) in ann.as_object().into_iter().flatten() {
                 if !val.is_string() {
-                    v.bad(pod.annotation_path(k), "a string", val, None);
+                    v.bad_at(pod.annotation_path(k), "a string", val, None);
                 }
             }
         }

@@ -59,6 +59,61 @@ pub struct RuleSetting {
     pub action: Option<Action>,
 }
 
+/// One entry of `profiles:`: a profile name (`pss-restricted`), or a name
+/// with the action its rules take (`{name: pss-restricted, action: warn}`),
+/// as a Kyverno policy's `validationFailureAction` or a Gatekeeper
+/// constraint's `enforcementAction` applies to all of its rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileRef {
+    /// The profile (`default`, `pss-baseline`, `pss-restricted`, ...).
+    pub name: String,
+    /// What front doors do with the findings of its rules; `None`: by
+    /// severity (`enforceAt`). A rule's own `rules.ID.action` wins.
+    pub action: Option<Action>,
+}
+
+impl ProfileRef {
+    /// A profile entry by name, with no action of its own.
+    pub fn named(name: impl Into<String>) -> Self {
+        ProfileRef {
+            name: name.into(),
+            action: None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ProfileRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Entry {
+            name: String,
+            action: Option<Action>,
+        }
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ProfileRef;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a profile name or a mapping {name, action}")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ProfileRef, E> {
+                Ok(ProfileRef::named(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ProfileRef, A::Error> {
+                let e = Entry::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(ProfileRef {
+                    name: e.name,
+                    action: e.action,
+                })
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// One exemption under `exemptions:`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -87,9 +142,10 @@ pub struct Exemption {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfigSpec {
-    /// Profiles to run (`default`, `pss-baseline`, `pss-restricted`, ...).
+    /// Profiles to run (`default`, `pss-baseline`, `pss-restricted`, ...),
+    /// each optionally with the action of its rules.
     #[serde(default)]
-    pub profiles: Vec<String>,
+    pub profiles: Vec<ProfileRef>,
     /// Lowest severity that fails `scan` (default `low`).
     pub fail_on: Option<Severity>,
     /// Lowest severity whose findings are enforced at admission; lower ones
@@ -284,6 +340,50 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.pos.unwrap().line, 4);
+    }
+
+    #[test]
+    fn profiles_are_names_or_names_with_an_action() {
+        let c = Config::parse(
+            "profiles:\n- default\n- name: pss-restricted\n  action: warn\n- {name: rbac}\n",
+            "p.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            c.spec.profiles,
+            [
+                ProfileRef::named("default"),
+                ProfileRef {
+                    name: "pss-restricted".into(),
+                    action: Some(Action::Warn)
+                },
+                ProfileRef::named("rbac"),
+            ]
+        );
+        let e = Config::parse(
+            "profiles:\n- default\n- name: pss-restricted\n  action: block\n",
+            "p.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.pos.unwrap().line),
+            ("profiles[1].action", 4),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("p.yaml:4:"), "{e}");
+        assert!(e.message.contains("block"), "{e}");
+        let e = Config::parse("profiles:\n- {name: x, mode: warn}\n", "p.yaml").unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.pos.unwrap().line),
+            ("profiles[0].mode", 2),
+            "{e}"
+        );
+        let e = Config::parse("profiles:\n- {action: warn}\n", "p.yaml").unwrap_err();
+        assert!(e.message.contains("name"), "{e}");
+        assert_eq!(e.pos.unwrap().line, 2, "{e}");
+        let e = Config::parse("profiles:\n- 5\n", "p.yaml").unwrap_err();
+        assert_eq!(e.key, "profiles[0]", "{e}");
+        assert!(e.message.contains("a profile name or a mapping"), "{e}");
     }
 
     #[test]

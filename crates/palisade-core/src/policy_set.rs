@@ -75,9 +75,18 @@ pub struct PolicySetBuilder {
     optional: Vec<Arc<dyn Rule>>,
     known: HashSet<String>,
     providers: Vec<Arc<dyn ContextProvider>>,
+    default_actions: HashMap<String, Action>,
 }
 
 impl PolicySetBuilder {
+    /// Sets the action of rule `id` when the config's `rules.ID.action` does
+    /// not (the action of a profile that includes it), instead of the one
+    /// its severity gives (`enforceAt`).
+    pub fn default_action(mut self, id: impl Into<String>, action: Action) -> Self {
+        self.default_actions.insert(id.into(), action);
+        self
+    }
+
     /// Adds a rule that runs unless the config disables it.
     pub fn rule(mut self, rule: Arc<dyn Rule>) -> Self {
         self.known.insert(rule.info().id.clone());
@@ -143,11 +152,15 @@ impl PolicySetBuilder {
                 continue;
             }
             let severity = setting.severity.unwrap_or(info.severity);
-            let action = setting.action.unwrap_or(if severity >= enforce_at {
+            let by_severity = if severity >= enforce_at {
                 Action::Enforce
             } else {
                 Action::Warn
-            });
+            };
+            let action = setting
+                .action
+                .or_else(|| self.default_actions.get(&info.id).copied())
+                .unwrap_or(by_severity);
             active.push(ActiveRule {
                 rule: rule.clone(),
                 severity,
@@ -256,6 +269,7 @@ impl PolicySet {
             optional: Vec::new(),
             known: HashSet::from([EXEMPTION_EXPIRED.to_string()]),
             providers: Vec::new(),
+            default_actions: HashMap::new(),
         }
     }
 

@@ -6,9 +6,9 @@
 
 use anyhow::Context as _;
 use palisade_core::path::FieldPath;
-use palisade_core::{Config, PolicySet, Rule};
+use palisade_core::{Action, Config, PolicySet, Rule};
 use palisade_rules::ProfileOptions;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -99,7 +99,9 @@ pub fn build(args: &EngineArgs) -> anyhow::Result<PolicySet> {
 }
 
 /// Builds the policy set for `config`: the rules of the profiles named by
-/// `--profile` (or the config's `profiles`, or `default`), with every catalog
+/// `--profile` (or the config's `profiles`, or `default`; a config profile
+/// with an `action` gives it to its rules unless `rules.ID.action` sets
+/// one, the strictest when several such profiles include a rule), with every catalog
 /// rule ID known to the config validation and the context providers the
 /// built-in rules need (the RBAC graph, with the config's `rbac` settings).
 pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet> {
@@ -107,6 +109,7 @@ pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet
         pss_version: args.pss_version.clone(),
     };
     let mut rules: Vec<Arc<dyn Rule>> = Vec::new();
+    let mut profile_actions: HashMap<String, Action> = HashMap::new();
     let mut seen = HashSet::new();
     let mut add = |new: Vec<Arc<dyn Rule>>| {
         for r in new {
@@ -125,10 +128,16 @@ pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet
             );
         }
     } else if !config.spec.profiles.is_empty() {
-        for (i, name) in config.spec.profiles.iter().enumerate() {
-            let found = palisade_rules::profile(name, &opts).map_err(|e| {
+        for (i, entry) in config.spec.profiles.iter().enumerate() {
+            let found = palisade_rules::profile(&entry.name, &opts).map_err(|e| {
                 config.error_at(&FieldPath::root().key("profiles").index(i), e.to_string())
             })?;
+            if let Some(action) = entry.action {
+                for r in &found {
+                    let a = profile_actions.entry(r.info().id.clone()).or_insert(action);
+                    *a = (*a).max(action); // in several profiles: the strictest
+                }
+            }
             add(found);
         }
     } else {
@@ -143,8 +152,57 @@ pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet
     rules.extend(user.rules);
     providers.extend(user.providers);
     let mut builder = PolicySet::builder(config).rules(rules).known_ids(known);
+    for (id, action) in profile_actions {
+        builder = builder.default_action(id, action);
+    }
     for p in providers {
         builder = builder.provider(p);
     }
     Ok(builder.build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actions(config: &str, args: &EngineArgs) -> HashMap<String, Action> {
+        let config = Config::parse(config, "p.yaml").unwrap();
+        let set = build_with(config, args).unwrap();
+        set.active_rules()
+            .map(|(info, _, action)| (info.id.clone(), action))
+            .collect()
+    }
+
+    #[test]
+    fn profile_actions_strictest_wins_and_rule_actions_win_over_them() {
+        let a = actions(
+            "profiles:\n- {name: default, action: audit}\n- {name: pss-restricted, action: warn}\n\
+             rules:\n  host-pid: {action: enforce}\n  pss-seccomp-profile: {action: audit}\n",
+            &EngineArgs::default(),
+        );
+        assert_eq!(a["host-network"], Action::Audit, "the default profile's");
+        assert_eq!(
+            a["pss-host-namespaces"],
+            Action::Warn,
+            "in both: the strictest"
+        );
+        assert_eq!(a["host-pid"], Action::Enforce, "the rule's own action");
+        assert_eq!(a["pss-seccomp-profile"], Action::Audit);
+        // Without an action a profile leaves its rules to enforceAt.
+        let a = actions(
+            "enforceAt: critical\nprofiles: [default]\n",
+            &EngineArgs::default(),
+        );
+        assert_eq!(a["host-network"], Action::Warn);
+        // --profile replaces the config's profiles, and their actions.
+        let args = EngineArgs {
+            profiles: vec!["pss-restricted".into()],
+            ..Default::default()
+        };
+        let a = actions(
+            "profiles:\n- {name: pss-restricted, action: audit}\n",
+            &args,
+        );
+        assert_eq!(a["pss-host-namespaces"], Action::Enforce);
+    }
 }

@@ -367,3 +367,125 @@ fn webhook_config_prints_both_configurations() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no PEM CERTIFICATE"));
 }
+
+#[test]
+fn profile_actions_warn_audit_or_enforce_and_a_rule_action_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    certs(dir.path());
+    let decide = |config: &str| {
+        std::fs::write(dir.path().join("palisade.yaml"), config).unwrap();
+        let s = serve(dir.path(), &["--config", "palisade.yaml"]);
+        let (status, v) = s.post("/validate", &review("p1", host_network_pod()));
+        assert_eq!(status, 200);
+        v["response"].clone()
+    };
+    // The profile in warn: admitted, with the PSS findings as warnings.
+    let r = decide("profiles:\n- name: pss-restricted\n  action: warn\n");
+    assert_eq!(r["allowed"], true, "{r}");
+    let warnings = r["warnings"].to_string();
+    assert!(warnings.contains("[pss-host-namespaces]"), "{r}");
+    assert!(warnings.contains("hostNetwork=true"), "{r}");
+    // In audit: admitted, findings in auditAnnotations only.
+    let r = decide("profiles:\n- {name: pss-restricted, action: audit}\n");
+    assert_eq!(r["allowed"], true, "{r}");
+    assert!(r["warnings"].is_null(), "{r}");
+    assert!(
+        r["auditAnnotations"]["pss-host-namespaces"].is_string(),
+        "{r}"
+    );
+    // In enforce: denied even where severity alone would only warn.
+    let r = decide("enforceAt: critical\nprofiles:\n- {name: pss-restricted, action: enforce}\n");
+    assert_eq!(r["allowed"], false, "{r}");
+    assert_eq!(r["status"]["code"], 403, "{r}");
+    assert!(
+        r["status"]["message"]
+            .to_string()
+            .contains("[pss-host-namespaces]"),
+        "{r}"
+    );
+    // A rule's own action wins over its profile's.
+    let r = decide(
+        "profiles:\n- {name: pss-restricted, action: warn}\nrules:\n  pss-host-namespaces: {action: enforce}\n",
+    );
+    assert_eq!(r["allowed"], false, "{r}");
+    let msg = r["status"]["message"].to_string();
+    assert!(msg.contains("[pss-host-namespaces]"), "{r}");
+    assert!(
+        !msg.contains("[pss-seccomp-profile]"),
+        "others still warn: {r}"
+    );
+    assert!(r["warnings"].to_string().contains("pss-"), "{r}");
+}
+
+#[test]
+fn invalid_profile_action_fails_at_start_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    certs(dir.path());
+    std::fs::write(
+        dir.path().join("palisade.yaml"),
+        "profiles:\n- default\n- name: pss-restricted\n  action: block\n",
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--config",
+            "palisade.yaml",
+            "--tls-cert",
+            "tls.crt",
+        ])
+        .args(["--tls-key", "tls.key", "--addr", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("palisade.yaml:4:") && err.contains("profiles[1].action"),
+        "{err}"
+    );
+}
+
+/// CEL policies read the whole admission request (`request.uid`,
+/// `request.resource`...): the webhook still builds it for them although
+/// the built-in rules go without.
+#[test]
+fn cel_policies_read_the_request_that_built_in_rules_do_without() {
+    let dir = tempfile::tempdir().unwrap();
+    certs(dir.path());
+    std::fs::write(
+        dir.path().join("vap.yaml"),
+        r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: no-bad-uid}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"]}]
+  validations:
+  - expression: "request.uid != 'bad-uid' && request.resource.resource == 'pods'"
+    messageExpression: "'request ' + request.uid + ' for ' + request.resource.resource + ' refused'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: no-bad-uid}
+spec: {policyName: no-bad-uid, validationActions: [Deny]}
+"#,
+    )
+    .unwrap();
+    let s = serve(dir.path(), &["--profile", "rbac", "--policy", "vap.yaml"]);
+    let with_resource = |uid: &str| {
+        let mut r = review(uid, host_network_pod());
+        r["request"]["resource"] = json!({"group": "", "version": "v1", "resource": "pods"});
+        r
+    };
+    let (_, v) = s.post("/validate", &with_resource("good-uid"));
+    assert_eq!(v["response"]["allowed"], true, "{v}");
+    let (_, v) = s.post("/validate", &with_resource("bad-uid"));
+    assert_eq!(v["response"]["allowed"], false, "{v}");
+    assert!(
+        v["response"]["status"]["message"]
+            .to_string()
+            .contains("request bad-uid for pods refused"),
+        "{v}"
+    );
+}

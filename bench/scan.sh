@@ -4,8 +4,15 @@
 # Scans ../shared/corpora/real-world and a generated corpus (bench/gen_corpus.py,
 # >= 2,000 documents) with the release build and prints, per corpus:
 #   - documents/second and peak RSS of `palisade scan` (all rules, JSON to /dev/null),
-#   - the same for `palisade scan --parse-only` (read + parse + build objects: the limit),
+#   - the same for `palisade scan --parse-only` (the limit): the loader exactly as
+#     the scan runs it (same files, same parser, and the same keep decisions:
+#     each object is built only as far as the policies read its kind, so a
+#     CustomResourceDefinition is built as apiVersion/kind/metadata and the rest
+#     of it only parsed), without evaluating any rule or writing a report,
+#   - the same for `palisade scan --events-only` (the floor): the YAML parser's
+#     events over the same files, nothing built (no value, no positions),
 #   - checkov and trivy on the same files, when installed, and the ratios.
+# PALISADE_TIMINGS=1 palisade scan ... prints the time of each phase of a scan.
 # Wall time is the best of RUNS runs (default 10) for palisade, one run for peers.
 # Peak RSS is GNU time's "Maximum resident set size" (for a tool that forks
 # workers, like checkov, that is its largest single process, so its memory is
@@ -71,6 +78,8 @@ bench_corpus() {
   echo "== $label: $dir"
   echo "  $parsed"
 
+  measure "$runs" "$bin" scan --events-only "$dir"
+  row "parser events only" "$(rate "$docs" "$secs")" "$secs" "$(mib "$rss_kb")"
   measure "$runs" "$bin" scan --parse-only "$dir"
   local p_secs=$secs p_rss=$rss_kb
   row "palisade --parse-only" "$(rate "$docs" "$p_secs")" "$p_secs" "$(mib "$p_rss")"

@@ -99,6 +99,21 @@ pub fn parse_stream_keep(
     out
 }
 
+/// Only runs the parser over `text` (no value is built): the number of
+/// events, or the first syntax error. The floor under [`parse_stream`]'s
+/// cost, which the scan benchmark prints.
+pub fn count_events(text: &str) -> Result<usize, LoadError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut n = 0;
+    while let Some(ev) = parser.next_event() {
+        if let Err(e) = ev {
+            return Err(LoadError::at(pos_of(*e.marker()), e.info().to_string()));
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
 fn run(text: &str, b: &mut Builder<'_>) -> Vec<Result<Document, LoadError>> {
     let mut out = Vec::new();
     let mut parser = Parser::new_from_str(text);
@@ -218,6 +233,14 @@ mod tests {
         assert!(docs[0].is_ok());
         let err = docs[1].as_ref().unwrap_err();
         assert!(err.pos.is_some());
+    }
+
+    #[test]
+    fn events_are_counted() {
+        // stream, document, mapping, key, sequence, 2 items: start and end events
+        assert_eq!(count_events("a: [1, 2]\n"), Ok(11));
+        let err = count_events("a: [1, 2\n").unwrap_err();
+        assert_eq!(parse_stream("a: [1, 2\n")[0].as_ref().unwrap_err(), &err);
     }
 
     #[test]

@@ -75,16 +75,39 @@ pub fn discover(
     (sources, errors)
 }
 
-fn add_file(path: PathBuf, name: Arc<str>, seen: &mut HashSet<PathBuf>, sources: &mut Vec<Source>) {
-    let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-    if seen.insert(key) {
+/// What identifies a file reached more than once: its device and inode
+/// (one `stat`, where resolving the canonical path costs a `readlink` per
+/// path component), else its path.
+#[derive(Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(not(unix), allow(dead_code))]
+enum FileKey {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+#[cfg(unix)]
+fn file_key(path: &Path) -> FileKey {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(meta) => FileKey::Inode(meta.dev(), meta.ino()),
+        Err(_) => FileKey::Path(path.to_path_buf()),
+    }
+}
+
+#[cfg(not(unix))]
+fn file_key(path: &Path) -> FileKey {
+    FileKey::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+}
+
+fn add_file(path: PathBuf, name: Arc<str>, seen: &mut HashSet<FileKey>, sources: &mut Vec<Source>) {
+    if seen.insert(file_key(&path)) {
         sources.push(Source::File { path, name });
     }
 }
 
 fn walk(
     dir: &Path,
-    seen: &mut HashSet<PathBuf>,
+    seen: &mut HashSet<FileKey>,
     sources: &mut Vec<Source>,
     errors: &mut Vec<InputError>,
 ) {

@@ -148,6 +148,27 @@ pub fn load_keep(
     loaded
 }
 
+/// Reads every source in parallel and only runs the YAML parser over it
+/// (nothing is built): the number of parser events and of sources that could
+/// not be read or parsed. The floor under [`load_keep`]'s cost (benchmark).
+pub fn count_events(sources: &[Source]) -> (usize, usize) {
+    sources
+        .par_iter()
+        .map(|src| {
+            let bytes = match src {
+                Source::Stdin(bytes) => Ok(bytes.to_vec()),
+                Source::File { path, .. } => std::fs::read(path),
+            };
+            let counted = bytes.ok().and_then(|b| {
+                let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&b);
+                let text = std::str::from_utf8(b).ok()?;
+                palisade_core::yaml::count_events(text).ok()
+            });
+            counted.map_or((0, 1), |n| (n, 0))
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
 /// Reads one source and parses it.
 fn read_source(src: &Source, keep: &dyn Fn(&str) -> Keep) -> Parsed {
     let name = src.name();

@@ -1,9 +1,12 @@
-//! Time per decision for each benchmark body, split into parse, prepare
-//! (context providers) and evaluate, and the costliest rules:
-//! `cargo run --release --example decide_cost -- bench/webhook/*.json`.
+//! Time per decision for each benchmark body: what `/noop` does (decode the
+//! review, encode the answer) against what `/validate` does on top (decide:
+//! build the resource and context, evaluate, respond; metrics), the split of
+//! evaluation into prepare (context providers) and rules, and the costliest
+//! rules: `cargo run --release --example decide_cost -- bench/webhook/*.json`.
 
 use palisade_core::{Action, Config, Context, Emitter, Inventory, PolicySet, Resource, Severity};
-use palisade_webhook::review::Review;
+use palisade_webhook::decide::{decide, Endpoint};
+use palisade_webhook::review::{Response, Review};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,10 +26,41 @@ fn main() {
         b = b.provider(p);
     }
     let set = b.build().expect("set");
+    let factory: palisade_webhook::PolicyFactory = Arc::new(|c: &Config| {
+        let rules = palisade_rules::profile("default", &Default::default())?;
+        let mut b = PolicySet::builder(c.clone()).rules(rules);
+        for p in palisade_rules::registry::providers_for(c)? {
+            b = b.provider(p);
+        }
+        Ok(b.build()?)
+    });
+    let engine = palisade_webhook::Engine::new(Config::default(), &factory).expect("engine");
+    let namespaces = palisade_webhook::namespaces::NamespaceCache::default();
+    let metrics = palisade_webhook::metrics::Metrics::new();
     let n = 20_000u32;
+    let (mut noop_total, mut validate_total) = (Duration::ZERO, Duration::ZERO);
     for f in std::env::args().skip(1) {
         let body = std::fs::read(&f).expect("read");
         let parse = time(n, || Review::parse_with(&body, false).expect("review"));
+        let noop = time(n, || {
+            let r = Review::parse_with(&body, false).expect("review");
+            Response::allow(&r.uid).to_json().expect("json")
+        });
+        let validate = time(n, || {
+            let mut r = Review::parse_with(&body, false).expect("review");
+            let d = decide(&engine, &namespaces, &mut r, Endpoint::Validate);
+            for f in &d.findings {
+                metrics.rule_hit(&f.rule, f.action.as_str());
+            }
+            metrics.request("validate", "CREATE", &r.kind, d.label, 0.0001);
+            d.response.to_json().expect("json")
+        });
+        noop_total += noop;
+        validate_total += validate;
+        println!(
+            "{f}: noop {noop:?} validate {validate:?} (+{:?})",
+            validate - noop
+        );
         let review = Review::parse_with(&body, false).expect("review");
         let res =
             Arc::new(Resource::from_value(review.subject.clone().expect("object")).expect("res"));
@@ -36,7 +70,7 @@ fn main() {
         let mut ctx = Context::new(&inv, &ext, jiff::Timestamp::now());
         ctx.request = Some(&review.info);
         let eval = time(n, || set.evaluate(&res, &ctx));
-        println!("{f}: parse {parse:?} prepare {prepare:?} evaluate {eval:?}");
+        println!("  parse {parse:?} prepare {prepare:?} evaluate {eval:?}");
         let mut per_rule: Vec<(Duration, String)> = rules
             .iter()
             .filter(|r| r.scope().matches(&res.id.kind))
@@ -53,15 +87,26 @@ fn main() {
             .collect();
         per_rule.sort_by(|a, b| b.0.cmp(&a.0));
         let total: Duration = per_rule.iter().map(|p| p.0).sum();
+        let pss: Duration = per_rule
+            .iter()
+            .filter(|p| p.1.starts_with("pss-"))
+            .map(|p| p.0)
+            .sum();
         let top: Vec<String> = per_rule
             .iter()
-            .take(40)
+            .take(6)
             .map(|(d, id)| format!("{id} {d:?}"))
             .collect();
         println!(
-            "  {} rules, sum {total:?}; costliest: {}",
+            "  {} rules, sum {total:?} (pss-* {pss:?}); costliest: {}",
             per_rule.len(),
             top.join(", ")
         );
     }
+    println!(
+        "mix: noop {:?} validate {:?} per request (+{:?})",
+        noop_total / 5,
+        validate_total / 5,
+        (validate_total - noop_total) / 5
+    );
 }

@@ -7,6 +7,7 @@ use crate::review::{Response, Review};
 use base64::Engine as _;
 use palisade_core::{Action, Context, Finding, Inventory, Operation, Resource};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Which endpoint asked.
@@ -130,24 +131,34 @@ fn mutate(engine: &Engine, review: &Review, res: &Resource) -> Decision {
 /// line per violation with rule, field and message), warned ones become
 /// `warnings`, audited ones `auditAnnotations` (one key per rule).
 fn respond(uid: &str, findings: Vec<Finding>) -> Decision {
-    let mut denied = Vec::new();
+    let mut denied = 0;
+    let mut denial = String::new(); // one `- line` per enforced finding
     let mut warnings = Vec::new();
     let mut audit: BTreeMap<String, String> = BTreeMap::new();
     for f in &findings {
-        let line = format!("[{}] {}: {} (at {})", f.rule, f.severity, f.message, f.path);
         match f.action {
-            Action::Enforce => denied.push(line),
-            Action::Warn => warnings.push(line),
+            Action::Enforce => {
+                denied += 1;
+                let _ = write!(
+                    denial,
+                    "\n- [{}] {}: {} (at {})",
+                    f.rule, f.severity, f.message, f.path
+                );
+            }
+            Action::Warn => warnings.push(format!(
+                "[{}] {}: {} (at {})",
+                f.rule, f.severity, f.message, f.path
+            )),
             Action::Audit => {
                 let e = audit.entry(annotation_key(&f.rule)).or_default();
                 if !e.is_empty() {
                     e.push_str("; ");
                 }
-                e.push_str(&format!("{} (at {})", f.message, f.path));
+                let _ = write!(e, "{} (at {})", f.message, f.path);
             }
         }
     }
-    let (mut response, label) = if denied.is_empty() {
+    let (mut response, label) = if denied == 0 {
         let label = if !warnings.is_empty() {
             "warned"
         } else if !audit.is_empty() {
@@ -158,14 +169,8 @@ fn respond(uid: &str, findings: Vec<Finding>) -> Decision {
         (Response::allow(uid), label)
     } else {
         let msg = format!(
-            "denied by palisade: {} violation{}:\n{}",
-            denied.len(),
-            if denied.len() == 1 { "" } else { "s" },
-            denied
-                .iter()
-                .map(|l| format!("- {l}"))
-                .collect::<Vec<_>>()
-                .join("\n")
+            "denied by palisade: {denied} violation{}:{denial}",
+            if denied == 1 { "" } else { "s" },
         );
         (Response::deny(uid, 403, "Forbidden", msg), "denied")
     };

@@ -5,8 +5,20 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use std::collections::HashMap;
+use std::sync::RwLock;
 
 type Labels = Vec<(&'static str, String)>;
+
+/// The request counters of one kind, by endpoint, operation and decision.
+type KindCounters = Vec<([&'static str; 3], Counter)>;
+
+/// Actions in the order of [`action_index`].
+const ACTIONS: [&str; 3] = ["audit", "warn", "enforce"];
+
+fn action_index(action: &str) -> Option<usize> {
+    ACTIONS.iter().position(|a| *a == action)
+}
 
 /// At most this many distinct `kind` labels; later kinds count as `other`
 /// (the kind comes from the request, so it must not grow the registry
@@ -15,12 +27,18 @@ pub const MAX_KINDS: usize = 256;
 
 /// The webhook's counters and histograms.
 pub struct Metrics {
-    kinds: std::sync::RwLock<std::collections::HashSet<String>>,
+    kinds: RwLock<std::collections::HashSet<String>>,
     registry: Registry,
     requests: Family<Labels, Counter>,
     latency: Histogram,
     rule_hits: Family<Labels, Counter>,
     reloads: Family<Labels, Counter>,
+    /// The family counters already created, found by borrowed keys (the
+    /// family's own lookup needs its owned label vector, several
+    /// allocations per request and per finding). Bounded like the labels:
+    /// kinds by [`MAX_KINDS`], rules by the loaded policy sets.
+    by_kind: RwLock<HashMap<String, KindCounters>>,
+    by_rule: RwLock<HashMap<String, [Option<Counter>; 3]>>,
 }
 
 impl Default for Metrics {
@@ -64,27 +82,52 @@ impl Metrics {
             latency,
             rule_hits,
             reloads,
+            by_kind: Default::default(),
+            by_rule: Default::default(),
         }
     }
 
     /// Counts one decided request and its duration.
     pub fn request(
         &self,
-        endpoint: &str,
-        operation: &str,
+        endpoint: &'static str,
+        operation: &'static str,
         kind: &str,
-        decision: &str,
+        decision: &'static str,
         seconds: f64,
     ) {
-        self.requests
+        self.latency.observe(seconds);
+        let key = [endpoint, operation, decision];
+        let cached = |m: &HashMap<String, KindCounters>| {
+            m.get(kind)?
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, c)| c.clone())
+        };
+        if let Some(c) = self.by_kind.read().ok().and_then(|m| cached(&m)) {
+            c.inc();
+            return;
+        }
+        let label = self.kind_label(kind);
+        let counter = self
+            .requests
             .get_or_create(&vec![
                 ("endpoint", endpoint.to_string()),
                 ("operation", operation.to_string()),
-                ("kind", self.kind_label(kind)),
+                ("kind", label.clone()),
                 ("decision", decision.to_string()),
             ])
-            .inc();
-        self.latency.observe(seconds);
+            .clone();
+        counter.inc();
+        if label == kind {
+            // Only kinds that got their own label (bounded by MAX_KINDS).
+            if let Ok(mut m) = self.by_kind.write() {
+                let list = m.entry(label).or_default();
+                if !list.iter().any(|(k, _)| *k == key) {
+                    list.push((key, counter));
+                }
+            }
+        }
     }
 
     fn kind_label(&self, kind: &str) -> String {
@@ -106,12 +149,35 @@ impl Metrics {
 
     /// Counts one finding.
     pub fn rule_hit(&self, rule: &str, action: &str) {
+        let Some(i) = action_index(action) else {
+            self.rule_hit_counter(rule, action).inc();
+            return;
+        };
+        let cached = self
+            .by_rule
+            .read()
+            .ok()
+            .and_then(|m| m.get(rule).and_then(|c| c[i].clone()));
+        let counter = match cached {
+            Some(c) => c,
+            None => {
+                let c = self.rule_hit_counter(rule, action);
+                if let Ok(mut m) = self.by_rule.write() {
+                    m.entry(rule.to_string()).or_default()[i] = Some(c.clone());
+                }
+                c
+            }
+        };
+        counter.inc();
+    }
+
+    fn rule_hit_counter(&self, rule: &str, action: &str) -> Counter {
         self.rule_hits
             .get_or_create(&vec![
                 ("rule", rule.to_string()),
                 ("action", action.to_string()),
             ])
-            .inc();
+            .clone()
     }
 
     /// Counts one reload of `what` (`policy`, `tls`) with `result` (`success`, `failure`).
@@ -153,5 +219,33 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains(&format!("Kind{}", MAX_KINDS + 1)));
+    }
+
+    #[test]
+    fn cached_counters_are_the_family_counters() {
+        let m = Metrics::new();
+        for _ in 0..3 {
+            m.rule_hit("host-pid", "enforce");
+            m.request("validate", "CREATE", "Pod", "denied", 0.001);
+        }
+        m.rule_hit("host-pid", "warn");
+        m.request("validate", "UPDATE", "Pod", "denied", 0.001);
+        let text = m.render();
+        assert!(
+            text.contains(r#"palisade_rule_hits_total{rule="host-pid",action="enforce"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"palisade_rule_hits_total{rule="host-pid",action="warn"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"operation="CREATE",kind="Pod",decision="denied"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"operation="UPDATE",kind="Pod",decision="denied"} 1"#),
+            "{text}"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! `palisade scan`: check manifests before they are deployed.
 
 use crate::engine::{self, EngineArgs};
-use crate::input::{self, Source};
+use crate::input;
 use crate::output::{self, Format, Style};
 use crate::report::Report;
 use anyhow::Context as _;
@@ -54,22 +54,34 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         .fail_on
         .or(policy.config().spec.fail_on)
         .unwrap_or(Severity::Low);
-    let (sources, discover_errors) = input::discover(&args.paths, input::read_stdin);
-    timings.mark("discover inputs");
     if args.events_only {
-        let (events, failed) = input::count_events(&sources);
+        let (counts, errors) =
+            input::walk_map(&args.paths, input::read_stdin, &|| {}, &input::count_events);
+        let events: usize = counts.iter().flatten().sum();
+        let failed = counts.iter().filter(|c| c.is_none()).count() + errors.len();
         println!(
             "parser events: {} files, {events} events, {failed} unreadable or invalid",
-            sources.len()
+            counts.len()
         );
         return Ok(ExitCode::from(if failed == 0 { 0 } else { 2 }));
     }
-    let bar = progress_bar(&sources);
-    // Objects are built as far as the policies read them; `--parse-only`
-    // loads exactly as the scan does, without running the rules.
-    let mut loaded = input::load_keep(&sources, &|kind| policy.keep(kind), &|| bar.inc(1));
-    loaded.errors.splice(0..0, discover_errors);
-    timings.mark("read and parse");
+    let tty = std::io::stderr().is_terminal();
+    let bar = progress_bar(tty);
+    // Files are read while the walk goes on; objects are built as far as
+    // the policies read them. `--parse-only` loads exactly as the scan does,
+    // without running the rules.
+    let loaded = input::discover_and_load(
+        &args.paths,
+        input::read_stdin,
+        &|kind| policy.keep(kind),
+        &|| {
+            if tty {
+                found_one(&bar)
+            }
+        },
+        &|| bar.inc(1),
+    );
+    timings.mark("discover, read and parse");
     if args.parse_only {
         let s = loaded.stats;
         println!(
@@ -170,12 +182,13 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-fn progress_bar(sources: &[Source]) -> ProgressBar {
-    if sources.len() < PROGRESS_MIN_FILES || !std::io::stderr().is_terminal() {
+/// A progress bar on a terminal's stderr, drawn once the scan has
+/// [`PROGRESS_MIN_FILES`] files (its length grows as files are found).
+fn progress_bar(tty: bool) -> ProgressBar {
+    if !tty {
         return ProgressBar::hidden();
     }
-    let bar =
-        ProgressBar::with_draw_target(Some(sources.len() as u64), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
     if let Ok(style) =
         ProgressStyle::with_template("{spinner} {msg} {pos}/{len} {wide_bar} {elapsed}")
     {
@@ -183,4 +196,13 @@ fn progress_bar(sources: &[Source]) -> ProgressBar {
     }
     bar.set_message("reading files");
     bar
+}
+
+/// One more file to read: the bar grows, and shows from the
+/// [`PROGRESS_MIN_FILES`]th file on.
+fn found_one(bar: &ProgressBar) {
+    bar.inc_length(1);
+    if bar.length() == Some(PROGRESS_MIN_FILES as u64) {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+    }
 }

@@ -45,6 +45,17 @@ pub fn discover(
     stdin: impl FnOnce() -> std::io::Result<Arc<[u8]>>,
 ) -> (Vec<Source>, Vec<InputError>) {
     let mut sources = Vec::new();
+    let errors = discover_each(paths, stdin, &mut |s| sources.push(s));
+    (sources, errors)
+}
+
+/// [`discover`], handing each source to `found` as soon as it is known (so
+/// that it can be read while the walk goes on); gives the errors.
+pub fn discover_each(
+    paths: &[PathBuf],
+    stdin: impl FnOnce() -> std::io::Result<Arc<[u8]>>,
+    found: &mut dyn FnMut(Source),
+) -> Vec<InputError> {
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
     let mut stdin = Some(stdin);
@@ -52,7 +63,7 @@ pub fn discover(
         if path.as_os_str() == "-" {
             match stdin.take() {
                 Some(read) => match read() {
-                    Ok(bytes) => sources.push(Source::Stdin(bytes)),
+                    Ok(bytes) => found(Source::Stdin(bytes)),
                     Err(e) => errors.push(InputError::file(
                         Arc::from("-"),
                         format!("cannot read stdin: {e}"),
@@ -68,11 +79,11 @@ pub fn discover(
         let name: Arc<str> = Arc::from(path.display().to_string());
         match std::fs::metadata(path) {
             Err(e) => errors.push(InputError::file(name, format!("cannot read: {e}"))),
-            Ok(meta) if meta.is_dir() => walk(path, &mut seen, &mut sources, &mut errors),
-            Ok(_) => add_file(path.clone(), name, &mut seen, &mut sources),
+            Ok(meta) if meta.is_dir() => walk(path, &mut seen, found, &mut errors),
+            Ok(_) => add_file(path.clone(), name, &mut seen, found),
         }
     }
-    (sources, errors)
+    errors
 }
 
 /// What identifies a file reached more than once: its device and inode
@@ -99,16 +110,21 @@ fn file_key(path: &Path) -> FileKey {
     FileKey::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
-fn add_file(path: PathBuf, name: Arc<str>, seen: &mut HashSet<FileKey>, sources: &mut Vec<Source>) {
+fn add_file(
+    path: PathBuf,
+    name: Arc<str>,
+    seen: &mut HashSet<FileKey>,
+    found: &mut dyn FnMut(Source),
+) {
     if seen.insert(file_key(&path)) {
-        sources.push(Source::File { path, name });
+        found(Source::File { path, name });
     }
 }
 
 fn walk(
     dir: &Path,
     seen: &mut HashSet<FileKey>,
-    sources: &mut Vec<Source>,
+    found: &mut dyn FnMut(Source),
     errors: &mut Vec<InputError>,
 ) {
     let walker = ignore::WalkBuilder::new(dir)
@@ -123,7 +139,7 @@ fn walk(
                 let is_file = e.file_type().is_some_and(|t| t.is_file());
                 if is_file && has_manifest_extension(e.path()) {
                     let name: Arc<str> = Arc::from(e.path().display().to_string());
-                    add_file(e.path().to_path_buf(), name, seen, sources);
+                    add_file(e.path().to_path_buf(), name, seen, found);
                 }
             }
             Err(e) => {

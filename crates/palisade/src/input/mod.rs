@@ -23,14 +23,15 @@
 mod discover;
 mod parse;
 
-pub use discover::{discover, Source};
+pub use discover::{discover, discover_each, Source};
 pub use parse::{parse_text, parse_text_keep};
 
 use palisade_core::{Keep, Resource};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::Read;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// A file that could not be read or parsed, with the place of the problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -135,6 +136,63 @@ pub fn load_keep(
             out
         })
         .collect();
+    assemble(parsed)
+}
+
+/// Discovers `paths` as [`discover`] does and loads the sources as
+/// [`load_keep`] does, reading each file while the walk goes on. Discovery
+/// errors come first. `found` is called once per source discovered,
+/// `progress` once per source read.
+pub fn discover_and_load(
+    paths: &[PathBuf],
+    stdin: impl FnOnce() -> std::io::Result<Arc<[u8]>> + Send,
+    keep: &(dyn Fn(&str) -> Keep + Sync),
+    found: &(dyn Fn() + Sync),
+    progress: &(dyn Fn() + Sync),
+) -> Loaded {
+    let (parsed, errors) = walk_map(paths, stdin, found, &|src| {
+        let out = read_source(src, keep);
+        progress();
+        out
+    });
+    let mut loaded = assemble(parsed);
+    loaded.errors.splice(0..0, errors);
+    loaded
+}
+
+/// Discovers `paths` as [`discover`] does and runs `each` over every source
+/// in parallel, starting on a source as soon as the walk finds it. The
+/// results are in input order; then the discovery errors.
+pub fn walk_map<T: Send>(
+    paths: &[PathBuf],
+    stdin: impl FnOnce() -> std::io::Result<Arc<[u8]>> + Send,
+    found: &(dyn Fn() + Sync),
+    each: &(dyn Fn(&Source) -> T + Sync),
+) -> (Vec<T>, Vec<InputError>) {
+    let done = Mutex::new(Vec::new());
+    let mut errors = Vec::new();
+    rayon::scope(|scope| {
+        let done = &done;
+        let mut next = 0usize;
+        errors = discover_each(paths, stdin, &mut |src| {
+            let i = next;
+            next += 1;
+            found();
+            scope.spawn(move |_| {
+                let out = each(&src);
+                done.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((i, out));
+            });
+        });
+    });
+    let mut done = done.into_inner().unwrap_or_else(PoisonError::into_inner);
+    done.sort_unstable_by_key(|(i, _)| *i);
+    (done.into_iter().map(|(_, out)| out).collect(), errors)
+}
+
+/// The objects, errors and counts of every source, in order.
+fn assemble(parsed: Vec<Parsed>) -> Loaded {
     let mut loaded = Loaded::default();
     let total: usize = parsed.iter().map(|p| p.resources.len()).sum();
     loaded.resources.reserve_exact(total);
@@ -148,25 +206,17 @@ pub fn load_keep(
     loaded
 }
 
-/// Reads every source in parallel and only runs the YAML parser over it
-/// (nothing is built): the number of parser events and of sources that could
-/// not be read or parsed. The floor under [`load_keep`]'s cost (benchmark).
-pub fn count_events(sources: &[Source]) -> (usize, usize) {
-    sources
-        .par_iter()
-        .map(|src| {
-            let bytes = match src {
-                Source::Stdin(bytes) => Ok(bytes.to_vec()),
-                Source::File { path, .. } => std::fs::read(path),
-            };
-            let counted = bytes.ok().and_then(|b| {
-                let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&b);
-                let text = std::str::from_utf8(b).ok()?;
-                palisade_core::yaml::count_events(text).ok()
-            });
-            counted.map_or((0, 1), |n| (n, 0))
-        })
-        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+/// Reads one source and only runs the YAML parser over it (nothing is
+/// built): the number of parser events, or `None` when it cannot be read or
+/// parsed. The floor under [`read_source`]'s cost (benchmark).
+pub fn count_events(src: &Source) -> Option<usize> {
+    let bytes = match src {
+        Source::Stdin(bytes) => bytes.to_vec(),
+        Source::File { path, .. } => std::fs::read(path).ok()?,
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = std::str::from_utf8(bytes).ok()?;
+    palisade_core::yaml::count_events(text).ok()
 }
 
 /// Reads one source and parses it.
@@ -194,4 +244,72 @@ pub fn read_stdin() -> std::io::Result<Arc<[u8]>> {
     let mut buf = Vec::new();
     std::io::stdin().lock().read_to_end(&mut buf)?;
     Ok(Arc::from(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::FieldPath;
+
+    fn keep(kind: &str) -> Keep {
+        if kind == "CustomResourceDefinition" {
+            Keep::Metadata
+        } else {
+            Keep::Whole
+        }
+    }
+
+    #[test]
+    fn walking_while_reading_keeps_the_input_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..60 {
+            let sub = dir.path().join(format!("d{}", i % 7));
+            std::fs::create_dir_all(&sub).unwrap();
+            let text =
+                format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\n---\nkind: [\n");
+            std::fs::write(sub.join(format!("f{i}.yaml")), text).unwrap();
+        }
+        let paths = vec![dir.path().to_path_buf(), PathBuf::from("/nonexistent")];
+        let (sources, errors) = discover(&paths, || unreachable!());
+        let mut first = load_keep(&sources, &keep, &|| {});
+        first.errors.splice(0..0, errors);
+        let second = discover_and_load(&paths, || unreachable!(), &keep, &|| {}, &|| {});
+        let names =
+            |l: &Loaded| -> Vec<String> { l.resources.iter().map(|r| r.id.name.clone()).collect() };
+        assert_eq!(names(&first), names(&second));
+        assert_eq!(first.errors, second.errors);
+        assert_eq!(second.errors.len(), 61);
+        assert_eq!(&*second.errors[0].file, "/nonexistent");
+        assert_eq!(first.stats, second.stats);
+    }
+
+    #[test]
+    fn metadata_kinds_are_built_as_metadata_with_their_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let crd = "spec:\n  group: g\n  names: {kind: X}\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: xs.g\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: ys.g}\nspec:\n  versions:\n  - name: v1\n    name: v2\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: true\n";
+        std::fs::write(dir.path().join("a.yaml"), crd).unwrap();
+        let loaded = discover_and_load(
+            &[dir.path().to_path_buf()],
+            || unreachable!(),
+            &keep,
+            &|| {},
+            &|| {},
+        );
+        assert_eq!(loaded.resources.len(), 2);
+        let crd = &loaded.resources[0];
+        assert_eq!(crd.id.name, "xs.g");
+        assert!(crd.value.get("spec").is_none(), "{}", crd.value);
+        let pos = crd.locate(&FieldPath::parse("metadata.name")).unwrap();
+        assert_eq!((pos.line, pos.column), (7, 3));
+        assert_eq!(loaded.errors.len(), 1);
+        let e = &loaded.errors[0];
+        assert_eq!((e.line, e.column), (Some(15), Some(5)));
+        assert!(
+            e.message.contains("duplicate key `name`: first at line 14"),
+            "{e}"
+        );
+        let pod = &loaded.resources[1];
+        let pos = pod.locate(&FieldPath::parse("spec.hostPID")).unwrap();
+        assert_eq!((pos.line, pos.column), (21, 3));
+    }
 }

@@ -5,7 +5,7 @@
 use crate::input::{InputError, LoadStats};
 use palisade_core::policy_set::EXEMPTION_EXPIRED;
 use palisade_core::{
-    Context, Finding, Inventory, PolicySet, ResourceId, RuleInfo, Severity, Suppressed,
+    Context, Evaluation, Finding, Inventory, PolicySet, ResourceId, RuleInfo, Severity, Suppressed,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -137,24 +137,31 @@ impl Report {
         let ext = policy.prepare(inventory);
         let ctx = Context::new(inventory, &ext, now);
         let items: Vec<_> = inventory.iter().collect();
-        let evaluations: Vec<_> = items
+        // Findings are sorted and the scanned objects described on the
+        // worker threads; the merge below only moves them.
+        let evaluations: Vec<(Evaluation, Scanned)> = items
             .par_iter()
-            .map(|r| {
-                let eval = policy.evaluate(r, &ctx);
+            .map(|res| {
+                let mut eval = policy.evaluate(res, &ctx);
+                eval.findings.sort_by(by_place);
+                eval.suppressed
+                    .sort_by(|a, b| by_place(&a.finding, &b.finding));
+                let scanned = Scanned {
+                    id: res.id.clone(),
+                    file: res.source.as_ref().map(|s| s.file.clone()),
+                    line: res.positions.as_ref().map(|p| p.start().line),
+                };
                 progress();
-                eval
+                (eval, scanned)
             })
             .collect();
-        for (res, mut eval) in items.iter().zip(evaluations) {
-            eval.findings.sort_by_key(sort_key);
-            eval.suppressed.sort_by_key(|s| sort_key(&s.finding));
+        let findings = evaluations.iter().map(|(e, _)| e.findings.len()).sum();
+        report.findings.reserve_exact(findings);
+        report.scanned.reserve_exact(evaluations.len());
+        for (eval, scanned) in evaluations {
             report.findings.extend(eval.findings);
             report.suppressed.extend(eval.suppressed);
-            report.scanned.push(Scanned {
-                id: res.id.clone(),
-                file: res.source.as_ref().map(|s| s.file.clone()),
-                line: res.positions.as_ref().map(|p| p.start().line),
-            });
+            report.scanned.push(scanned);
         }
         report.findings.extend(policy.config_findings(now));
         report
@@ -217,9 +224,10 @@ impl Report {
     }
 }
 
-fn sort_key(f: &Finding) -> (u32, u32, String) {
-    let (line, col) = f.location.as_ref().map_or((0, 0), |l| (l.line, l.column));
-    (line, col, f.rule.clone())
+/// Findings of one object in source order (line, column), then by rule.
+fn by_place(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    let place = |f: &Finding| f.location.as_ref().map_or((0, 0), |l| (l.line, l.column));
+    place(a).cmp(&place(b)).then_with(|| a.rule.cmp(&b.rule))
 }
 
 /// The descriptors of the active rules of `policy`, plus `exemption-expired`.

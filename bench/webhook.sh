@@ -2,9 +2,19 @@
 # Admission webhook benchmark: the release server on loopback, over TLS, with a
 # mix of pod (allowed and denied), Deployment, Role and RoleBinding reviews.
 # Prints p50, p99 and requests/second at a fixed rate (open loop, latency from
-# the due time) and at saturation, for /validate and for the no-op route of the
-# same server (the limit: TLS + HTTP + body read, no policy), and the server's
-# idle and loaded RSS. Load goes only to 127.0.0.1 and each run is bounded.
+# the due time) and at saturation, for /validate and for the no-op handler of
+# the same server, and the server's idle and loaded RSS. Load goes only to
+# 127.0.0.1 and each run is bounded.
+#
+# The no-op handler (/noop, the limit) is the webhook with an empty policy, as
+# an admission framework's no-op handler: it reads the body, decodes the
+# AdmissionReview with the same code as /validate (Review::parse_with: the
+# envelope and the object into JSON values) and encodes an AdmissionReview
+# response (Response::to_json) answering allowed with the request's uid; no
+# policy evaluation, no metrics. /noop-bare only reads the body and answers a
+# fixed review (TLS and HTTP alone); its row is printed for transparency and
+# is not the reference. The server CPU time per request is printed too (from
+# /proc, less sensitive to other load on the machine than throughput).
 #
 #   bench/webhook.sh            # RATE=2000 DURATION=10 CONNS=8 WRK_CONNS=16
 set -euo pipefail
@@ -33,6 +43,9 @@ ADDR=$(sed -n 's|.*listening on https://||p' "$TMP/server.log" | head -1)
 [ -n "$ADDR" ] || { cat "$TMP/server.log"; exit 1; }
 sleep 1
 rss() { awk -v k="$1:" '$1==k {print $2}' /proc/$SERVER_PID/status; }
+ticks() { awk '{print $14 + $15}' /proc/$SERVER_PID/stat; }
+HZ=$(getconf CLK_TCK)
+declare -A CPU
 IDLE_RSS=$(rss VmRSS)
 
 # Every body must be answered with an AdmissionReview (warm-up too).
@@ -51,13 +64,16 @@ for path in /validate /noop; do
 done
 declare -A SAT
 WRK=()
-for path in /validate /noop; do
+for path in /validate /noop /noop-bare; do
+  t0=$(ticks)
   out=$(closed $path)
+  t1=$(ticks)
   SAT[$path]=$(field rps <<<"$out")
+  CPU[$path]=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$(field requests <<<"$out")" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
   printf '%-34s %10s %10s %10s %8s\n' "saturation loadgen $WRK_CONNS conns $path" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
 done
 if command -v wrk >/dev/null; then
-  for path in /validate /noop; do
+  for path in /validate /noop /noop-bare; do
     out=$(wrk -t1 -c"$WRK_CONNS" -d"${DURATION}s" --latency -s bench/webhook/post.lua "https://$ADDR$path" -- "${BODIES[@]}")
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1=="50%" {print $2}' <<<"$out")
@@ -70,5 +86,6 @@ if command -v wrk >/dev/null; then
 else
   echo "wrk not installed (apt-get install wrk): saturation from loadgen only"
 fi
-echo "loadgen: validate/noop throughput = $(awk -v a="${SAT[/validate]}" -v b="${SAT[/noop]}" 'BEGIN {printf "%.0f%%", 100*a/b}')"
+echo "loadgen: validate/noop throughput = $(awk -v a="${SAT[/validate]}" -v b="${SAT[/noop]}" 'BEGIN {printf "%.0f%%", 100*a/b}') (validate/noop-bare $(awk -v a="${SAT[/validate]}" -v b="${SAT[/noop-bare]}" 'BEGIN {printf "%.0f%%", 100*a/b}'))"
+echo "server CPU per request at saturation: /validate ${CPU[/validate]} us, /noop ${CPU[/noop]} us, /noop-bare ${CPU[/noop-bare]} us"
 echo "server RSS: idle $((IDLE_RSS / 1024)) MiB ($IDLE_RSS kB), after load $(( $(rss VmRSS) / 1024 )) MiB, peak (VmHWM) $(( $(rss VmHWM) / 1024 )) MiB"

@@ -36,7 +36,8 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// Time in-flight requests get to finish at shutdown.
     pub shutdown_timeout: Duration,
-    /// Serve `/noop` (benchmarks).
+    /// Serve `/noop` and `/noop-bare`, the benchmark's references (see
+    /// [`crate::router`]).
     pub noop_route: bool,
 }
 

@@ -8,6 +8,12 @@ use palisade::{engine, input, output, report};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: under load the webhook spent about a
+/// sixth of its CPU in malloc and free (many small strings and JSON maps per
+/// request, freed on other threads); see README, "Webhook benchmark".
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Kubernetes security policy agent.
 #[derive(Parser)]
 #[command(name = "palisade", version, about, propagate_version = true)]

@@ -42,7 +42,9 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish at shutdown.
     #[arg(long, default_value = "30", value_name = "SECONDS")]
     shutdown_timeout: f64,
-    /// Serve `/noop` (benchmarks only).
+    /// Serve `/noop` (the no-op admission handler: decode the review,
+    /// answer allowed, no policy) and `/noop-bare` (read the body only), the
+    /// benchmark's references.
     #[arg(long, hide = true)]
     noop_route: bool,
     /// Worker threads (default: one per core).

@@ -26,8 +26,9 @@ WRK_CONNS=${WRK_CONNS:-16}
 
 cargo build --release -q -p palisade --bin palisade
 cargo build --release -q -p palisade-webhook --example loadgen
-BIN=target/release/palisade
-LOADGEN=target/release/examples/loadgen
+TARGET=${CARGO_TARGET_DIR:-target}
+BIN=$TARGET/release/palisade
+LOADGEN=$TARGET/release/examples/loadgen
 BODIES=(bench/webhook/pod-allowed.json bench/webhook/pod-denied.json bench/webhook/deployment.json bench/webhook/role.json bench/webhook/rolebinding.json)
 
 TMP=$(mktemp -d)
@@ -57,10 +58,10 @@ field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 
 echo "palisade webhook benchmark: $(nproc) cores, server and load generator share them; $DURATION s per run"
 echo "mix: ${BODIES[*]##*/}"
-printf '%-34s %10s %10s %10s %8s\n' "run" "rps" "p50 ms" "p99 ms" "errors"
+printf '%-40s %10s %10s %10s %8s\n' "run" "rps" "p50 ms" "p99 ms" "errors"
 for path in /validate /noop; do
   out=$(fixed $path)
-  printf '%-34s %10s %10s %10s %8s\n' "fixed $RATE rps, $CONNS conns $path" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
+  printf '%-40s %10s %10s %10s %8s\n' "fixed $RATE rps, $CONNS conns $path" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
 done
 declare -A SAT
 WRK=()
@@ -70,7 +71,7 @@ for path in /validate /noop /noop-bare; do
   t1=$(ticks)
   SAT[$path]=$(field rps <<<"$out")
   CPU[$path]=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$(field requests <<<"$out")" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-  printf '%-34s %10s %10s %10s %8s\n' "saturation loadgen $WRK_CONNS conns $path" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
+  printf '%-40s %10s %10s %10s %8s\n' "saturation loadgen $WRK_CONNS conns $path" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
 done
 if command -v wrk >/dev/null; then
   for path in /validate /noop /noop-bare; do
@@ -80,7 +81,7 @@ if command -v wrk >/dev/null; then
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
     non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
     WRK+=("$rps")
-    printf '%-34s %10s %10s %10s %8s\n' "saturation wrk $WRK_CONNS conns $path" "$rps" "$p50" "$p99" "${non2xx:-0}"
+    printf '%-40s %10s %10s %10s %8s\n' "saturation wrk $WRK_CONNS conns $path" "$rps" "$p50" "$p99" "${non2xx:-0}"
   done
   echo "wrk: validate/noop throughput = $(awk -v a="${WRK[0]}" -v b="${WRK[1]}" 'BEGIN {printf "%.0f%%", 100*a/b}')"
 else

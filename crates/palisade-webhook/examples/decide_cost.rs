@@ -85,7 +85,7 @@ fn main() {
                 (d, r.info().id.clone())
             })
             .collect();
-        per_rule.sort_by(|a, b| b.0.cmp(&a.0));
+        per_rule.sort_by_key(|p| std::cmp::Reverse(p.0));
         let total: Duration = per_rule.iter().map(|p| p.0).sum();
         let pss: Duration = per_rule
             .iter()

@@ -54,6 +54,24 @@ impl Positions {
         self.0.get(index..index + size(node)).map(Positions::new)
     }
 
+    /// The positions of each item of the sequence at `path` (empty when
+    /// there is no sequence there), in one pass over the items.
+    pub fn items(&self, value: &Value, path: &FieldPath) -> Vec<Positions> {
+        let Some((index, Value::Array(items))) = walk(value, path, true) else {
+            return Vec::new();
+        };
+        let mut at = index + 1;
+        items
+            .iter()
+            .map(|item| {
+                let n = size(item);
+                let part = self.0.get(at..at + n).unwrap_or_default();
+                at += n;
+                Positions::new(part)
+            })
+            .collect()
+    }
+
     /// The same positions as a tree (for code that walks it by key).
     pub fn tree(&self, value: &Value) -> PosNode {
         let mut index = 0;
@@ -194,6 +212,16 @@ mod tests {
             .positions
             .get(&doc.value, &FieldPath::parse("spec.nothing"))
             .is_none());
+        let items = doc
+            .positions
+            .items(&doc.value, &FieldPath::parse("spec.containers"));
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0], sub);
+        assert_eq!(items[1].start().line, 9);
+        assert!(doc
+            .positions
+            .items(&doc.value, &FieldPath::parse("spec"))
+            .is_empty());
     }
 
     #[test]

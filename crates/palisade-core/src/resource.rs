@@ -116,17 +116,11 @@ impl Resource {
             ..
         } = doc;
         if id.kind.ends_with("List") {
-            let items_path = FieldPath::root().key("items");
-            let places: Vec<Option<Positions>> = match value.get("items") {
-                Some(Value::Array(items)) => (0..items.len())
-                    .map(|i| positions.get(&value, &items_path.index(i)))
-                    .collect(),
-                _ => Vec::new(),
-            };
+            let places = positions.items(&value, &FieldPath::root().key("items"));
             if let Some(Value::Array(items)) = value.get_mut("items") {
                 return std::mem::take(items)
                     .into_iter()
-                    .zip(places)
+                    .zip(places.into_iter().map(Some).chain(std::iter::repeat(None)))
                     .filter_map(|(item, positions)| {
                         let id = ResourceId::of(&item)?;
                         Some(Resource {

@@ -6,7 +6,7 @@
 //! only check duplicate keys, except that anchored nodes (which an alias may
 //! use later) and merge values (which must be mappings) are still built.
 
-use super::scalar::resolve_scalar;
+use super::scalar::{kept, resolve_scalar};
 use super::{LoadError, MAX_DEPTH, MAX_NODES_PER_DOCUMENT, METADATA_FIELDS};
 use crate::position::Pos;
 use crate::positions::size;
@@ -511,8 +511,13 @@ impl<'k> Builder<'k> {
             });
             index.entry(key_hash(&text)).or_insert(n);
         }
+        // A built mapping keeps its keys; a skipped one drops them soon.
+        let key = match f.mode {
+            Mode::Build if !skip => kept(Cow::Owned(text)),
+            _ => text,
+        };
         self.s.entries.push(Entry {
-            key: text,
+            key,
             line: pos.line,
             value: None,
         });

@@ -3,16 +3,30 @@
 use serde_json::{Number, Value};
 use std::borrow::Cow;
 
+/// The text of a scalar that is kept in a value, without the spare
+/// capacity the parser leaves in it (a plain scalar's buffer starts at 129
+/// bytes: held by every object of a scan, that is most of its memory).
+pub(super) fn kept(text: Cow<'_, str>) -> String {
+    let mut s = text.into_owned();
+    if s.capacity() > s.len() + SLACK {
+        s.shrink_to_fit();
+    }
+    s
+}
+
+/// Spare bytes a kept string may carry.
+const SLACK: usize = 8;
+
 /// Resolves a scalar as Kubernetes' YAML reader does (YAML 1.2 core schema,
 /// leading-zero numbers kept as strings).
 pub(super) fn resolve_scalar(text: Cow<'_, str>, plain: bool, tag: Option<&str>) -> Value {
     match tag {
-        Some("str") | Some("binary") => return Value::String(text.into_owned()),
+        Some("str") | Some("binary") => return Value::String(kept(text)),
         Some("null") => return Value::Null,
         _ => {}
     }
     if !plain {
-        return Value::String(text.into_owned());
+        return Value::String(kept(text));
     }
     match &*text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
@@ -26,7 +40,7 @@ pub(super) fn resolve_scalar(text: Cow<'_, str>, plain: bool, tag: Option<&str>)
         .first()
         .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'));
     if !numeric {
-        return Value::String(text.into_owned());
+        return Value::String(kept(text));
     }
     if let Some(n) = parse_int(&text) {
         return Value::Number(n);
@@ -36,7 +50,7 @@ pub(super) fn resolve_scalar(text: Cow<'_, str>, plain: bool, tag: Option<&str>)
             return Value::Number(n);
         }
     }
-    Value::String(text.into_owned())
+    Value::String(kept(text))
 }
 
 fn parse_int(text: &str) -> Option<Number> {

@@ -16,13 +16,14 @@
 # is not the reference. The server CPU time per request is printed too (from
 # /proc, less sensitive to other load on the machine than throughput).
 #
-#   bench/webhook.sh            # RATE=2000 DURATION=10 CONNS=8 WRK_CONNS=16
+#   bench/webhook.sh            # RATE=2000 DURATION=10 CONNS=8 WRK_CONNS=16 REPEAT=3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${RATE:-2000}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-8}
 WRK_CONNS=${WRK_CONNS:-16}
+REPEAT=${REPEAT:-3}
 
 cargo build --release -q -p palisade --bin palisade
 cargo build --release -q -p palisade-webhook --example loadgen
@@ -56,37 +57,56 @@ fixed() { $LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path "$1" --rate "$RATE" 
 closed() { $LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path "$1" --rate 0 --duration "$DURATION" --connections "$WRK_CONNS" "${BODIES[@]}"; }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 
-echo "palisade webhook benchmark: $(nproc) cores, server and load generator share them; $DURATION s per run"
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+row() { printf '%-40s %10s %10s %10s %8s\n' "$@"; }
+PATHS=(/validate /noop /noop-bare)
+
+echo "palisade webhook benchmark: $(nproc) cores, server and load generator share them; $DURATION s per run,"
+echo "each run repeated $REPEAT times with the paths interleaved (validate, noop, noop-bare, validate, ...); medians"
 echo "mix: ${BODIES[*]##*/}"
-printf '%-40s %10s %10s %10s %8s\n' "run" "rps" "p50 ms" "p99 ms" "errors"
-for path in /validate /noop; do
-  out=$(fixed $path)
-  printf '%-40s %10s %10s %10s %8s\n' "fixed $RATE rps, $CONNS conns $path" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
-done
-declare -A SAT
-WRK=()
-for path in /validate /noop /noop-bare; do
-  t0=$(ticks)
-  out=$(closed $path)
-  t1=$(ticks)
-  SAT[$path]=$(field rps <<<"$out")
-  CPU[$path]=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$(field requests <<<"$out")" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-  printf '%-40s %10s %10s %10s %8s\n' "saturation loadgen $WRK_CONNS conns $path" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
-done
-if command -v wrk >/dev/null; then
-  for path in /validate /noop /noop-bare; do
-    out=$(wrk -t1 -c"$WRK_CONNS" -d"${DURATION}s" --latency -s bench/webhook/post.lua "https://$ADDR$path" -- "${BODIES[@]}")
-    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-    p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-    WRK+=("$rps")
-    printf '%-40s %10s %10s %10s %8s\n' "saturation wrk $WRK_CONNS conns $path" "$rps" "$p50" "$p99" "${non2xx:-0}"
+row "run" "rps" "p50 ms" "p99 ms" "errors"
+declare -A RPS P50 P99 ERR
+add() { RPS[$1]+="$2 "; P50[$1]+="$3 "; P99[$1]+="$4 "; ERR[$1]=$(( ${ERR[$1]:-0} + ${5:-0} )); }
+med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+for _ in $(seq "$REPEAT"); do
+  for path in /validate /noop; do
+    out=$(fixed $path)
+    add "fixed $path" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
   done
-  echo "wrk: validate/noop throughput = $(awk -v a="${WRK[0]}" -v b="${WRK[1]}" 'BEGIN {printf "%.0f%%", 100*a/b}')"
-else
-  echo "wrk not installed (apt-get install wrk): saturation from loadgen only"
-fi
-echo "loadgen: validate/noop throughput = $(awk -v a="${SAT[/validate]}" -v b="${SAT[/noop]}" 'BEGIN {printf "%.0f%%", 100*a/b}') (validate/noop-bare $(awk -v a="${SAT[/validate]}" -v b="${SAT[/noop-bare]}" 'BEGIN {printf "%.0f%%", 100*a/b}'))"
-echo "server CPU per request at saturation: /validate ${CPU[/validate]} us, /noop ${CPU[/noop]} us, /noop-bare ${CPU[/noop-bare]} us"
+done
+for path in /validate /noop; do
+  k="fixed $path"
+  row "fixed $RATE rps, $CONNS conns $path" "$(med "${RPS[$k]}")" "$(med "${P50[$k]}")" "$(med "${P99[$k]}")" "${ERR[$k]}"
+done
+for _ in $(seq "$REPEAT"); do
+  for path in "${PATHS[@]}"; do
+    t0=$(ticks)
+    out=$(closed $path)
+    t1=$(ticks)
+    k="loadgen $path"
+    add "$k" "$(field rps <<<"$out")" "$(field p50_ms <<<"$out")" "$(field p99_ms <<<"$out")" "$(field errors <<<"$out")"
+    CPU[$path]+="$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$(field requests <<<"$out")" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}') "
+  done
+  if command -v wrk >/dev/null; then
+    for path in "${PATHS[@]}"; do
+      out=$(wrk -t1 -c"$WRK_CONNS" -d"${DURATION}s" --latency -s bench/webhook/post.lua "https://$ADDR$path" -- "${BODIES[@]}")
+      ms() { awk -v p="$1" '$1==p {v=$2; if (v ~ /us$/) {sub(/us$/, "", v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v*=1000}; print v}'; }
+      add "wrk $path" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(ms 50% <<<"$out")" "$(ms 99% <<<"$out")" "$(awk '/Non-2xx/ {print $NF}' <<<"$out")"
+    done
+  fi
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100 * a / b}'; }
+for tool in loadgen wrk; do
+  [ -n "${RPS[$tool /validate]:-}" ] || { echo "wrk not installed (apt-get install wrk): saturation from loadgen only"; continue; }
+  for path in "${PATHS[@]}"; do
+    k="$tool $path"
+    row "saturation $tool $WRK_CONNS conns $path" "$(med "${RPS[$k]}")" "$(med "${P50[$k]}")" "$(med "${P99[$k]}")" "${ERR[$k]}"
+  done
+done
+for tool in loadgen wrk; do
+  [ -n "${RPS[$tool /validate]:-}" ] || continue
+  v=$(med "${RPS[$tool /validate]}"); n=$(med "${RPS[$tool /noop]}"); b=$(med "${RPS[$tool /noop-bare]}")
+  echo "$tool: validate/noop throughput = $(ratio "$v" "$n") (runs: $(paste -d/ <(tr ' ' '\n' <<<"${RPS[$tool /validate]}" | grep .) <(tr ' ' '\n' <<<"${RPS[$tool /noop]}" | grep .) | awk -F/ '{printf "%.0f%% ", 100 * $1 / $2}')); validate/noop-bare $(ratio "$v" "$b")"
+done
+echo "server CPU per request at saturation (loadgen, median): /validate $(med "${CPU[/validate]}") us, /noop $(med "${CPU[/noop]}") us, /noop-bare $(med "${CPU[/noop-bare]}") us"
 echo "server RSS: idle $((IDLE_RSS / 1024)) MiB ($IDLE_RSS kB), after load $(( $(rss VmRSS) / 1024 )) MiB, peak (VmHWM) $(( $(rss VmHWM) / 1024 )) MiB"

@@ -14,6 +14,8 @@
 //! not built.
 
 mod build;
+mod keys;
+mod prune;
 mod scalar;
 
 use crate::position::Pos;

@@ -6,8 +6,10 @@
 //! only check duplicate keys, except that anchored nodes (which an alias may
 //! use later) and merge values (which must be mappings) are still built.
 
+use super::keys::{find_key, key_hash, Entry, KeyIndex, LINEAR_KEYS};
+use super::prune::{is_metadata, prune_items, prune_object};
 use super::scalar::{kept, resolve_scalar};
-use super::{LoadError, MAX_DEPTH, MAX_NODES_PER_DOCUMENT, METADATA_FIELDS};
+use super::{LoadError, MAX_DEPTH, MAX_NODES_PER_DOCUMENT};
 use crate::position::Pos;
 use crate::positions::size;
 use crate::scope::Keep;
@@ -15,10 +17,6 @@ use saphyr_parser::{ScalarStyle, Tag};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// Maps with more keys than this find duplicates through a hash index.
-const LINEAR_KEYS: usize = 24;
 
 /// Whether a frame builds its node or only parses it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -66,15 +64,7 @@ struct Frame {
     /// Merged mappings with their positions, applied at the end.
     merges: Vec<Merged>,
     /// Key hash to entry (from `start`), for large mappings.
-    index: Option<HashMap<u64, usize, BuildHasherDefault<IdHasher>>>,
-}
-
-/// A mapping entry being read (`value` is `None` while pending, or for ever
-/// when the value is not built).
-struct Entry {
-    key: String,
-    line: u32,
-    value: Option<Value>,
+    index: Option<KeyIndex>,
 }
 
 /// An anchored node, for the aliases that follow it.
@@ -525,26 +515,6 @@ impl<'k> Builder<'k> {
     }
 }
 
-fn is_metadata(key: &str) -> bool {
-    METADATA_FIELDS.contains(&key)
-}
-
-/// The line of `key` among `entries`, if it is there.
-fn find_key(
-    entries: &[Entry],
-    index: Option<&HashMap<u64, usize, BuildHasherDefault<IdHasher>>>,
-    key: &str,
-) -> Option<u32> {
-    if let Some(index) = index {
-        let i = *index.get(&key_hash(key))?;
-        if let Some(e) = entries.get(i).filter(|e| e.key == key) {
-            return Some(e.line);
-        }
-        // two keys with one hash: look at every entry
-    }
-    entries.iter().find(|e| e.key == key).map(|e| e.line)
-}
-
 /// The mappings a merge key's value gives, each with its positions.
 fn merged(value: Value, positions: Vec<Pos>, key_pos: Pos) -> Result<Vec<Merged>, LoadError> {
     match value {
@@ -566,90 +536,5 @@ fn merged(value: Value, positions: Vec<Pos>, key_pos: Pos) -> Result<Vec<Merged>
             key_pos,
             "merge key `<<` needs a mapping or a list of mappings",
         )),
-    }
-}
-
-/// Keeps only apiVersion, kind and metadata of `map`, whose positions are
-/// `flat`; the kept positions go to `out`.
-fn prune_object(map: &mut Map<String, Value>, flat: &[Pos], out: &mut Vec<Pos>) {
-    out.push(flat.first().copied().unwrap_or_default());
-    let mut at = 1;
-    for (k, v) in map.iter() {
-        let n = size(v);
-        if is_metadata(k) {
-            out.extend_from_slice(flat.get(at..at + n).unwrap_or_default());
-        }
-        at += n;
-    }
-    map.retain(|k, _| is_metadata(k));
-}
-
-/// Prunes the items of a `List` whose kind is kept as metadata.
-fn prune_items(
-    map: &mut Map<String, Value>,
-    flat: &[Pos],
-    out: &mut Vec<Pos>,
-    decide: &dyn Fn(&str) -> Keep,
-) {
-    out.push(flat.first().copied().unwrap_or_default());
-    let mut at = 1;
-    for (k, v) in map.iter_mut() {
-        let n = size(v);
-        let node = flat.get(at..at + n).unwrap_or_default();
-        match v {
-            Value::Array(items) if k == "items" => {
-                out.push(node.first().copied().unwrap_or_default());
-                let mut i = 1;
-                for item in items.iter_mut() {
-                    let m = size(item);
-                    let part = node.get(i..i + m).unwrap_or_default();
-                    let keep = match item.get("kind") {
-                        Some(Value::String(kind)) => decide(kind),
-                        _ => Keep::Whole,
-                    };
-                    match item {
-                        Value::Object(obj) if keep == Keep::Metadata => {
-                            prune_object(obj, part, out)
-                        }
-                        _ => out.extend_from_slice(part),
-                    }
-                    i += m;
-                }
-            }
-            _ => out.extend_from_slice(node),
-        }
-        at += n;
-    }
-}
-
-/// A fast hash of a key (FxHash over 8-byte words).
-fn key_hash(key: &str) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mut h = key.len() as u64;
-    for chunk in key.as_bytes().chunks(8) {
-        let mut word = [0u8; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-    }
-    h
-}
-
-/// A hasher for keys that are hashes already.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
     }
 }

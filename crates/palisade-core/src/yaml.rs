@@ -91,10 +91,40 @@ pub fn parse_stream(text: &str) -> Vec<Result<Document, LoadError>> {
 /// items as `keep` says. A document whose `kind` is not a string is built
 /// whole. Errors are the same as with [`parse_stream`], except that the node
 /// limit counts only what is built.
+///
+/// Layouts that Kubernetes (go-yaml) accepts but strict YAML rejects, a
+/// line inside a flow collection or a quoted scalar indented too little, are
+/// read as Kubernetes reads them: see [`crate::lenient`]. The columns of such
+/// a line's nodes are then counted as if it were indented far enough.
 pub fn parse_stream_keep(
     text: &str,
     keep: &dyn Fn(&str) -> Keep,
 ) -> Vec<Result<Document, LoadError>> {
+    let mut out = build_stream(text, keep);
+    let mut relaxed: Option<String> = None;
+    for _ in 0..MAX_RELAXED_LINES {
+        let Some(Err(LoadError {
+            pos: Some(pos),
+            message,
+        })) = out.last()
+        else {
+            break;
+        };
+        let current = relaxed.as_deref().unwrap_or(text);
+        let (line, column) = (pos.line as usize, pos.column as usize);
+        let Some(next) = crate::lenient::relax(current, line, column, message) else {
+            break;
+        };
+        out = build_stream(&next, keep);
+        relaxed = Some(next);
+    }
+    out
+}
+
+/// How many times one stream is relaxed and parsed again at most.
+const MAX_RELAXED_LINES: usize = 64;
+
+fn build_stream(text: &str, keep: &dyn Fn(&str) -> Keep) -> Vec<Result<Document, LoadError>> {
     let mut b = Builder::new(keep, SCRATCH.take());
     let out = run(text, &mut b);
     SCRATCH.set(b.into_scratch());
@@ -179,6 +209,29 @@ mod tests {
         let mut docs = parse_stream(text);
         assert_eq!(docs.len(), 1, "{docs:?}");
         docs.remove(0).unwrap()
+    }
+
+    #[test]
+    fn layouts_kubernetes_accepts_are_read() {
+        // a closing bracket at its key's column (istio's spire-quickstart.yaml)
+        let d = one("spec:\n  args: [\n      \"-a\", \"b\",\n  ]\n  image: x\n");
+        assert_eq!(
+            d.value,
+            json!({"spec": {"args": ["-a", "b"], "image": "x"}})
+        );
+        let p = d
+            .positions
+            .locate(&d.value, &FieldPath::parse("spec.image"));
+        assert_eq!((p.line, p.column), (5, 3));
+        // a quoted scalar continued at its key's column (gatekeeper-library httpsonly)
+        let d = one("props:\n  d:\n    description: \"When set, it is\n    optional.\"\n    type: boolean\n");
+        assert_eq!(
+            d.value,
+            json!({"props": {"d": {"description": "When set, it is optional.", "type": "boolean"}}})
+        );
+        // a block line indented too little stays an error
+        let docs = parse_stream("a:\n  b: 1\n c: 2\n");
+        assert!(docs.last().is_some_and(Result::is_err), "{docs:?}");
     }
 
     #[test]

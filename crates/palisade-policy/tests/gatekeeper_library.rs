@@ -21,15 +21,10 @@ const ALLOWLIST: &[Entry] = &[
     ("general/horizontalpodautoscaler", "example-disallowed-hpa-replicas", 0, HPA),
     ("general/horizontalpodautoscaler", "example-disallowed-hpa-replicaspread", 0, HPA),
     ("general/horizontalpodautoscaler", "example-disallowed-scaletarget", 0, HPA),
-    ("general/httpsonly", "example-allowed", 0, HTTPS),
-    ("general/httpsonly", "example-disallowed", 0, HTTPS),
-    ("general/httpsonly", "example-allowed-tls-optional", 0, HTTPS),
-    ("general/httpsonly", "example-disallowed-tls-optional", 0, HTTPS),
     ("general/noupdateserviceaccount", "example-allowed", 0, "regorus rejects Rego v0 multi-body rules `r { .. } { .. }` (\"else cannot be used with set rules\")"),
     ("pod-security-policy/users", "example-allowed", 0, "regorus: `not f(x.undefined)` succeeds; OPA hoists the argument out of `not`, making the rule undefined"),
 ];
 const HPA: &str = "regorus reads `ref` + newline + `(expr)` as a call of `ref` (OPA ends the expression at the newline)";
-const HTTPS: &str = "template.yaml: the YAML parser rejects a multi-line quoted scalar whose continuation is not indented past its key (go-yaml accepts it)";
 
 fn run(engine: PolicyEngine) -> Report {
     run_paths(&[corpus()], engine, Duration::from_secs(2)).unwrap()

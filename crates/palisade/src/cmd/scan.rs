@@ -179,25 +179,12 @@ pub fn emit(report: &Report, format: Format, output: Option<&PathBuf>) -> anyhow
 /// real-world corpus that is 55-57 MiB of peak RSS instead of 48.
 #[cfg(target_os = "linux")]
 fn batch_memory() {
-    use std::os::raw::{c_int, c_ulong};
-    extern "C" {
-        // glibc: `int prctl(int option, ...)`.
-        fn prctl(option: c_int, ...) -> c_int;
-    }
-    /// `PR_SET_THP_DISABLE` (linux/prctl.h).
-    const PR_SET_THP_DISABLE: c_int = 41;
-    // SAFETY: sets a flag of this process that the kernel reads on later
-    // page faults; the arguments are the documented ones (flag on, three
-    // zeros). A failing call leaves huge pages allowed: more memory, same
-    // results.
+    // SAFETY: PR_SET_THP_DISABLE sets a flag of this process that the kernel
+    // reads on later page faults; the arguments are the documented ones (flag
+    // on, then zeros). A failing call leaves huge pages allowed: more memory,
+    // same results.
     unsafe {
-        prctl(
-            PR_SET_THP_DISABLE,
-            1 as c_ulong,
-            0 as c_ulong,
-            0 as c_ulong,
-            0 as c_ulong,
-        );
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 

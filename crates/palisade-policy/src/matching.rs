@@ -38,6 +38,15 @@ const CLUSTER_SCOPED: &[&str] = &[
     "ServiceCIDR",
 ];
 
+/// The strings of a JSON array field (other items and other types ignored).
+pub fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
 /// Whether `id` names a cluster-scoped object. Well-known kinds decide by
 /// kind; other kinds (custom resources) by whether a namespace is set.
 pub fn is_cluster_scoped(id: &ResourceId) -> bool {

@@ -1,7 +1,7 @@
 //! `matchConstraints` / `matchResources` of ValidatingAdmissionPolicies and
 //! their bindings: resource rules, exclusions and selectors.
 
-use crate::matching::{is_cluster_scoped, namespace_object, resource_name, version_of};
+use crate::matching::{is_cluster_scoped, namespace_object, resource_name, strings, version_of};
 use palisade_core::{Context, LabelSelector, Operation, Resource};
 use serde_json::Value;
 
@@ -23,14 +23,6 @@ pub struct MatchResources {
     exclude: Vec<ResourceRule>,
     namespace_selector: Option<LabelSelector>,
     object_selector: Option<LabelSelector>,
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.as_str().map(str::to_string))
-        .collect()
 }
 
 fn rules(v: Option<&Value>) -> Vec<ResourceRule> {

@@ -2,7 +2,7 @@
 //! what happens on a violation.
 
 use crate::error::PolicyError;
-use crate::matching::{glob_match, is_cluster_scoped, namespace_name, namespace_object};
+use crate::matching::{glob_match, is_cluster_scoped, namespace_name, namespace_object, strings};
 use palisade_core::{Action, Context, FieldPath, LabelSelector, Resource, Severity};
 use serde_json::Value;
 
@@ -50,14 +50,6 @@ pub struct Constraint {
     pub enforcement_action: String,
     /// From the `palisade.io/severity` annotation, default high.
     pub severity: Severity,
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.as_str().map(str::to_string))
-        .collect()
 }
 
 /// The Palisade action of a Gatekeeper enforcement action.

@@ -4,6 +4,7 @@
 use super::program::RegoProgram;
 use crate::cel::validator::{Validator, ValidatorSpec};
 use crate::error::PolicyError;
+use crate::matching::strings;
 use palisade_core::{FieldPath, Resource};
 use serde_json::Value;
 use std::time::Duration;
@@ -148,12 +149,4 @@ impl Template {
             cel,
         })
     }
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.as_str().map(str::to_string))
-        .collect()
 }

@@ -2,6 +2,9 @@
 //! in its own temporary directory (also the working directory, so no stray
 //! `palisade.yaml` is picked up).
 
+mod common;
+
+use common::Out;
 use serde_json::Value;
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,19 +12,6 @@ use std::process::{Command, Stdio};
 
 struct Env {
     dir: tempfile::TempDir,
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
-    }
 }
 
 impl Env {
@@ -32,10 +22,7 @@ impl Env {
     }
 
     fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
+        common::write(self.dir.path(), rel, text)
     }
 
     fn run(&self, args: &[&str]) -> Out {

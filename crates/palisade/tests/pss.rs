@@ -2,32 +2,16 @@
 //! `--profile pss-baseline|pss-restricted`, `--pss-version`, namespace
 //! labels from the scanned input, the `pss` config section and its errors.
 
-use serde_json::Value;
-use std::process::Command;
+mod common;
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use common::{palisade, Out};
 
 fn scan(dir: &tempfile::TempDir, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .arg("scan")
-        .args(args)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    palisade(dir.path(), &[&["scan"], args].concat())
 }
 
 fn findings(out: &Out) -> Vec<(String, String, String)> {
-    let v: Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", out.stdout, out.stderr));
+    let v = out.json();
     v["findings"]
         .as_array()
         .unwrap()

@@ -201,16 +201,18 @@ impl PolicySetBuilder {
                 expires,
             });
         }
-        let dispatch = Dispatch::new(&active);
-        let reads = active
+        let scopes: Vec<Scope> = active.iter().map(|a| a.rule.scope()).collect();
+        let dispatch = Dispatch::new(&scopes);
+        let reads: Vec<Scope> = active
             .iter()
-            .flat_map(|a| [a.rule.scope(), a.rule.reads_inventory()])
+            .map(|a| a.rule.reads_inventory())
             .chain(self.providers.iter().map(|p| p.reads()))
+            .chain(scopes)
             .collect();
         Ok(PolicySet {
             rules: active,
             dispatch,
-            reads,
+            keep: KeepTable::new(&reads),
             exemptions,
             providers: self.providers,
             config: self.config,
@@ -227,15 +229,15 @@ struct Dispatch {
 }
 
 impl Dispatch {
-    fn new(rules: &[ActiveRule]) -> Dispatch {
-        let scopes: Vec<Scope> = rules.iter().map(|r| r.rule.scope()).collect();
-        let any: Vec<usize> = (0..rules.len())
+    /// From the scope of each active rule, in rule order.
+    fn new(scopes: &[Scope]) -> Dispatch {
+        let any: Vec<usize> = (0..scopes.len())
             .filter(|&i| scopes[i].kinds.is_none())
             .collect();
         let mut by_kind = HashMap::new();
         for kind in scopes.iter().filter_map(|s| s.kinds.as_ref()).flatten() {
             by_kind.entry(kind.to_string()).or_insert_with(|| {
-                (0..rules.len())
+                (0..scopes.len())
                     .filter(|&i| scopes[i].matches(kind))
                     .collect::<Vec<_>>()
             });
@@ -248,13 +250,46 @@ impl Dispatch {
     }
 }
 
+/// How much of an object of each kind some rule or provider reads, worked
+/// out once from their scopes.
+struct KeepTable {
+    /// For kinds no scope names: what the every-kind scopes read.
+    any: Keep,
+    /// For each kind some scope names.
+    by_kind: HashMap<String, Keep>,
+}
+
+impl KeepTable {
+    fn new(reads: &[Scope]) -> KeepTable {
+        let at_least = |kind: &str| {
+            reads
+                .iter()
+                .filter_map(|s| s.keep(kind))
+                .max()
+                .unwrap_or(Keep::Metadata)
+        };
+        let by_kind = reads
+            .iter()
+            .filter_map(|s| s.kinds.as_ref())
+            .flatten()
+            .map(|k| (k.to_string(), at_least(k)))
+            .collect();
+        let any = reads
+            .iter()
+            .filter(|s| s.kinds.is_none())
+            .map(|s| s.reads)
+            .max()
+            .unwrap_or(Keep::Metadata);
+        KeepTable { any, by_kind }
+    }
+}
+
 /// The compiled, immutable set of rules and settings that every front door
 /// evaluates objects against.
 pub struct PolicySet {
     rules: Vec<ActiveRule>,
     dispatch: Dispatch,
-    /// What the rules and providers read, for [`PolicySet::keep`].
-    reads: Vec<Scope>,
+    keep: KeepTable,
     exemptions: Vec<CompiledExemption>,
     providers: Vec<Arc<dyn ContextProvider>>,
     config: Config,
@@ -289,11 +324,11 @@ impl PolicySet {
     /// loader must build. Never less than [`Keep::Metadata`] (identity,
     /// labels and annotations are read by the engine itself).
     pub fn keep(&self, kind: &str) -> Keep {
-        self.reads
-            .iter()
-            .filter_map(|s| s.keep(kind))
-            .max()
-            .unwrap_or(Keep::Metadata)
+        self.keep
+            .by_kind
+            .get(kind)
+            .copied()
+            .unwrap_or(self.keep.any)
     }
 
     /// Derives the shared data every rule reads for this inventory.

@@ -91,3 +91,34 @@ fn rules_run_only_on_their_kinds() {
         "{rules:?}"
     );
 }
+
+/// A rule that says nothing of its scope: every kind, whole.
+struct Unscoped(palisade_core::RuleInfo);
+
+impl palisade_core::Rule for Unscoped {
+    fn info(&self) -> &palisade_core::RuleInfo {
+        &self.0
+    }
+
+    fn check(&self, _: &Resource, _: &Context<'_>, _: &mut palisade_core::Emitter<'_>) {}
+}
+
+#[test]
+fn a_rule_without_a_scope_keeps_every_kind_whole() {
+    let info = palisade_core::RuleInfo {
+        id: "user-policy".into(),
+        severity: palisade_core::Severity::Low,
+        family: "policy".into(),
+        title: String::new(),
+        description: String::new(),
+        remediation: String::new(),
+    };
+    let p = PolicySet::builder(Config::default())
+        .rules(profile("pss-restricted", &ProfileOptions::default()).expect("profile"))
+        .rule(std::sync::Arc::new(Unscoped(info)))
+        .build()
+        .expect("policy set");
+    for kind in ["CustomResourceDefinition", "Namespace", "Pod"] {
+        assert_eq!(p.keep(kind), Keep::Whole, "{kind}");
+    }
+}

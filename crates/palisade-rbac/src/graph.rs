@@ -54,6 +54,17 @@ impl RbacGraph {
         Self::from_resources(inventory.iter().cloned())
     }
 
+    /// The kinds [`RbacGraph::from_resources`] reads (RBAC kinds in the
+    /// `rbac.authorization.k8s.io` group, the others in core `v1`).
+    pub const KINDS: [&'static str; 6] = [
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "ServiceAccount",
+        "Namespace",
+    ];
+
     /// Builds the graph from objects (other kinds are ignored).
     pub fn from_resources(items: impl IntoIterator<Item = Arc<Resource>>) -> RbacGraph {
         let mut g = RbacGraph::default();

@@ -91,17 +91,24 @@ impl RbacRule {
     }
 }
 
+impl RbacRule {
+    /// The kinds this rule checks.
+    fn kinds(&self) -> [&'static str; 2] {
+        if self.bindings {
+            ["RoleBinding", "ClusterRoleBinding"]
+        } else {
+            ["Role", "ClusterRole"]
+        }
+    }
+}
+
 impl Rule for RbacRule {
     fn info(&self) -> &RuleInfo {
         &self.info
     }
 
     fn scope(&self) -> Scope {
-        if self.bindings {
-            Scope::kinds(&["RoleBinding", "ClusterRoleBinding"])
-        } else {
-            Scope::kinds(&["Role", "ClusterRole"])
-        }
+        Scope::kinds(&self.kinds())
     }
 
     fn reads_inventory(&self) -> Scope {
@@ -109,12 +116,12 @@ impl Rule for RbacRule {
     }
 
     fn check(&self, res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
-        let kinds: [&str; 2] = if self.bindings {
-            ["RoleBinding", "ClusterRoleBinding"]
-        } else {
-            ["Role", "ClusterRole"]
-        };
-        if !kinds.iter().any(|k| palisade_rbac::parse::is_rbac(res, k)) || is_bootstrap(res) {
+        if !self
+            .kinds()
+            .iter()
+            .any(|k| palisade_rbac::parse::is_rbac(res, k))
+            || is_bootstrap(res)
+        {
             return;
         }
         let shared = ctx.extensions.get::<RbacData>();

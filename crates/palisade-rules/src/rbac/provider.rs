@@ -32,14 +32,7 @@ impl RbacProvider {
 
 /// What the RBAC graph is built from.
 pub(crate) fn graph_scope() -> Scope {
-    Scope::kinds(&[
-        "Role",
-        "ClusterRole",
-        "RoleBinding",
-        "ClusterRoleBinding",
-        "ServiceAccount",
-        "Namespace",
-    ])
+    Scope::kinds(&RbacGraph::KINDS)
 }
 
 impl ContextProvider for RbacProvider {

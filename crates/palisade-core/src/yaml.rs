@@ -235,6 +235,15 @@ mod tests {
     }
 
     #[test]
+    fn signs_inside_hex_and_octal_are_strings() {
+        let d = one("a: 0x-5\nb: 0x+1F\nc: -0x-8000000000000000\nd: -0x1F\ne: 0o-7\n");
+        assert_eq!(
+            d.value,
+            json!({"a": "0x-5", "b": "0x+1F", "c": "-0x-8000000000000000", "d": -31, "e": "0o-7"})
+        );
+    }
+
+    #[test]
     fn scalars_resolve_as_kubernetes_reads_them() {
         let d = one("a: yes\nb: 012\nc: 12\nd: true\ne: 1.5\nf: ~\ng: '1'\nh: 0x1F\ni: on\nj: 1e3\nk: .inf\n");
         assert_eq!(

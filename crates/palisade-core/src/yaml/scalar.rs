@@ -59,13 +59,19 @@ fn parse_int(text: &str) -> Option<Number> {
         b'+' => (false, &text[1..]),
         _ => (false, text),
     };
+    // from_str_radix takes a sign of its own (`0x-5`): only digits may follow.
+    let radix = |body: &str, radix: u32| -> Option<Number> {
+        if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        let v = i64::from_str_radix(body, radix).ok()?;
+        Some(Number::from(if neg { v.checked_neg()? } else { v }))
+    };
     if let Some(hex) = digits.strip_prefix("0x") {
-        let v = i64::from_str_radix(hex, 16).ok()?;
-        return Some(Number::from(if neg { -v } else { v }));
+        return radix(hex, 16);
     }
     if let Some(oct) = digits.strip_prefix("0o") {
-        let v = i64::from_str_radix(oct, 8).ok()?;
-        return Some(Number::from(if neg { -v } else { v }));
+        return radix(oct, 8);
     }
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -7,7 +7,8 @@
 
 use crate::finding::Action;
 use crate::path::FieldPath;
-use crate::position::{Pos, PosNode};
+use crate::position::Pos;
+use crate::positions::Positions;
 use crate::selector::LabelSelector;
 use crate::severity::Severity;
 use crate::yaml::parse_stream;
@@ -175,7 +176,21 @@ pub struct Config {
     pub spec: ConfigSpec,
     /// The file it came from.
     pub file: Option<Arc<str>>,
-    positions: Option<Arc<PosNode>>,
+    /// The document as read, to place errors in it.
+    source: Option<Arc<Source>>,
+}
+
+/// A configuration document with the positions of its nodes.
+#[derive(Debug)]
+struct Source {
+    value: Value,
+    positions: Positions,
+}
+
+impl Source {
+    fn locate(&self, path: &FieldPath) -> Pos {
+        self.positions.locate(&self.value, path)
+    }
 }
 
 impl Config {
@@ -196,26 +211,27 @@ impl Config {
                 "expected one YAML document".into(),
             ));
         }
-        let (value, positions) = match docs.pop() {
-            None => (Value::Object(Default::default()), PosNode::default()),
+        let source = match docs.pop() {
+            None => Source {
+                value: Value::Object(Default::default()),
+                positions: Positions::new(&[]),
+            },
             Some(Err(e)) => return Err(err(e.pos, String::new(), e.message)),
-            Some(Ok(doc)) => {
-                let tree = doc.positions.tree(&doc.value);
-                (doc.value, tree)
-            }
+            Some(Ok(doc)) if doc.value.is_null() => Source {
+                value: Value::Object(Default::default()),
+                positions: doc.positions,
+            },
+            Some(Ok(doc)) => Source {
+                value: doc.value,
+                positions: doc.positions,
+            },
         };
-        let value = if value.is_null() {
-            Value::Object(Default::default())
-        } else {
-            value
-        };
-        let positions = Arc::new(positions);
-        let spec: ConfigSpec = deserialize_at(&value, &FieldPath::root(), &positions)
+        let spec: ConfigSpec = deserialize_at(&source.value, &FieldPath::root(), Some(&source))
             .map_err(|(key, pos, msg)| err(pos, key, msg))?;
         let config = Config {
             spec,
             file: Some(file.clone()),
-            positions: Some(positions),
+            source: Some(Arc::new(source)),
         };
         config.validate()?;
         Ok(config)
@@ -252,7 +268,7 @@ impl Config {
     pub fn error_at(&self, path: &FieldPath, message: impl Into<String>) -> ConfigError {
         ConfigError {
             file: self.file.clone(),
-            pos: self.positions.as_ref().map(|p| p.locate(path)),
+            pos: self.position(path),
             key: path.to_string(),
             message: message.into(),
         }
@@ -260,7 +276,7 @@ impl Config {
 
     /// Where `path` is in the file.
     pub fn position(&self, path: &FieldPath) -> Option<Pos> {
-        self.positions.as_ref().map(|p| p.locate(path))
+        self.source.as_ref().map(|s| s.locate(path))
     }
 
     /// Reads an extra section (`pss`, `rbac`, `webhook`) as `T`, with errors
@@ -273,13 +289,11 @@ impl Config {
             _ => return Err(self.error_at(&FieldPath::root(), format!("no section `{name}`"))),
         };
         let Some(value) = value else { return Ok(None) };
-        let empty = PosNode::default();
-        let positions = self.positions.as_deref().unwrap_or(&empty);
-        deserialize_at(value, &FieldPath::root().key(name), positions)
+        deserialize_at(value, &FieldPath::root().key(name), self.source.as_deref())
             .map(Some)
             .map_err(|(key, pos, message)| ConfigError {
                 file: self.file.clone(),
-                pos: self.positions.as_ref().and(pos),
+                pos,
                 key,
                 message,
             })
@@ -291,7 +305,7 @@ impl Config {
 fn deserialize_at<T: DeserializeOwned>(
     value: &Value,
     base: &FieldPath,
-    positions: &PosNode,
+    source: Option<&Source>,
 ) -> Result<T, (String, Option<Pos>, String)> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let mut path = base.clone();
@@ -303,7 +317,7 @@ fn deserialize_at<T: DeserializeOwned>(
             }
         }
         let msg = e.inner().to_string();
-        (path.to_string(), Some(positions.locate(&path)), msg)
+        (path.to_string(), source.map(|s| s.locate(&path)), msg)
     })
 }
 

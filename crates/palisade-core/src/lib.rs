@@ -32,7 +32,7 @@ pub use context::{Context, Extensions, Inventory, Operation, RequestInfo};
 pub use finding::{Action, Finding, Location};
 pub use path::{FieldPath, Seg};
 pub use policy_set::{ContextProvider, Evaluation, PolicySet, PolicySetBuilder, Suppressed};
-pub use position::{Pos, PosNode};
+pub use position::Pos;
 pub use positions::Positions;
 pub use resource::{Resource, ResourceId, SourceRef};
 pub use rule::{Emitter, Rule, RuleInfo};

@@ -116,18 +116,19 @@ impl Resource {
             ..
         } = doc;
         if id.kind.ends_with("List") {
+            // one entry per item of the same array
             let places = positions.items(&value, &FieldPath::root().key("items"));
             if let Some(Value::Array(items)) = value.get_mut("items") {
                 return std::mem::take(items)
                     .into_iter()
-                    .zip(places.into_iter().map(Some).chain(std::iter::repeat(None)))
+                    .zip(places)
                     .filter_map(|(item, positions)| {
                         let id = ResourceId::of(&item)?;
                         Some(Resource {
                             id,
                             value: item,
                             source: Some(source.clone()),
-                            positions,
+                            positions: Some(positions),
                         })
                     })
                     .collect();

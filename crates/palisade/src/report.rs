@@ -5,7 +5,8 @@
 use crate::input::{InputError, LoadStats};
 use palisade_core::policy_set::EXEMPTION_EXPIRED;
 use palisade_core::{
-    Context, Evaluation, Finding, Inventory, PolicySet, ResourceId, RuleInfo, Severity, Suppressed,
+    Context, Evaluation, Extensions, Finding, Inventory, PolicySet, ResourceId, RuleInfo, Severity,
+    Suppressed,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -132,10 +133,24 @@ impl Report {
         fail_on: Severity,
         progress: &(dyn Fn() + Sync),
     ) -> Self {
+        let ext = policy.prepare(inventory);
+        Self::evaluate(policy, inventory, &ext, now, fail_on, progress)
+    }
+
+    /// Evaluates every object of `inventory` with `ext` (what
+    /// [`PolicySet::prepare`] derived, plus anything a front door adds, such
+    /// as the RBAC directory), calling `progress` once per object.
+    pub fn evaluate(
+        policy: &PolicySet,
+        inventory: &Inventory,
+        ext: &Extensions,
+        now: jiff::Timestamp,
+        fail_on: Severity,
+        progress: &(dyn Fn() + Sync),
+    ) -> Self {
         let mut report = Report::new(fail_on);
         report.rules = descriptors(policy);
-        let ext = policy.prepare(inventory);
-        let ctx = Context::new(inventory, &ext, now);
+        let ctx = Context::new(inventory, ext, now);
         let items: Vec<_> = inventory.iter().collect();
         // Findings are sorted and the scanned objects described on the
         // worker threads; the merge below only moves them.

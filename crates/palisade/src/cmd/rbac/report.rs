@@ -8,14 +8,13 @@ use crate::cmd::scan::emit;
 use crate::engine::{self, EngineArgs};
 use crate::input::InputError;
 use crate::output::{to_json, Format};
-use crate::report::{descriptors, Report, Scanned};
+use crate::report::Report;
 use anyhow::Context as _;
-use palisade_core::{Context, Finding, Severity};
+use palisade_core::Severity;
 use palisade_rules::rbac::palisade_rbac::{
     builtin, Directory, Identity, RbacGraph, Scope, Subject,
 };
 use palisade_rules::rbac::RbacData;
-use rayon::prelude::*;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -93,22 +92,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     if let Some(d) = directory {
         ext.insert(d);
     }
-    let ctx = Context::new(&inventory, &ext, now);
-    let items: Vec<_> = inventory.iter().collect();
-    let evaluations: Vec<_> = items.par_iter().map(|r| policy.evaluate(r, &ctx)).collect();
-    let mut report = Report::new(fail_on);
-    report.rules = descriptors(&policy);
-    for (res, mut eval) in items.iter().zip(evaluations) {
-        eval.findings.sort_by_key(sort_key);
-        report.findings.extend(eval.findings);
-        report.suppressed.extend(eval.suppressed);
-        report.scanned.push(Scanned {
-            id: res.id.clone(),
-            file: res.source.as_ref().map(|s| s.file.clone()),
-            line: res.positions.as_ref().map(|p| p.start().line),
-        });
-    }
-    report.findings.extend(policy.config_findings(now));
+    let mut report = Report::evaluate(&policy, &inventory, &ext, now, fail_on, &|| {});
     report.errors = errors;
     report.stats = loaded.stats;
     let graph = ext
@@ -135,11 +119,6 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         Format::Sarif | Format::Junit => emit(&report, args.format, args.output.as_ref())?,
     }
     Ok(ExitCode::from(report.exit_code()))
-}
-
-fn sort_key(f: &Finding) -> (u32, u32, String) {
-    let (line, col) = f.location.as_ref().map_or((0, 0), |l| (l.line, l.column));
-    (line, col, f.rule.clone())
 }
 
 fn write_out(output: Option<&PathBuf>, bytes: &[u8], append: bool) -> anyhow::Result<()> {

@@ -15,7 +15,7 @@
 //!
 //! Files are read and parsed in parallel; results keep the order of the
 //! inputs (command-line order, then file-name order inside a directory, then
-//! document order). With [`load_keep`], an object is built only as far as
+//! document order). With [`discover_and_load`], an object is built only as far as
 //! the policies read its kind (`PolicySet::keep`): the other top-level
 //! fields of a metadata-only kind are parsed (errors are reported the same)
 //! but not built.
@@ -24,10 +24,9 @@ mod discover;
 mod parse;
 
 pub use discover::{discover, discover_each, Source};
-pub use parse::{parse_text, parse_text_keep};
+pub use parse::parse_text_keep;
 
 use palisade_core::{Keep, Resource};
-use rayon::prelude::*;
 use serde::Serialize;
 use std::io::Read;
 use std::path::PathBuf;
@@ -115,33 +114,10 @@ pub struct Loaded {
     pub stats: LoadStats,
 }
 
-/// Reads and parses every source in parallel, building every object whole.
-/// `progress` is called once per source read (from any thread).
-pub fn load(sources: &[Source], progress: &(dyn Fn() + Sync)) -> Loaded {
-    load_keep(sources, &|_| Keep::Whole, progress)
-}
-
-/// [`load`], building of each object only what `keep` says its kind needs
-/// (`PolicySet::keep`).
-pub fn load_keep(
-    sources: &[Source],
-    keep: &(dyn Fn(&str) -> Keep + Sync),
-    progress: &(dyn Fn() + Sync),
-) -> Loaded {
-    let parsed: Vec<Parsed> = sources
-        .par_iter()
-        .map(|src| {
-            let out = read_source(src, keep);
-            progress();
-            out
-        })
-        .collect();
-    assemble(parsed)
-}
-
-/// Discovers `paths` as [`discover`] does and loads the sources as
-/// [`load_keep`] does, reading each file while the walk goes on. Discovery
-/// errors come first. `found` is called once per source discovered,
+/// Discovers `paths` as [`discover`] does and reads and parses every source
+/// in parallel, starting on each file while the walk goes on, building of
+/// each object only what `keep` says its kind needs (`PolicySet::keep`).
+/// Results keep the input order; discovery errors come first. `found` is called once per source discovered,
 /// `progress` once per source read.
 pub fn discover_and_load(
     paths: &[PathBuf],
@@ -289,8 +265,9 @@ mod tests {
             std::fs::write(sub.join(format!("f{i}.yaml")), text).unwrap();
         }
         let paths = vec![dir.path().to_path_buf(), PathBuf::from("/nonexistent")];
+        // the reference: discover everything, then read one source after the other
         let (sources, errors) = discover(&paths, || unreachable!());
-        let mut first = load_keep(&sources, &keep, &|| {});
+        let mut first = assemble(sources.iter().map(|s| read_source(s, &keep)).collect());
         first.errors.splice(0..0, errors);
         let second = discover_and_load(&paths, || unreachable!(), &keep, &|| {}, &|| {});
         let names =

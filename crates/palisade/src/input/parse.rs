@@ -6,11 +6,6 @@ use palisade_core::{Keep, Resource, ResourceId};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Parses the bytes of the source `name`, building every object whole.
-pub fn parse_text(name: &Arc<str>, bytes: &[u8]) -> Parsed {
-    parse_text_keep(name, bytes, &|_| Keep::Whole)
-}
-
 /// Parses the bytes of the source `name`, building of each object what
 /// `keep` says its kind needs.
 pub fn parse_text_keep(name: &Arc<str>, bytes: &[u8], keep: &dyn Fn(&str) -> Keep) -> Parsed {
@@ -125,7 +120,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &[u8]) -> Parsed {
-        parse_text(&Arc::from("f.yaml"), text)
+        parse_text_keep(&Arc::from("f.yaml"), text, &|_| Keep::Whole)
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! pieces their outputs share.
 
 use crate::input::{self, InputError};
-use palisade_core::{Inventory, Resource};
+use palisade_core::{Inventory, Keep, Resource};
 use palisade_rules::rbac::palisade_rbac::RbacGraph;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,12 +20,11 @@ pub struct Loaded {
 
 /// Reads `paths` (files, directories, `-`) as `scan` does.
 pub fn load(paths: &[PathBuf]) -> Loaded {
-    let (sources, mut errors) = input::discover(paths, input::read_stdin);
-    let loaded = input::load(&sources, &|| {});
-    errors.extend(loaded.errors);
+    let loaded =
+        input::discover_and_load(paths, input::read_stdin, &|_| Keep::Whole, &|| {}, &|| {});
     Loaded {
         inventory: Inventory::new(loaded.resources),
-        errors,
+        errors: loaded.errors,
         stats: loaded.stats,
     }
 }

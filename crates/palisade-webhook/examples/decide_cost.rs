@@ -50,7 +50,7 @@ fn main() {
             let mut r = Review::parse_with(&body, false).expect("review");
             let d = decide(&engine, &namespaces, &mut r, Endpoint::Validate);
             for f in &d.findings {
-                metrics.rule_hit(&f.rule, f.action.as_str());
+                metrics.rule_hit(&f.rule, f.action);
             }
             metrics.request("validate", "CREATE", &r.kind, d.label, 0.0001);
             d.response.to_json().expect("json")

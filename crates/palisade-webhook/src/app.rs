@@ -206,7 +206,7 @@ async fn handle(s: Arc<AppState>, req: Request, endpoint: Endpoint) -> Response 
     let d = decide(&engine, &s.namespaces, &mut review, endpoint);
     let op = op_name(&review);
     for f in &d.findings {
-        s.metrics.rule_hit(&f.rule, f.action.as_str());
+        s.metrics.rule_hit(&f.rule, f.action);
     }
     let elapsed = start.elapsed();
     s.metrics

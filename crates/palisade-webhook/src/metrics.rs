@@ -1,5 +1,6 @@
 //! Prometheus metrics served on `/metrics`.
 
+use palisade_core::Action;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -13,13 +14,6 @@ type Labels = Vec<(&'static str, String)>;
 /// The request counters of one kind, by endpoint, operation and decision.
 type KindCounters = Vec<([&'static str; 3], Counter)>;
 
-/// Actions in the order of [`action_index`].
-const ACTIONS: [&str; 3] = ["audit", "warn", "enforce"];
-
-fn action_index(action: &str) -> Option<usize> {
-    ACTIONS.iter().position(|a| *a == action)
-}
-
 /// At most this many distinct `kind` labels; later kinds count as `other`
 /// (the kind comes from the request, so it must not grow the registry
 /// without bound).
@@ -27,7 +21,6 @@ pub const MAX_KINDS: usize = 256;
 
 /// The webhook's counters and histograms.
 pub struct Metrics {
-    kinds: RwLock<std::collections::HashSet<String>>,
     registry: Registry,
     requests: Family<Labels, Counter>,
     latency: Histogram,
@@ -35,8 +28,9 @@ pub struct Metrics {
     reloads: Family<Labels, Counter>,
     /// The family counters already created, found by borrowed keys (the
     /// family's own lookup needs its owned label vector, several
-    /// allocations per request and per finding). Bounded like the labels:
-    /// kinds by [`MAX_KINDS`], rules by the loaded policy sets.
+    /// allocations per request and per finding). Its keys are also the kinds
+    /// that have a label of their own. Bounded like the labels: kinds by
+    /// [`MAX_KINDS`], rules by the loaded policy sets.
     by_kind: RwLock<HashMap<String, KindCounters>>,
     by_rule: RwLock<HashMap<String, [Option<Counter>; 3]>>,
 }
@@ -76,7 +70,6 @@ impl Metrics {
             reloads.clone(),
         );
         Metrics {
-            kinds: Default::default(),
             registry,
             requests,
             latency,
@@ -135,12 +128,12 @@ impl Metrics {
         if !plain {
             return "other".into();
         }
-        if self.kinds.read().is_ok_and(|k| k.contains(kind)) {
+        if self.by_kind.read().is_ok_and(|m| m.contains_key(kind)) {
             return kind.to_string();
         }
-        match self.kinds.write() {
-            Ok(mut k) if k.len() < MAX_KINDS => {
-                k.insert(kind.to_string());
+        match self.by_kind.write() {
+            Ok(mut m) if m.contains_key(kind) || m.len() < MAX_KINDS => {
+                m.entry(kind.to_string()).or_default();
                 kind.to_string()
             }
             _ => "other".into(),
@@ -148,11 +141,8 @@ impl Metrics {
     }
 
     /// Counts one finding.
-    pub fn rule_hit(&self, rule: &str, action: &str) {
-        let Some(i) = action_index(action) else {
-            self.rule_hit_counter(rule, action).inc();
-            return;
-        };
+    pub fn rule_hit(&self, rule: &str, action: Action) {
+        let i = action as usize;
         let cached = self
             .by_rule
             .read()
@@ -171,11 +161,11 @@ impl Metrics {
         counter.inc();
     }
 
-    fn rule_hit_counter(&self, rule: &str, action: &str) -> Counter {
+    fn rule_hit_counter(&self, rule: &str, action: Action) -> Counter {
         self.rule_hits
             .get_or_create(&vec![
                 ("rule", rule.to_string()),
-                ("action", action.to_string()),
+                ("action", action.as_str().to_string()),
             ])
             .clone()
     }
@@ -225,10 +215,10 @@ mod tests {
     fn cached_counters_are_the_family_counters() {
         let m = Metrics::new();
         for _ in 0..3 {
-            m.rule_hit("host-pid", "enforce");
+            m.rule_hit("host-pid", Action::Enforce);
             m.request("validate", "CREATE", "Pod", "denied", 0.001);
         }
-        m.rule_hit("host-pid", "warn");
+        m.rule_hit("host-pid", Action::Warn);
         m.request("validate", "UPDATE", "Pod", "denied", 0.001);
         let text = m.render();
         assert!(

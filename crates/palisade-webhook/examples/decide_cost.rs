@@ -19,13 +19,7 @@ fn time<T>(n: u32, mut f: impl FnMut() -> T) -> Duration {
 }
 
 fn main() {
-    let c = Config::default();
     let rules = palisade_rules::profile("default", &Default::default()).expect("profile");
-    let mut b = PolicySet::builder(c.clone()).rules(rules.clone());
-    for p in palisade_rules::registry::providers_for(&c).expect("providers") {
-        b = b.provider(p);
-    }
-    let set = b.build().expect("set");
     let factory: palisade_webhook::PolicyFactory = Arc::new(|c: &Config| {
         let rules = palisade_rules::profile("default", &Default::default())?;
         let mut b = PolicySet::builder(c.clone()).rules(rules);
@@ -34,13 +28,15 @@ fn main() {
         }
         Ok(b.build()?)
     });
+    let set = factory(&Config::default()).expect("set");
     let engine = palisade_webhook::Engine::new(Config::default(), &factory).expect("engine");
     let namespaces = palisade_webhook::namespaces::NamespaceCache::default();
     let metrics = palisade_webhook::metrics::Metrics::new();
     let n = 20_000u32;
     let (mut noop_total, mut validate_total) = (Duration::ZERO, Duration::ZERO);
-    for f in std::env::args().skip(1) {
-        let body = std::fs::read(&f).expect("read");
+    let files: Vec<String> = std::env::args().skip(1).collect();
+    for f in &files {
+        let body = std::fs::read(f).expect("read");
         let parse = time(n, || Review::parse_with(&body, false).expect("review"));
         let noop = time(n, || {
             let r = Review::parse_with(&body, false).expect("review");
@@ -59,7 +55,7 @@ fn main() {
         validate_total += validate;
         println!(
             "{f}: noop {noop:?} validate {validate:?} (+{:?})",
-            validate - noop
+            validate.saturating_sub(noop)
         );
         let review = Review::parse_with(&body, false).expect("review");
         let res =
@@ -103,10 +99,11 @@ fn main() {
             top.join(", ")
         );
     }
+    let count = u32::try_from(files.len().max(1)).unwrap_or(u32::MAX);
     println!(
         "mix: noop {:?} validate {:?} per request (+{:?})",
-        noop_total / 5,
-        validate_total / 5,
-        (validate_total - noop_total) / 5
+        noop_total / count,
+        validate_total / count,
+        validate_total.saturating_sub(noop_total) / count
     );
 }

@@ -35,7 +35,8 @@ impl PssRule {
 
     /// The modes that evaluate `res` (its pod's `runtimeClassName` is
     /// `runtime_class`), computed once per object and shared by every check
-    /// of the same level and version (the rules of one profile).
+    /// of the same level and version (the rules of one profile). The memo is
+    /// per object, so the runtime class is the same for every check.
     fn modes<'c>(
         &self,
         res: &Resource,
@@ -45,25 +46,16 @@ impl PssRule {
         let shared = ctx.memo(|| SharedModes {
             level: self.level,
             version: self.version,
-            runtime_class: runtime_class.map(str::to_string),
             modes: self.compute_modes(res, ctx, runtime_class),
         });
         match shared {
-            Memoized::Shared(m)
-                if m.level == self.level
-                    && m.version == self.version
-                    && m.runtime_class.as_deref() == runtime_class =>
-            {
+            Memoized::Shared(m) if m.level == self.level && m.version == self.version => {
                 Memoized::Shared(&m.modes)
             }
-            Memoized::Owned(m)
-                if m.level == self.level
-                    && m.version == self.version
-                    && m.runtime_class.as_deref() == runtime_class =>
-            {
-                Memoized::Owned(m.modes)
-            }
-            _ => Memoized::Owned(self.compute_modes(res, ctx, runtime_class)),
+            // computed just now, for this level and version
+            Memoized::Owned(m) => Memoized::Owned(m.modes),
+            // the memo holds another profile's level or version
+            Memoized::Shared(_) => Memoized::Owned(self.compute_modes(res, ctx, runtime_class)),
         }
     }
 
@@ -114,7 +106,6 @@ impl PssRule {
 struct SharedModes {
     level: Level,
     version: Option<Version>,
-    runtime_class: Option<String>,
     modes: Vec<Mode>,
 }
 

@@ -184,7 +184,7 @@ fn assemble(parsed: Vec<Parsed>) -> Loaded {
 
 /// Reads one source and only runs the YAML parser over it (nothing is
 /// built): the number of parser events, or `None` when it cannot be read or
-/// parsed. The floor under [`read_source`]'s cost (benchmark).
+/// parsed. The floor under the cost of reading and building (benchmark).
 pub fn count_events(src: &Source) -> Option<usize> {
     let count = |bytes: &[u8]| {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

@@ -278,16 +278,13 @@ impl<'k> Builder<'k> {
             }
             _ => {
                 let n = anchor.positions.len();
-                self.nodes += n;
-                if self.nodes > MAX_NODES_PER_DOCUMENT {
-                    return self.count(0, pos);
-                }
+                self.count(n, pos)?;
+                let slot = self.slot(role, pos);
+                // found above; the map has not changed since
+                let Some(anchor) = self.s.anchors.get(&id) else {
+                    return Err(LoadError::at(pos, "alias to an unknown anchor"));
+                };
                 let value = anchor.value.clone();
-                let slot = self.s.pos.len();
-                self.s.pos.push(match role {
-                    Role::Value(key_pos) => key_pos,
-                    _ => pos,
-                });
                 self.s
                     .pos
                     .extend_from_slice(anchor.positions.get(1..).unwrap_or_default());

@@ -119,7 +119,8 @@ impl Review {
     }
 
     /// Parses a request body; `with_raw` also builds `info.raw` (a second
-    /// pass over the body, for CEL and Rego policies), else it is `null`.
+    /// pass over the body that skips the objects, for CEL and Rego
+    /// policies), else it is `null`.
     pub fn parse_with(body: &[u8], with_raw: bool) -> Result<Review, ReviewError> {
         let wire: WireReview<'_> = serde_json::from_slice(body).map_err(|e| {
             if e.is_data() {
@@ -199,15 +200,44 @@ impl Review {
 fn raw_request(body: &[u8]) -> Value {
     #[derive(Deserialize)]
     struct Top {
-        request: Map<String, Value>,
+        request: WithoutObjects,
     }
     match serde_json::from_slice::<Top>(body) {
-        Ok(Top { mut request }) => {
-            request.remove("object");
-            request.remove("oldObject");
-            Value::Object(request)
-        }
+        Ok(Top { request }) => Value::Object(request.0),
         Err(_) => Value::Null,
+    }
+}
+
+/// A `request` mapping read without building its `object` and `oldObject`
+/// (they are skipped while parsing, not built and dropped).
+struct WithoutObjects(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for WithoutObjects {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = WithoutObjects;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an admission request object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Map::new();
+                while let Some(key) = m.next_key::<String>()? {
+                    if key == "object" || key == "oldObject" {
+                        m.next_value::<serde::de::IgnoredAny>()?;
+                    } else {
+                        out.insert(key, m.next_value()?);
+                    }
+                }
+                Ok(WithoutObjects(out))
+            }
+        }
+        d.deserialize_map(Visit)
     }
 }
 

@@ -130,6 +130,20 @@ fn mutate(engine: &Engine, review: &Review, res: &Resource) -> Decision {
 /// Turns findings into a response: any enforced finding denies (403, one
 /// line per violation with rule, field and message), warned ones become
 /// `warnings`, audited ones `auditAnnotations` (one key per rule).
+/// A finding as one line of a denial or a warning.
+struct Line<'a>(&'a Finding);
+
+impl std::fmt::Display for Line<'_> {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let f = self.0;
+        write!(
+            out,
+            "[{}] {}: {} (at {})",
+            f.rule, f.severity, f.message, f.path
+        )
+    }
+}
+
 fn respond(uid: &str, findings: Vec<Finding>) -> Decision {
     let mut denied = 0;
     let mut denial = String::new(); // one `- line` per enforced finding
@@ -139,16 +153,9 @@ fn respond(uid: &str, findings: Vec<Finding>) -> Decision {
         match f.action {
             Action::Enforce => {
                 denied += 1;
-                let _ = write!(
-                    denial,
-                    "\n- [{}] {}: {} (at {})",
-                    f.rule, f.severity, f.message, f.path
-                );
+                let _ = write!(denial, "\n- {}", Line(f));
             }
-            Action::Warn => warnings.push(format!(
-                "[{}] {}: {} (at {})",
-                f.rule, f.severity, f.message, f.path
-            )),
+            Action::Warn => warnings.push(Line(f).to_string()),
             Action::Audit => {
                 let e = audit.entry(annotation_key(&f.rule)).or_default();
                 if !e.is_empty() {

@@ -51,6 +51,9 @@ impl<'a> P<'a> {
     }
 
     fn push(mut self, step: Step<'a>) -> Self {
+        // The depth is the checks' own, not the input's: a deeper check
+        // needs a larger MAX_STEPS (caught by the tests in debug builds).
+        debug_assert!(self.len < MAX_STEPS, "field path deeper than MAX_STEPS");
         if let Some(slot) = self.steps.get_mut(self.len) {
             *slot = step;
             self.len += 1;

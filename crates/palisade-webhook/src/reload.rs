@@ -87,12 +87,12 @@ impl Reloader {
         }
     }
 
-    /// Polls every `interval` and reloads on SIGHUP, until the task is dropped;
-    /// `loaded` are the stamps of the files as they were loaded.
-    pub async fn watch(self, interval: Duration, loaded: Stamps) {
+    /// Polls every `interval` and reloads on each SIGHUP `hup` receives (see
+    /// [`hangup`]), until the task is dropped; `loaded` are the stamps of the
+    /// files as they were loaded.
+    pub async fn watch(self, interval: Duration, loaded: Stamps, mut hup: Hangup) {
         let mut config_stamp = loaded.config;
         let mut tls_stamp = loaded.tls;
-        let mut hup = hangup();
         loop {
             let forced = tokio::select! {
                 _ = tokio::time::sleep(interval) => false,
@@ -117,18 +117,24 @@ impl Reloader {
     }
 }
 
+/// SIGHUP as received by this process (`None` where it cannot be caught).
 #[cfg(unix)]
-type Hangup = Option<tokio::signal::unix::Signal>;
+pub type Hangup = Option<tokio::signal::unix::Signal>;
+/// SIGHUP as received by this process (`None` where it cannot be caught).
 #[cfg(not(unix))]
-type Hangup = Option<()>;
+pub type Hangup = Option<()>;
 
+/// Catches SIGHUP from now on (inside the runtime). Installed before the
+/// server accepts anything, so a SIGHUP sent once it is up never meets the
+/// default action, which would end the process.
 #[cfg(unix)]
-fn hangup() -> Hangup {
+pub fn hangup() -> Hangup {
     tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
 }
 
+/// Catches SIGHUP from now on (nothing to catch here).
 #[cfg(not(unix))]
-fn hangup() -> Hangup {
+pub fn hangup() -> Hangup {
     None
 }
 

@@ -3,7 +3,7 @@
 
 use crate::app::{router, AppState};
 use crate::engine::{Engine, LoadError, PolicyFactory};
-use crate::reload::{Reloader, Stamps};
+use crate::reload::{hangup, Hangup, Reloader, Stamps};
 use crate::tls::{load_certified_key, server_config, CertStore, TlsError};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -86,6 +86,7 @@ pub struct Server {
     acceptor: TlsAcceptor,
     factory: PolicyFactory,
     stamps: Stamps,
+    hup: Hangup,
 }
 
 impl Server {
@@ -112,6 +113,7 @@ impl Server {
             opts,
             factory,
             stamps,
+            hup: hangup(),
         })
     }
 
@@ -136,7 +138,8 @@ impl Server {
             state: self.state.clone(),
             certs: self.certs.clone(),
         };
-        let watcher = tokio::spawn(reloader.watch(self.opts.reload_interval, self.stamps.clone()));
+        let watcher =
+            tokio::spawn(reloader.watch(self.opts.reload_interval, self.stamps.clone(), self.hup));
         let app = router(self.state.clone(), self.opts.noop_route);
         let mut builder = Builder::new(TokioExecutor::new());
         builder

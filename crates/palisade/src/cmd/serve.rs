@@ -115,31 +115,40 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
         let server = Server::bind(opts, factory).await?;
+        let shutdown = shutdown_signal();
         let addr = server.local_addr()?;
         // The one line scripts and tests wait for.
         eprintln!("palisade: listening on https://{addr}");
-        server.run(shutdown_signal()).await;
+        server.run(shutdown).await;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    {
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending().await,
+/// Catches SIGINT and SIGTERM from now on (inside the runtime, before the
+/// server says it is listening, so a signal sent once it is up never meets
+/// the default action) and completes when one arrives.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, Signal, SignalKind};
+    async fn next(s: Option<Signal>) {
+        match s {
+            Some(mut s) => {
+                s.recv().await;
             }
-        };
-        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+            None => std::future::pending().await,
+        }
     }
-    #[cfg(not(unix))]
-    ctrl_c.await;
+    let int = next(signal(SignalKind::interrupt()).ok());
+    let term = next(signal(SignalKind::terminate()).ok());
+    async move {
+        tokio::select! { _ = int => {}, _ = term => {} }
+    }
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -1,12 +1,14 @@
 //! Field paths inside an object, such as `spec.volumes[0].hostPath`.
 
+use smol_str::SmolStr;
 use std::fmt;
 
 /// One step of a [`FieldPath`]: a mapping key or a sequence index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Seg {
-    /// A key of a mapping.
-    Key(String),
+    /// A key of a mapping (kept inline up to 23 bytes, so building and
+    /// copying paths of ordinary keys does not allocate per step).
+    Key(SmolStr),
     /// An index into a sequence.
     Index(usize),
 }
@@ -32,7 +34,7 @@ impl FieldPath {
             let mut rest = part;
             if let Some(i) = rest.find('[') {
                 if i > 0 {
-                    segs.push(Seg::Key(rest[..i].to_string()));
+                    segs.push(Seg::Key(SmolStr::new(&rest[..i])));
                 }
                 rest = &rest[i..];
                 while let Some(stripped) = rest.strip_prefix('[') {
@@ -40,13 +42,13 @@ impl FieldPath {
                     match stripped[..end].parse::<usize>() {
                         Ok(n) => segs.push(Seg::Index(n)),
                         Err(_) => {
-                            segs.push(Seg::Key(stripped[..end].trim_matches('"').to_string()))
+                            segs.push(Seg::Key(SmolStr::new(stripped[..end].trim_matches('"'))))
                         }
                     }
                     rest = &stripped[end + 1..];
                 }
             } else {
-                segs.push(Seg::Key(rest.to_string()));
+                segs.push(Seg::Key(SmolStr::new(rest)));
             }
         }
         FieldPath(segs)
@@ -54,7 +56,7 @@ impl FieldPath {
 
     /// A new path with `key` appended.
     pub fn key(&self, key: &str) -> Self {
-        self.with(Seg::Key(key.to_string()))
+        self.with(Seg::Key(SmolStr::new(key)))
     }
 
     /// A new path with `index` appended.
@@ -65,7 +67,7 @@ impl FieldPath {
     /// This path with `key` appended, reusing its storage (no copy of the
     /// steps, unlike [`FieldPath::key`]).
     pub fn with_key(mut self, key: &str) -> Self {
-        self.0.push(Seg::Key(key.to_string()));
+        self.0.push(Seg::Key(SmolStr::new(key)));
         self
     }
 
@@ -103,7 +105,7 @@ impl FieldPath {
     /// Resolves the path in a JSON value.
     pub fn get<'v>(&self, value: &'v serde_json::Value) -> Option<&'v serde_json::Value> {
         self.0.iter().try_fold(value, |v, seg| match seg {
-            Seg::Key(k) => v.get(k.as_str()),
+            Seg::Key(k) => crate::value::Field::field(v, k.as_str()),
             Seg::Index(i) => v.get(*i),
         })
     }

@@ -2,6 +2,7 @@
 //! labels, the admission request and data derived once per evaluation.
 
 use crate::resource::Resource;
+use crate::workload::PodSpec;
 use serde::Serialize;
 use serde_json::Value;
 use std::any::{Any, TypeId};
@@ -207,6 +208,9 @@ pub struct Context<'a> {
     pub now: jiff::Timestamp,
     /// Per-object values shared by rules, when evaluating one object.
     memo: Option<&'a Memo>,
+    /// The object being evaluated and its pod spec, found once for all its
+    /// rules (see [`Context::pod_spec_of`]).
+    object: Option<(&'a Resource, Option<&'a PodSpec<'a>>)>,
 }
 
 impl<'a> Context<'a> {
@@ -218,6 +222,7 @@ impl<'a> Context<'a> {
             request: None,
             now,
             memo: None,
+            object: None,
         }
     }
 
@@ -229,7 +234,35 @@ impl<'a> Context<'a> {
             request: self.request,
             now: self.now,
             memo: Some(memo),
+            object: self.object,
         }
+    }
+
+    /// This context for evaluating `res`, whose pod spec (found by
+    /// [`PodSpec::of`]) is `pod`, with `memo` for the values rules derive
+    /// from it.
+    pub fn for_object<'b>(
+        &'b self,
+        res: &'b Resource,
+        pod: Option<&'b PodSpec<'b>>,
+        memo: &'b Memo,
+    ) -> Context<'b> {
+        Context {
+            inventory: self.inventory,
+            extensions: self.extensions,
+            request: self.request,
+            now: self.now,
+            memo: Some(memo),
+            object: Some((res, pod)),
+        }
+    }
+
+    /// The pod spec of `res` when `res` is the object this context
+    /// evaluates (found once for all its rules): `Some(None)` when it has
+    /// none, `None` when this context does not know `res`.
+    pub fn pod_spec_of(&self, res: &Resource) -> Option<Option<&PodSpec<'a>>> {
+        let (object, pod) = self.object?;
+        std::ptr::eq(object, res).then_some(pod)
     }
 
     /// A value of type `T` derived from the object being evaluated, computed
@@ -253,7 +286,7 @@ impl<'a> Context<'a> {
     pub fn namespace_labels(&self, name: &str) -> Option<&'a Value> {
         self.inventory
             .namespace(name)
-            .and_then(|ns| ns.value.pointer("/metadata/labels"))
+            .and_then(|ns| ns.meta("labels"))
     }
 }
 

@@ -24,6 +24,7 @@ pub mod rule;
 pub mod scope;
 pub mod selector;
 pub mod severity;
+pub mod value;
 pub mod workload;
 pub mod yaml;
 
@@ -39,4 +40,5 @@ pub use rule::{Emitter, Rule, RuleInfo};
 pub use scope::{Keep, Scope};
 pub use selector::LabelSelector;
 pub use severity::Severity;
+pub use value::Field;
 pub use yaml::{Document, LoadError};

@@ -11,6 +11,7 @@ use crate::resource::{Resource, ResourceId};
 use crate::rule::{Emitter, Rule, RuleInfo};
 use crate::scope::{Keep, Scope};
 use crate::severity::Severity;
+use crate::workload::PodSpec;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -344,7 +345,8 @@ impl PolicySet {
     /// the same problem on the same field, and applies suppressions.
     pub fn evaluate(&self, res: &Resource, ctx: &Context<'_>) -> Evaluation {
         let memo = Memo::default(); // values the rules derive from `res`, shared
-        let ctx = &ctx.with_memo(&memo);
+        let pod = PodSpec::of(res); // found once for every pod rule
+        let ctx = &ctx.for_object(res, pod.as_ref(), &memo);
         let mut raw = Vec::new();
         for &i in self.dispatch.rules_for(&res.id.kind) {
             let active = &self.rules[i];
@@ -406,7 +408,7 @@ impl PolicySet {
                 && (s.kinds.is_empty() || s.kinds.contains(&res.id.kind))
                 && s.selector
                     .as_ref()
-                    .is_none_or(|sel| sel.matches_json(res.value.pointer("/metadata/labels")))
+                    .is_none_or(|sel| sel.matches_json(res.meta("labels")))
         })
     }
 

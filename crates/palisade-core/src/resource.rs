@@ -3,6 +3,7 @@
 use crate::path::FieldPath;
 use crate::position::Pos;
 use crate::positions::Positions;
+use crate::value::Field;
 use crate::yaml::Document;
 use serde::Serialize;
 use serde_json::Value;
@@ -26,12 +27,12 @@ pub struct ResourceId {
 impl ResourceId {
     /// The identity of a JSON object, or `None` when it has no apiVersion or kind.
     pub fn of(value: &Value) -> Option<ResourceId> {
-        let api_version = value.get("apiVersion")?.as_str()?.to_string();
-        let kind = value.get("kind")?.as_str()?.to_string();
+        let api_version = value.field("apiVersion")?.as_str()?.to_string();
+        let kind = value.field("kind")?.as_str()?.to_string();
         if api_version.is_empty() || kind.is_empty() {
             return None;
         }
-        let meta = value.get("metadata");
+        let meta = value.field("metadata");
         let text = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
         Some(ResourceId {
             api_version,
@@ -152,15 +153,19 @@ impl Resource {
         path.get(&self.value)
     }
 
+    /// A field of `metadata` (`labels`, `annotations`, ...).
+    pub fn meta(&self, key: &str) -> Option<&Value> {
+        self.value.field("metadata").and_then(|m| m.get(key))
+    }
+
     /// `metadata.labels` as string pairs.
     pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
-        string_map(self.value.pointer("/metadata/labels"))
+        string_map(self.meta("labels"))
     }
 
     /// One annotation.
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.value
-            .pointer("/metadata/annotations")
+        self.meta("annotations")
             .and_then(|a| a.get(key))
             .and_then(Value::as_str)
     }

@@ -1,7 +1,9 @@
 //! Where pod specs live in workload objects, and their containers.
 
+use crate::context::Context;
 use crate::path::FieldPath;
 use crate::resource::Resource;
+use crate::value::Field;
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -79,13 +81,21 @@ fn template_depth(kind: &str) -> Option<usize> {
     })
 }
 
-/// A pod spec found in a resource, with its path.
-#[derive(Debug, Clone, Copy)]
+/// The pod spec of a resource whose kind creates pods, with its path, the
+/// pod metadata and the containers: found once per evaluated object (see
+/// [`Context::pod_spec_of`](crate::Context::pod_spec_of)) and read by every
+/// pod rule.
+#[derive(Debug, Clone)]
 pub struct PodSpec<'a> {
     /// The spec object.
     pub spec: &'a Value,
     /// Path of the spec in the resource.
-    pub path: &'a FieldPath,
+    pub path: &'static FieldPath,
+    /// The pod metadata, when present.
+    pub meta: Option<&'a Value>,
+    /// Path of the pod metadata in the resource.
+    pub meta_path: &'static FieldPath,
+    containers: Vec<Container<'a>>,
 }
 
 /// One container of a pod spec.
@@ -101,38 +111,56 @@ pub struct Container<'a> {
     pub name: &'a str,
 }
 
-/// Calls `f` with the pod spec of `res` when it has one.
-pub fn with_pod_spec<R>(res: &Resource, f: impl FnOnce(PodSpec<'_>) -> R) -> Option<R> {
-    let path = pod_spec_path_ref(&res.id.kind)?;
-    let spec = path.get(&res.value)?;
-    if !spec.is_object() {
-        return None;
+/// Calls `f` with the pod spec of `res` when it has one: the one `ctx`
+/// found for the object it evaluates, else found now.
+pub fn with_pod_spec<R>(
+    res: &Resource,
+    ctx: &Context<'_>,
+    f: impl FnOnce(&PodSpec<'_>) -> R,
+) -> Option<R> {
+    match ctx.pod_spec_of(res) {
+        Some(known) => known.map(f),
+        None => PodSpec::of(res).as_ref().map(f),
     }
-    Some(f(PodSpec { spec, path }))
 }
 
 impl<'a> PodSpec<'a> {
-    /// Every container of every list, in order.
-    pub fn containers(&self) -> Vec<Container<'a>> {
-        let mut out = Vec::new();
+    /// The pod spec of `res`: `None` when its kind creates no pods or the
+    /// spec is missing or not a mapping.
+    pub fn of(res: &'a Resource) -> Option<PodSpec<'a>> {
+        let path = pod_spec_path_ref(&res.id.kind)?;
+        let meta_path = pod_meta_path_ref(&res.id.kind)?;
+        let spec = path.get(&res.value).filter(|s| s.is_object())?;
+        let mut containers = Vec::new();
         for list in CONTAINER_LISTS {
-            if let Some(Value::Array(items)) = self.spec.get(list) {
+            if let Some(Value::Array(items)) = spec.field(list) {
                 for (i, c) in items.iter().enumerate() {
-                    out.push(Container {
+                    containers.push(Container {
                         value: c,
-                        path: self.path.key(list).index(i),
+                        path: path.key(list).with_index(i),
                         list,
-                        name: c.get("name").and_then(Value::as_str).unwrap_or(""),
+                        name: c.field("name").and_then(Value::as_str).unwrap_or(""),
                     });
                 }
             }
         }
-        out
+        Some(PodSpec {
+            spec,
+            path,
+            meta: meta_path.get(&res.value),
+            meta_path,
+            containers,
+        })
+    }
+
+    /// Every container of every list, in order.
+    pub fn containers(&self) -> &[Container<'a>] {
+        &self.containers
     }
 
     /// A field of the spec.
     pub fn get(&self, key: &str) -> Option<&'a Value> {
-        self.spec.get(key)
+        self.spec.field(key)
     }
 
     /// Path of a field of the spec.

@@ -33,7 +33,7 @@ pub fn resolve_aggregation(roles: &mut [RoleDef]) {
             (0..roles.len())
                 .filter(|&ci| ci != ai && roles[ci].key.kind == RoleKind::ClusterRole)
                 .filter(|&ci| {
-                    let labels = roles[ci].resource.value.pointer("/metadata/labels");
+                    let labels = roles[ci].resource.meta("labels");
                     // An empty selector selects every ClusterRole, as in the controller.
                     selectors.iter().any(|s| s.matches_json(labels))
                 })

@@ -17,6 +17,7 @@
 //! claims disagree on the case of e-mail addresses).
 
 use palisade_core::yaml::parse_stream;
+use palisade_core::Field;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -157,8 +158,8 @@ fn parse_yaml(text: &str, file: &str) -> Result<Directory, DirectoryError> {
             let name = match item {
                 Value::String(s) => Some(s.as_str()),
                 Value::Object(o) => o
-                    .get("name")
-                    .or_else(|| o.get("email"))
+                    .field("name")
+                    .or_else(|| o.field("email"))
                     .and_then(Value::as_str),
                 _ => None,
             };

@@ -7,6 +7,7 @@ use crate::model::{
     RoleRefSpec, Subject, RBAC_GROUP,
 };
 use palisade_core::config::parse_expiry;
+use palisade_core::Field;
 use palisade_core::{FieldPath, LabelSelector, Resource};
 use serde_json::Value;
 use std::sync::Arc;
@@ -53,7 +54,7 @@ pub fn role(res: &Arc<Resource>, builtin: bool, problems: &mut Vec<Problem>) -> 
         RoleKind::ClusterRole
     };
     let mut rules = Vec::new();
-    match res.value.get("rules") {
+    match res.value.field("rules") {
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
@@ -79,12 +80,12 @@ pub fn role(res: &Arc<Resource>, builtin: bool, problems: &mut Vec<Problem>) -> 
         )),
     }
     let aggregation = if kind == RoleKind::ClusterRole {
-        res.value.get("aggregationRule").map(|agg| {
+        res.value.field("aggregationRule").map(|agg| {
             let at = FieldPath::root()
                 .key("aggregationRule")
                 .key("clusterRoleSelectors");
             let mut selectors = Vec::new();
-            match agg.get("clusterRoleSelectors") {
+            match agg.field("clusterRoleSelectors") {
                 Some(Value::Array(items)) => {
                     for (i, sel) in items.iter().enumerate() {
                         match LabelSelector::from_value(sel) {
@@ -137,14 +138,14 @@ pub fn binding(res: &Arc<Resource>, problems: &mut Vec<Problem>) -> Binding {
         Some(namespace_of(res))
     };
     let rr_path = FieldPath::root().key("roleRef");
-    let role_ref = match res.value.get("roleRef") {
+    let role_ref = match res.value.field("roleRef") {
         None | Some(Value::Null) => {
             problems.push(problem(res, rr_path, "the binding has no `roleRef`"));
             None
         }
         Some(rr) => {
-            let kind = rr.get("kind").and_then(Value::as_str).unwrap_or("");
-            let name = rr.get("name").and_then(Value::as_str).unwrap_or("");
+            let kind = rr.field("kind").and_then(Value::as_str).unwrap_or("");
+            let name = rr.field("name").and_then(Value::as_str).unwrap_or("");
             if name.is_empty() {
                 problems.push(problem(
                     res,
@@ -168,7 +169,7 @@ pub fn binding(res: &Arc<Resource>, problems: &mut Vec<Problem>) -> Binding {
         }
     };
     let mut subjects = Vec::new();
-    if let Some(list) = res.value.get("subjects") {
+    if let Some(list) = res.value.field("subjects") {
         match list {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
@@ -201,8 +202,7 @@ pub fn binding(res: &Arc<Resource>, problems: &mut Vec<Problem>) -> Binding {
         subjects,
         membership: Membership {
             expires_at: res
-                .value
-                .pointer("/metadata/annotations")
+                .meta("annotations")
                 .and_then(|a| a.get(EXPIRES_AT))
                 .map(|v| match v.as_str() {
                     Some(t) => parse_expiry(t.trim()),

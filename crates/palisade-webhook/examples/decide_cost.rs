@@ -32,9 +32,38 @@ fn main() {
     let engine = palisade_webhook::Engine::new(Config::default(), &factory).expect("engine");
     let namespaces = palisade_webhook::namespaces::NamespaceCache::default();
     let metrics = palisade_webhook::metrics::Metrics::new();
-    let n = 20_000u32;
+    let n: u32 = std::env::var("DECIDE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let (mut noop_total, mut validate_total) = (Duration::ZERO, Duration::ZERO);
     let files: Vec<String> = std::env::args().skip(1).collect();
+    if let Ok(mode) = std::env::var("DECIDE_MODE") {
+        // Only `noop` or `validate`, the bodies interleaved, n rounds: for
+        // instruction counts (valgrind --tool=callgrind at two values of
+        // DECIDE_N; the difference is the per-round cost).
+        let bodies: Vec<Vec<u8>> = files
+            .iter()
+            .map(|f| std::fs::read(f).expect("read"))
+            .collect();
+        for _ in 0..n {
+            for body in &bodies {
+                let mut r = Review::parse_with(body, false).expect("review");
+                let out = if mode == "noop" {
+                    Response::allow(&r.uid).to_json().expect("json")
+                } else {
+                    let d = decide(&engine, &namespaces, &mut r, Endpoint::Validate);
+                    for f in &d.findings {
+                        metrics.rule_hit(&f.rule, f.action);
+                    }
+                    metrics.request("validate", "CREATE", &r.kind, d.label, 0.0001);
+                    d.response.to_json().expect("json")
+                };
+                std::hint::black_box(out);
+            }
+        }
+        return;
+    }
     for f in &files {
         let body = std::fs::read(f).expect("read");
         let parse = time(n, || Review::parse_with(&body, false).expect("review"));

@@ -5,6 +5,7 @@ use crate::mutate::patch_for;
 use crate::namespaces::NamespaceCache;
 use crate::review::{Response, Review};
 use base64::Engine as _;
+use palisade_core::Field;
 use palisade_core::{Action, Context, Finding, Inventory, Operation, Resource};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -200,7 +201,7 @@ fn metadata_only_pod_update(review: &Review, res: &Resource) -> bool {
             .info
             .old_object
             .as_ref()
-            .is_some_and(|old| old.get("spec") == res.value.get("spec"))
+            .is_some_and(|old| old.field("spec") == res.value.field("spec"))
 }
 
 /// A rule ID as an `auditAnnotations` key: the API server prefixes it with

@@ -19,6 +19,7 @@
 //! subresource, only their ephemeral containers.
 
 use palisade_core::workload::{pod_meta_path, pod_spec_path};
+use palisade_core::Field;
 use palisade_core::{FieldPath, Operation};
 use serde_json::{json, Map, Value};
 
@@ -32,7 +33,7 @@ pub fn patch_for(
     operation: Operation,
     sub_resource: Option<&str>,
 ) -> Option<json_patch::Patch> {
-    let kind = obj.get("kind").and_then(Value::as_str)?;
+    let kind = obj.field("kind").and_then(Value::as_str)?;
     let is_pod = kind == "Pod";
     let only_ephemeral = match (is_pod, operation, sub_resource) {
         (true, Operation::Update, Some("ephemeralcontainers")) => true,
@@ -89,8 +90,8 @@ fn pointer_mut<'v>(v: &'v mut Value, path: &FieldPath) -> Option<&'v mut Value> 
 
 fn harden_pod(spec: &mut Map<String, Value>, needs_api: bool) {
     let sa = spec
-        .get("serviceAccountName")
-        .or_else(|| spec.get("serviceAccount"))
+        .field("serviceAccountName")
+        .or_else(|| spec.field("serviceAccount"))
         .and_then(Value::as_str)
         .unwrap_or("");
     if !needs_api
@@ -100,8 +101,8 @@ fn harden_pod(spec: &mut Map<String, Value>, needs_api: bool) {
         spec.insert("automountServiceAccountToken".into(), Value::Bool(false));
     }
     let windows = spec
-        .get("os")
-        .and_then(|o| o.get("name"))
+        .field("os")
+        .and_then(|o| o.field("name"))
         .and_then(Value::as_str)
         == Some("windows");
     if windows {
@@ -110,15 +111,17 @@ fn harden_pod(spec: &mut Map<String, Value>, needs_api: bool) {
     let containers_set_seccomp = ["containers", "initContainers"].iter().all(|l| {
         spec.get(*l).and_then(Value::as_array).is_some_and(|cs| {
             !cs.is_empty()
-                && cs
-                    .iter()
-                    .all(|c| c.pointer("/securityContext/seccompProfile").is_some())
+                && cs.iter().all(|c| {
+                    c.field("securityContext")
+                        .and_then(|s| s.field("seccompProfile"))
+                        .is_some()
+                })
         })
     });
     if containers_set_seccomp
         || spec
-            .get("securityContext")
-            .and_then(|c| c.get("seccompProfile"))
+            .field("securityContext")
+            .and_then(|c| c.field("seccompProfile"))
             .is_some()
     {
         return;
@@ -132,14 +135,17 @@ fn harden_container(c: &mut Map<String, Value>) {
     let Some(sc) = object_entry(c, "securityContext") else {
         return;
     };
-    let privileged = sc.get("privileged").and_then(Value::as_bool) == Some(true);
+    let privileged = sc.field("privileged").and_then(Value::as_bool) == Some(true);
     let Some(caps) = object_entry(sc, "capabilities") else {
         return;
     };
-    let adds_sys_admin = caps.get("add").and_then(Value::as_array).is_some_and(|a| {
-        a.iter()
-            .any(|c| matches!(c.as_str(), Some("SYS_ADMIN" | "CAP_SYS_ADMIN")))
-    });
+    let adds_sys_admin = caps
+        .field("add")
+        .and_then(Value::as_array)
+        .is_some_and(|a| {
+            a.iter()
+                .any(|c| matches!(c.as_str(), Some("SYS_ADMIN" | "CAP_SYS_ADMIN")))
+        });
     match caps.get_mut("drop") {
         Some(Value::Array(d)) => {
             if !d.iter().any(|c| c.as_str() == Some("ALL")) {

@@ -145,7 +145,7 @@ impl MatchResources {
             return false;
         }
         if let Some(sel) = &self.object_selector {
-            if !sel.matches_json(res.value.pointer("/metadata/labels")) {
+            if !sel.matches_json(res.meta("labels")) {
                 return false;
             }
         }
@@ -153,7 +153,8 @@ impl MatchResources {
             let is_namespace = res.id.kind == "Namespace" && res.id.group().is_empty();
             if is_namespace || !is_cluster_scoped(&res.id) {
                 // An unknown namespace has no labels.
-                let labels = namespace_object(res, ctx).and_then(|n| n.pointer("/metadata/labels"));
+                let labels = namespace_object(res, ctx)
+                    .and_then(|n| n.get("metadata").and_then(|m| m.get("labels")));
                 if !sel.matches_json(labels) {
                     return false;
                 }

@@ -88,7 +88,7 @@ impl VapRule {
             .filter(|p| is_cluster_scoped(&p.id) || p.id.namespace == ns)
             .filter(|p| match (&pr.name, &pr.selector) {
                 (Some(n), _) => p.id.name == *n,
-                (None, Some(sel)) => sel.matches_json(p.value.pointer("/metadata/labels")),
+                (None, Some(sel)) => sel.matches_json(p.meta("labels")),
                 (None, None) => false,
             })
             .map(|p| &p.value)

@@ -205,7 +205,7 @@ impl Match {
             }
         }
         if let Some(sel) = &self.label_selector {
-            if !sel.matches_json(res.value.pointer("/metadata/labels")) {
+            if !sel.matches_json(res.meta("labels")) {
                 return false;
             }
         }
@@ -225,7 +225,8 @@ impl Match {
             return false;
         }
         if let Some(sel) = &self.namespace_selector {
-            let labels = namespace_object(res, ctx).and_then(|n| n.pointer("/metadata/labels"));
+            let labels = namespace_object(res, ctx)
+                .and_then(|n| n.get("metadata").and_then(|m| m.get("labels")));
             if namespace_object(res, ctx).is_none() || !sel.matches_json(labels) {
                 return false;
             }

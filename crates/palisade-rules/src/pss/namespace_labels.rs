@@ -52,7 +52,7 @@ impl Rule for NamespaceLabels {
         if res.id.kind != "Namespace" {
             return;
         }
-        let Some(Value::Object(labels)) = res.value.pointer("/metadata/labels") else {
+        let Some(Value::Object(labels)) = res.meta("labels") else {
             return;
         };
         let base = FieldPath::root().key("metadata").key("labels");

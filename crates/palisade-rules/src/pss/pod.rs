@@ -3,7 +3,8 @@
 //! controller's visiting order, and field access that treats `null` as unset.
 
 use palisade_core::workload::{pod_meta_path_ref, pod_spec_path_ref};
-use palisade_core::{FieldPath, Resource};
+use palisade_core::Field;
+use palisade_core::{Context, FieldPath, Resource};
 use serde_json::Value;
 
 /// The container lists in the order the built-in controller visits them.
@@ -59,8 +60,17 @@ pub enum Found<'a> {
 }
 
 impl<'a> Pod<'a> {
-    /// The pod of `res`.
-    pub fn of(res: &'a Resource) -> Found<'a> {
+    /// The pod of `res`, from the pod spec `ctx` found for it when `ctx`
+    /// evaluates `res`.
+    pub fn of(res: &'a Resource, ctx: &'a Context<'_>) -> Found<'a> {
+        if let Some(Some(p)) = ctx.pod_spec_of(res) {
+            return Found::Pod(Pod {
+                spec: p.spec,
+                meta: p.meta,
+                spec_path: p.path,
+                meta_path: p.meta_path,
+            });
+        }
         let (Some(spec_path), Some(meta_path)) = (
             pod_spec_path_ref(&res.id.kind),
             pod_meta_path_ref(&res.id.kind),
@@ -111,7 +121,7 @@ impl<'a> Pod<'a> {
         let spec = self.spec;
         VISIT_ORDER.into_iter().flat_map(move |list| {
             let items = spec
-                .get(list)
+                .field(list)
                 .and_then(Value::as_array)
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
@@ -119,7 +129,7 @@ impl<'a> Pod<'a> {
                 value,
                 list,
                 index,
-                name: value.get("name").and_then(Value::as_str).unwrap_or(""),
+                name: value.field("name").and_then(Value::as_str).unwrap_or(""),
             })
         })
     }
@@ -127,7 +137,7 @@ impl<'a> Pod<'a> {
     /// The pod annotations that are strings.
     pub fn annotations(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         self.meta
-            .and_then(|m| m.get("annotations"))
+            .and_then(|m| m.field("annotations"))
             .and_then(Value::as_object)
             .into_iter()
             .flat_map(|m| m.iter())
@@ -136,7 +146,7 @@ impl<'a> Pod<'a> {
 
     /// One annotation, when it is a string.
     pub fn annotation(&self, key: &str) -> Option<&'a str> {
-        self.meta?.get("annotations")?.get(key)?.as_str()
+        self.meta?.field("annotations")?.get(key)?.as_str()
     }
 
     /// Whether `spec.os.name` is `windows` (exempts the pod from some
@@ -161,7 +171,7 @@ impl<'a> Pod<'a> {
 pub fn get<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a Value> {
     let mut cur = v;
     for k in keys {
-        cur = cur.as_object()?.get(*k)?;
+        cur = cur.field(k)?;
     }
     (!cur.is_null()).then_some(cur)
 }

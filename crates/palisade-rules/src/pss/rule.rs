@@ -8,6 +8,7 @@ use super::settings::PssSettings;
 use crate::workload::fields::describe;
 use palisade_core::context::Memoized;
 use palisade_core::workload::POD_KINDS;
+use palisade_core::Field;
 use palisade_core::{Action, Context, Emitter, Resource, Rule, RuleInfo, Scope};
 use serde_json::Value;
 
@@ -72,7 +73,7 @@ impl PssRule {
             .unwrap_or_else(|| NONE.get_or_init(PssSettings::default));
         let request_ns = ctx
             .request
-            .and_then(|r| r.raw.get("namespace"))
+            .and_then(|r| r.raw.field("namespace"))
             .and_then(Value::as_str);
         let namespace = res
             .id
@@ -124,7 +125,7 @@ impl Rule for PssRule {
 
     fn check(&self, res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
         let def = &CHECKS[self.index];
-        let pod = match Pod::of(res) {
+        let pod = match Pod::of(res, ctx) {
             Found::NotAWorkload => return,
             Found::Pod(pod) => pod,
             Found::Malformed(path, value) => {

@@ -104,8 +104,7 @@ fn check_expired(
         }
         Some(Err(e)) => {
             let raw = res
-                .value
-                .pointer("/metadata/annotations")
+                .meta("annotations")
                 .and_then(|a| a.get(EXPIRES_AT))
                 .map(|v| {
                     v.as_str()
@@ -184,7 +183,7 @@ fn check_no_expiry(
 }
 
 fn res_has_annotations(b: &Binding) -> bool {
-    b.resource.value.pointer("/metadata/annotations").is_some()
+    b.resource.meta("annotations").is_some()
 }
 
 fn check_too_long(
@@ -199,8 +198,7 @@ fn check_too_long(
         return;
     };
     let created = res
-        .value
-        .pointer("/metadata/creationTimestamp")
+        .meta("creationTimestamp")
         .and_then(|v| v.as_str())
         .and_then(|t| t.parse::<jiff::Timestamp>().ok());
     let (from, from_text) = match created {

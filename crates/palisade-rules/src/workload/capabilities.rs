@@ -6,6 +6,7 @@
 use super::builtin::{BuiltinRule, Texts};
 use super::fields::{describe, label, security_context};
 use palisade_core::workload::with_pod_spec;
+use palisade_core::Field;
 use palisade_core::{Context, Emitter, Resource, Rule, Severity};
 use serde_json::Value;
 use std::sync::Arc;
@@ -56,14 +57,14 @@ pub fn is_default(cap: &str) -> bool {
     DEFAULT_CAPABILITIES.contains(&bare)
 }
 
-fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+fn check(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
-            let Some(caps) = security_context(c.value).and_then(|s| s.get("capabilities")) else {
+            let Some(caps) = security_context(c.value).and_then(|s| s.field("capabilities")) else {
                 continue;
             };
             let path = c.path.key("securityContext").key("capabilities").key("add");
-            let message = match caps.get("add") {
+            let message = match caps.field("add") {
                 None | Some(Value::Null) => continue,
                 Some(Value::Array(items)) => {
                     let extra: Vec<String> = items
@@ -79,13 +80,13 @@ fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     }
                     format!(
                         "{} adds {} beyond the default set ({path})",
-                        label(&c),
+                        label(c),
                         extra.join(", ")
                     )
                 }
                 Some(other) => format!(
                     "{} has capabilities.add set to {}, not a list ({path})",
-                    label(&c),
+                    label(c),
                     describe(other)
                 ),
             };

@@ -2,6 +2,7 @@
 //! containers in messages.
 
 use palisade_core::workload::Container;
+use palisade_core::Field;
 use serde_json::Value;
 
 /// A field that should be a boolean, as found in the object.
@@ -65,7 +66,7 @@ pub fn describe(v: &Value) -> String {
 
 /// The `securityContext` of a container or pod spec, when it is a mapping.
 pub fn security_context(v: &Value) -> Option<&Value> {
-    v.get("securityContext").filter(|s| s.is_object())
+    v.field("securityContext").filter(|s| s.is_object())
 }
 
 /// A field of the `securityContext` of `v`.

@@ -53,21 +53,21 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
     ]
 }
 
-fn check_network(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    check_flag(res, out, "hostNetwork", "network");
+fn check_network(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    check_flag(res, ctx, out, "hostNetwork", "network");
 }
 
-fn check_pid(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    check_flag(res, out, "hostPID", "process");
+fn check_pid(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    check_flag(res, ctx, out, "hostPID", "process");
 }
 
-fn check_ipc(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    check_flag(res, out, "hostIPC", "IPC");
+fn check_ipc(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    check_flag(res, ctx, out, "hostIPC", "IPC");
 }
 
 /// Reports `field` of the pod spec when it is true or not a boolean.
-fn check_flag(res: &Resource, out: &mut Emitter<'_>, field: &str, what: &str) {
-    with_pod_spec(res, |pod| {
+fn check_flag(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>, field: &str, what: &str) {
+    with_pod_spec(res, ctx, |pod| {
         let path = pod.field(field);
         let message = match Flag::of(pod.get(field)) {
             Flag::True => format!("pod shares the node's {what} namespace ({path}: true)"),

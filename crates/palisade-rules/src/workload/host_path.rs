@@ -5,6 +5,7 @@
 use super::builtin::{BuiltinRule, Texts};
 use super::fields::describe;
 use palisade_core::workload::with_pod_spec;
+use palisade_core::Field;
 use palisade_core::{Context, Emitter, Resource, Rule, Severity};
 use serde_json::Value;
 use std::sync::Arc;
@@ -28,21 +29,21 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
     )]
 }
 
-fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+fn check(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    with_pod_spec(res, ctx, |pod| {
         let Some(Value::Array(volumes)) = pod.get("volumes") else {
             return;
         };
         for (i, vol) in volumes.iter().enumerate() {
-            let Some(host) = vol.get("hostPath").filter(|h| !h.is_null()) else {
+            let Some(host) = vol.field("hostPath").filter(|h| !h.is_null()) else {
                 continue;
             };
             let path = pod.field("volumes").index(i).key("hostPath");
-            let name = match vol.get("name").and_then(Value::as_str) {
+            let name = match vol.field("name").and_then(Value::as_str) {
                 Some(n) => format!("volume `{n}`"),
                 None => format!("volumes[{i}]"),
             };
-            let message = match host.get("path") {
+            let message = match host.field("path") {
                 Some(Value::String(p)) => match sensitive(p) {
                     Some(why) => format!("{name} mounts the node path {p:?}, {why} ({path})"),
                     None => format!("{name} mounts the node path {p:?} ({path})"),

@@ -5,6 +5,7 @@
 use super::builtin::{BuiltinRule, Texts};
 use super::fields::{describe, label};
 use palisade_core::workload::with_pod_spec;
+use palisade_core::Field;
 use palisade_core::{Context, Emitter, Resource, Rule, Severity};
 use serde_json::Value;
 use std::sync::Arc;
@@ -25,23 +26,23 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
     )]
 }
 
-fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+fn check(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
-            let Some(Value::Array(ports)) = c.value.get("ports") else {
+            let Some(Value::Array(ports)) = c.value.field("ports") else {
                 continue;
             };
             for (j, port) in ports.iter().enumerate() {
                 let path = c.path.key("ports").index(j).key("hostPort");
-                let message = match port.get("hostPort") {
+                let message = match port.field("hostPort") {
                     None | Some(Value::Null) => continue,
                     Some(Value::Number(n)) if n.as_u64() == Some(0) => continue,
                     Some(Value::Number(n)) => {
-                        format!("{} binds node port {n} ({path})", label(&c))
+                        format!("{} binds node port {n} ({path})", label(c))
                     }
                     Some(other) => format!(
                         "{} has a hostPort that is {}, not a port number ({path})",
-                        label(&c),
+                        label(c),
                         describe(other)
                     ),
                 };

@@ -8,6 +8,7 @@ use super::builtin::{BuiltinRule, Texts};
 use super::fields::{describe, label};
 use super::image_ref::ImageRef;
 use palisade_core::workload::with_pod_spec;
+use palisade_core::Field;
 use palisade_core::{Context, Emitter, Resource, Rule, Severity};
 use serde_json::Value;
 use std::sync::Arc;
@@ -47,10 +48,10 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
     ]
 }
 
-fn check_latest(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+fn check_latest(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
-            let Some(Value::String(image)) = c.value.get("image") else {
+            let Some(Value::String(image)) = c.value.field("image") else {
                 continue;
             };
             if image.trim().is_empty() {
@@ -68,17 +69,17 @@ fn check_latest(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
             };
             out.emit(
                 &path,
-                format!("{} runs {image:?} with {how} ({path})", label(&c)),
+                format!("{} runs {image:?} with {how} ({path})", label(c)),
             );
         }
     });
 }
 
-fn check_pinned(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+fn check_pinned(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
             let path = c.path.key("image");
-            let message = match c.value.get("image") {
+            let message = match c.value.field("image") {
                 None | Some(Value::Null) => continue,
                 Some(Value::String(s)) if s.trim().is_empty() => continue,
                 Some(Value::String(image)) => {
@@ -89,14 +90,14 @@ fn check_pinned(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     match r.digest {
                         Some(_) => format!(
                             "{} image {image:?} has a malformed digest (expected sha256: and 64 hex digits) ({path})",
-                            label(&c)
+                            label(c)
                         ),
-                        None => format!("{} image {image:?} is not pinned by digest ({path})", label(&c)),
+                        None => format!("{} image {image:?} is not pinned by digest ({path})", label(c)),
                     }
                 }
                 Some(other) => format!(
                     "{} has an image that is {}, not a reference ({path})",
-                    label(&c),
+                    label(c),
                     describe(other)
                 ),
             };

@@ -27,15 +27,15 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
     )]
 }
 
-fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+fn check(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
             let path = c.path.key("securityContext").key("privileged");
             let message = match Flag::of(sc_field(c.value, "privileged")) {
-                Flag::True => format!("{} runs privileged ({path}: true)", label(&c)),
+                Flag::True => format!("{} runs privileged ({path}: true)", label(c)),
                 Flag::Invalid(d) => format!(
                     "{} has securityContext.privileged set to {d}, not a boolean ({path})",
-                    label(&c)
+                    label(c)
                 ),
                 Flag::False | Flag::Absent => continue,
             };

@@ -37,8 +37,8 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
     )]
 }
 
-fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+fn check(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    with_pod_spec(res, ctx, |pod| {
         let pod_sc = pod.field("securityContext");
         if is_zero(sc_field(pod.spec, "runAsUser")) {
             let path = pod_sc.key("runAsUser");
@@ -54,7 +54,7 @@ fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
             let sc = c.path.key("securityContext");
             if is_zero(sc_field(c.value, "runAsUser")) {
                 let path = sc.key("runAsUser");
-                out.emit(&path, format!("{} runs as UID 0 ({path}: 0)", label(&c)))
+                out.emit(&path, format!("{} runs as UID 0 ({path}: 0)", label(c)))
                     .concern = "run-as-root".into();
             }
             let path = sc.key("runAsNonRoot");
@@ -62,11 +62,11 @@ fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 Flag::True => continue,
                 Flag::Absent if pod_flag.is_true() => continue,
                 Flag::Absent => {
-                    inheriting.push(label(&c));
+                    inheriting.push(label(c));
                     continue;
                 }
-                Flag::False => format!("{} sets {path}: false", label(&c)),
-                Flag::Invalid(d) => format!("{} has {path} set to {d}, not true", label(&c)),
+                Flag::False => format!("{} sets {path}: false", label(c)),
+                Flag::Invalid(d) => format!("{} has {path} set to {d}, not true", label(c)),
             };
             out.emit(&path, message).concern = "run-as-root".into();
         }

@@ -7,6 +7,7 @@ use super::builtin::{BuiltinRule, Texts};
 use super::credentials::classify;
 use super::fields::label;
 use palisade_core::workload::with_pod_spec;
+use palisade_core::Field;
 use palisade_core::{Context, Emitter, Resource, Rule, Severity};
 use serde_json::Value;
 use std::sync::Arc;
@@ -34,15 +35,15 @@ pub fn redacted(value: &str) -> String {
     format!("<redacted, {} chars>", value.chars().count())
 }
 
-fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+fn check(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
-            let Some(Value::Array(env)) = c.value.get("env") else {
+            let Some(Value::Array(env)) = c.value.field("env") else {
                 continue;
             };
             for (i, var) in env.iter().enumerate() {
-                let name = var.get("name").and_then(Value::as_str).unwrap_or("");
-                let value = match var.get("value") {
+                let name = var.field("name").and_then(Value::as_str).unwrap_or("");
+                let value = match var.field("value") {
                     Some(Value::String(s)) => s.clone(),
                     Some(Value::Number(n)) => n.to_string(),
                     _ => continue,
@@ -58,7 +59,7 @@ fn check(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 };
                 let message = format!(
                     "{} sets environment variable {shown} to a literal value ({}): {why} ({path})",
-                    label(&c),
+                    label(c),
                     redacted(&value)
                 );
                 out.emit(&path, message);

@@ -46,23 +46,23 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
     ]
 }
 
-fn check_read_only(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+fn check_read_only(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
             let path = c.path.key("securityContext").key("readOnlyRootFilesystem");
             let message = match Flag::of(sc_field(c.value, "readOnlyRootFilesystem")) {
                 Flag::True => continue,
-                Flag::False => format!("{} sets {path}: false", label(&c)),
-                Flag::Absent => format!("{} does not set {path}: true", label(&c)),
-                Flag::Invalid(d) => format!("{} has {path} set to {d}, not true", label(&c)),
+                Flag::False => format!("{} sets {path}: false", label(c)),
+                Flag::Absent => format!("{} does not set {path}: true", label(c)),
+                Flag::Invalid(d) => format!("{} has {path} set to {d}, not true", label(c)),
             };
             out.emit(&path, message).concern = "read-only-root-filesystem".into();
         }
     });
 }
 
-fn check_escalation(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+fn check_escalation(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
             let path = c
                 .path
@@ -70,9 +70,9 @@ fn check_escalation(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 .key("allowPrivilegeEscalation");
             let message = match Flag::of(sc_field(c.value, "allowPrivilegeEscalation")) {
                 Flag::False => continue,
-                Flag::True => format!("{} sets {path}: true", label(&c)),
-                Flag::Absent => format!("{} does not set {path}: false", label(&c)),
-                Flag::Invalid(d) => format!("{} has {path} set to {d}, not false", label(&c)),
+                Flag::True => format!("{} sets {path}: true", label(c)),
+                Flag::Absent => format!("{} does not set {path}: false", label(c)),
+                Flag::Invalid(d) => format!("{} has {path} set to {d}, not false", label(c)),
             };
             out.emit(&path, message).concern = "privilege-escalation".into();
         }

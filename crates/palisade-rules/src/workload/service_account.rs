@@ -6,6 +6,7 @@
 use super::builtin::{BuiltinRule, Texts};
 use super::fields::Flag;
 use palisade_core::workload::{with_pod_spec, PodSpec, POD_KINDS};
+use palisade_core::Field;
 use palisade_core::{Context, Emitter, Resource, Rule, Scope, Severity};
 use serde_json::Value;
 use std::sync::Arc;
@@ -55,10 +56,10 @@ fn named_account<'a>(pod: &PodSpec<'a>) -> Option<&'a str> {
         .find_map(|k| pod.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()))
 }
 
-fn check_default(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+fn check_default(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    with_pod_spec(res, ctx, |pod| {
         let path = pod.field("serviceAccountName");
-        match named_account(&pod) {
+        match named_account(pod) {
             Some("default") => {
                 out.emit(
                     &path,
@@ -85,9 +86,9 @@ fn check_default(res: &Resource, _ctx: &Context<'_>, out: &mut Emitter<'_>) {
 }
 
 fn check_automount(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, |pod| {
+    with_pod_spec(res, ctx, |pod| {
         let path = pod.field("automountServiceAccountToken");
-        let account = named_account(&pod).unwrap_or("default");
+        let account = named_account(pod).unwrap_or("default");
         let message = match Flag::of(pod.get("automountServiceAccountToken")) {
             Flag::False => return,
             Flag::True => {
@@ -100,7 +101,7 @@ fn check_automount(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 let sa = ctx
                     .inventory
                     .get("ServiceAccount", res.id.namespace.as_deref(), account);
-                match sa.map(|sa| Flag::of(sa.value.get("automountServiceAccountToken"))) {
+                match sa.map(|sa| Flag::of(sa.value.field("automountServiceAccountToken"))) {
                     Some(Flag::False) => return,
                     Some(_) => format!(
                         "pod does not set {path}: false and its ServiceAccount `{account}` does not disable \

@@ -3,6 +3,7 @@
 
 use super::Violation;
 use crate::pss::pod::{ctr_label, get, Pod};
+use palisade_core::Field;
 use serde_json::Value;
 
 /// hostNamespaces v1.0: `hostNetwork`, `hostPID`, `hostIPC` must not be true.
@@ -25,7 +26,7 @@ pub fn host_path_volumes_1_0(pod: &Pod<'_>, out: &mut Vec<Violation>) {
     };
     for (i, v) in volumes.iter().enumerate() {
         if get(v, &["hostPath"]).is_some() {
-            let name = v.get("name").and_then(Value::as_str).unwrap_or("");
+            let name = v.field("name").and_then(Value::as_str).unwrap_or("");
             let path = pod.path(&["volumes"]).index(i).key("hostPath");
             out.push(Violation::new(path, format!("volume {name:?}")).concern("host-path-volume"));
         }

@@ -10,6 +10,7 @@
 use super::Violation;
 use crate::pss::pod::{Pod, VISIT_ORDER};
 use crate::workload::fields::describe;
+use palisade_core::Field;
 use palisade_core::FieldPath;
 use serde_json::Value;
 
@@ -308,7 +309,7 @@ pub fn invalid_fields_1_0(pod: &Pod<'_>, out: &mut Vec<Violation>) {
             let vp = p.key("volumes").index(i);
             if vol.is_object() {
                 if let Some(hp) = vol
-                    .get("hostPath")
+                    .field("hostPath")
                     .filter(|h| !h.is_null() && !h.is_object())
                 {
                     v.bad(

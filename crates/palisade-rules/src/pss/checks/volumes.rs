@@ -2,6 +2,7 @@
 
 use super::Violation;
 use crate::pss::pod::Pod;
+use palisade_core::Field;
 use serde_json::Value;
 
 /// The volume sources allowed at restricted.
@@ -29,7 +30,7 @@ pub fn restricted_volumes_1_0(pod: &Pod<'_>, out: &mut Vec<Violation>) {
             out.push(Violation::new(base, format!("volume {i} is not a mapping")));
             continue;
         };
-        let name = map.get("name").and_then(Value::as_str).unwrap_or("");
+        let name = map.field("name").and_then(Value::as_str).unwrap_or("");
         for (key, source) in map {
             if key == "name" || source.is_null() || ALLOWED.contains(&key.as_str()) {
                 continue;

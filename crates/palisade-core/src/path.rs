@@ -113,25 +113,63 @@ impl FieldPath {
 
 fn is_plain_key(k: &str) -> bool {
     !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-impl fmt::Display for FieldPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl FieldPath {
+    /// The path as text (what `to_string` gives), built in one allocation.
+    pub fn render(&self) -> String {
+        let estimate: usize = self
+            .0
+            .iter()
+            .map(|s| match s {
+                Seg::Key(k) => k.len() + 1,
+                Seg::Index(_) => 4,
+            })
+            .sum();
+        let mut out = String::with_capacity(estimate + 8);
+        // Writing to a String cannot fail.
+        let _ = self.write_to(&mut out);
+        out
+    }
+
+    fn write_to<W: fmt::Write>(&self, w: &mut W) -> fmt::Result {
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
                 Seg::Key(k) if is_plain_key(k) => {
                     if i > 0 {
-                        f.write_str(".")?;
+                        w.write_char('.')?;
                     }
-                    f.write_str(k)?;
+                    w.write_str(k)?;
                 }
-                Seg::Key(k) => write!(f, "[{k:?}]")?,
-                Seg::Index(n) => write!(f, "[{n}]")?,
+                Seg::Key(k) => write!(w, "[{k:?}]")?,
+                Seg::Index(n) => {
+                    // Decimal digits without the formatting machinery.
+                    let mut buf = [0u8; 20];
+                    let mut at = buf.len();
+                    let mut n = *n;
+                    loop {
+                        at -= 1;
+                        buf[at] = b'0' + (n % 10) as u8;
+                        n /= 10;
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                    w.write_char('[')?;
+                    w.write_str(std::str::from_utf8(&buf[at..]).map_err(|_| fmt::Error)?)?;
+                    w.write_char(']')?;
+                }
             }
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
     }
 }
 
@@ -147,6 +185,11 @@ mod tests {
             .index(0)
             .key("hostPath");
         assert_eq!(p.to_string(), "spec.volumes[0].hostPath");
+        assert_eq!(p.render(), p.to_string());
+        let big = FieldPath::root().key("items").index(1234567).key("a b");
+        assert_eq!(big.render(), "items[1234567][\"a b\"]");
+        assert_eq!(big.render(), big.to_string());
+        assert_eq!(FieldPath::root().index(0).render(), "[0]");
         let a = FieldPath::root()
             .key("metadata")
             .key("annotations")

@@ -155,7 +155,7 @@ impl Resource {
 
     /// A field of `metadata` (`labels`, `annotations`, ...).
     pub fn meta(&self, key: &str) -> Option<&Value> {
-        self.value.field("metadata").and_then(|m| m.get(key))
+        self.value.field("metadata").and_then(|m| m.field(key))
     }
 
     /// `metadata.labels` as string pairs.
@@ -166,7 +166,7 @@ impl Resource {
     /// One annotation.
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.meta("annotations")
-            .and_then(|a| a.get(key))
+            .and_then(|a| a.field(key))
             .and_then(Value::as_str)
     }
 }

@@ -95,7 +95,7 @@ impl<'a> Emitter<'a> {
             severity: self.severity,
             message: message.into(),
             remediation: self.info.remediation.clone(),
-            path: path.to_string(),
+            path: path.render(),
             resource: self.res.id.clone(),
             location,
             action: self.action,

@@ -1,7 +1,7 @@
 //! The RBAC objects as the graph holds them: policy rules, subjects, role
 //! references, roles and bindings, read from [`Resource`]s.
 
-use palisade_core::{FieldPath, LabelSelector, Resource};
+use palisade_core::{Field, FieldPath, LabelSelector, Resource};
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ impl PolicyRule {
     pub fn from_value(v: &Value) -> (PolicyRule, Vec<(&'static str, String)>) {
         let mut bad = Vec::new();
         let mut list = |key: &'static str| -> Vec<String> {
-            match v.get(key) {
+            match v.field(key) {
                 None | Some(Value::Null) => Vec::new(),
                 Some(Value::Array(items)) => items
                     .iter()

@@ -146,7 +146,7 @@ impl<'a> Pod<'a> {
 
     /// One annotation, when it is a string.
     pub fn annotation(&self, key: &str) -> Option<&'a str> {
-        self.meta?.field("annotations")?.get(key)?.as_str()
+        self.meta?.field("annotations")?.field(key)?.as_str()
     }
 
     /// Whether `spec.os.name` is `windows` (exempts the pod from some

@@ -17,7 +17,7 @@
 //! Stripe, npm and Google API tokens, JSON Web Tokens and URLs with a
 //! password, whatever the variable is called.
 
-use regex::Regex;
+use regex::RegexSet;
 use std::sync::LazyLock;
 
 /// Words of a variable name that say it holds a credential.
@@ -81,7 +81,11 @@ const META_PREFIXES: [&str; 4] = ["ENABLE", "DISABLE", "USE", "REQUIRE"];
 
 /// Whether the variable's name says it holds a credential.
 pub fn name_is_secret(name: &str) -> bool {
-    let words = split_words(name);
+    words_are_secret(&split_words(name))
+}
+
+/// [`name_is_secret`] on the name's words.
+fn words_are_secret(words: &[String]) -> bool {
     let Some(last) = words.last() else {
         return false;
     };
@@ -122,7 +126,11 @@ fn split_words(name: &str) -> Vec<String> {
                 words.push(std::mem::take(&mut word));
             }
             prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
-            word.extend(ch.to_uppercase());
+            if ch.is_ascii() {
+                word.push(ch.to_ascii_uppercase());
+            } else {
+                word.extend(ch.to_uppercase());
+            }
         }
         if !word.is_empty() {
             words.push(word);
@@ -144,51 +152,43 @@ pub fn value_is_inert(value: &str) -> bool {
         || (v.starts_with('/') && !v.contains(char::is_whitespace))
 }
 
-struct Pattern {
-    what: &'static str,
-    re: Regex,
-}
+/// What each of [`PATTERNS`] recognizes, in the same order.
+const PATTERN_NAMES: [&str; 10] = [
+    "a private key",
+    "an AWS access key ID",
+    "a GitHub token",
+    "a GitLab token",
+    "a Slack token",
+    "a Stripe secret key",
+    "an npm token",
+    "a Google API key",
+    "a JSON Web Token",
+    "a URL with a password",
+];
 
-static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
-    let p = |what, re: &str| Regex::new(re).ok().map(|re| Pattern { what, re });
-    [
-        p(
-            "a private key",
-            r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----",
-        ),
-        p(
-            "an AWS access key ID",
-            r"\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b",
-        ),
-        p(
-            "a GitHub token",
-            r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b",
-        ),
-        p("a GitLab token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
-        p("a Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-        p("a Stripe secret key", r"\b[sr]k_live_[A-Za-z0-9]{20,}"),
-        p("an npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-        p("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}"),
-        p(
-            "a JSON Web Token",
-            r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-        ),
-        p(
-            "a URL with a password",
-            r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^/\s@$]+)@[^\s]",
-        ),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+/// The well-known credential formats, matched in one pass over the value.
+static PATTERNS: LazyLock<Option<RegexSet>> = LazyLock::new(|| {
+    RegexSet::new([
+        r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----",
+        r"\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b",
+        r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b",
+        r"\bglpat-[A-Za-z0-9_-]{20,}",
+        r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+        r"\b[sr]k_live_[A-Za-z0-9]{20,}",
+        r"\bnpm_[A-Za-z0-9]{36}\b",
+        r"\bAIza[0-9A-Za-z_-]{35}",
+        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+        r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^/\s@$]+)@[^\s]",
+    ])
+    .ok()
 });
 
-/// What the value looks like, when it looks like a well-known credential.
+/// What the value looks like, when it looks like a well-known credential
+/// (the first of [`PATTERN_NAMES`] that matches).
 pub fn content_kind(value: &str) -> Option<&'static str> {
-    PATTERNS
-        .iter()
-        .find(|p| p.re.is_match(value))
-        .map(|p| p.what)
+    let set = PATTERNS.as_ref()?;
+    let first = set.matches(value).iter().next()?;
+    PATTERN_NAMES.get(first).copied()
 }
 
 /// Why a variable is reported, or `None` when it looks harmless.
@@ -196,10 +196,11 @@ pub fn classify(name: &str, value: &str) -> Option<String> {
     if let Some(kind) = content_kind(value) {
         return Some(format!("its value looks like {kind}"));
     }
-    if name_is_secret(name) && !value_is_inert(value) {
+    let words = split_words(name);
+    if words_are_secret(&words) && !value_is_inert(value) {
         return Some("its name says it holds a credential".to_string());
     }
-    if split_words(name).last().is_some_and(|w| w == "KEY") && looks_random(value) {
+    if words.last().is_some_and(|w| w == "KEY") && looks_random(value) {
         return Some("its name ends in KEY and its value looks like a random key".to_string());
     }
     None

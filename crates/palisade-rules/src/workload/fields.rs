@@ -71,7 +71,7 @@ pub fn security_context(v: &Value) -> Option<&Value> {
 
 /// A field of the `securityContext` of `v`.
 pub fn sc_field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    security_context(v).and_then(|s| s.get(key))
+    security_context(v).and_then(|s| s.field(key))
 }
 
 /// Names a container for a message: ``container `app` ``,

@@ -107,7 +107,7 @@ impl V<'_> {
     /// The field `key` of `obj` (skipping null); reports it when `obj` is
     /// not a mapping.
     fn field<'a>(&mut self, obj: &'a Value, key: &str) -> Option<&'a Value> {
-        obj.get(key).filter(|v| !v.is_null())
+        obj.field(key).filter(|v| !v.is_null())
     }
 
     fn object<'a>(&mut self, obj: &'a Value, key: &str, path: &P<'_>) -> Option<&'a Value> {

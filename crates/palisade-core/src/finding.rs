@@ -45,18 +45,18 @@ pub struct Location {
 /// One problem found in one object.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// The rule's stable ID.
-    pub rule: String,
+    /// The rule's stable ID (shared with the rule: findings are many, rules few).
+    pub rule: Arc<str>,
     /// Severity after configuration overrides.
     pub severity: Severity,
     /// What is wrong, naming the container and field. Never contains a Secret value.
     pub message: String,
-    /// How to fix it.
-    pub remediation: String,
+    /// How to fix it (shared with the rule).
+    pub remediation: Arc<str>,
     /// The field looked at, e.g. `spec.template.spec.hostNetwork`.
     pub path: String,
-    /// The object.
-    pub resource: ResourceId,
+    /// The object (shared by the object's findings).
+    pub resource: Arc<ResourceId>,
     /// Where in the source, when the object came from a file.
     #[serde(skip)]
     pub location: Option<Location>,
@@ -64,11 +64,11 @@ pub struct Finding {
     pub action: Action,
     /// Other rules that reported the same problem on the same field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub also: Vec<String>,
+    pub also: Vec<Arc<str>>,
     /// Identifies the problem for de-duplication across rules: findings with the
     /// same concern on the same path are one problem. Defaults to the rule ID.
     #[serde(skip)]
-    pub concern: String,
+    pub concern: Arc<str>,
 }
 
 impl Finding {

@@ -36,7 +36,7 @@ pub use policy_set::{ContextProvider, Evaluation, PolicySet, PolicySetBuilder, S
 pub use position::Pos;
 pub use positions::Positions;
 pub use resource::{Resource, ResourceId, SourceRef};
-pub use rule::{Emitter, Rule, RuleInfo};
+pub use rule::{Emitter, FindingTexts, Rule, RuleInfo};
 pub use scope::{Keep, Scope};
 pub use selector::LabelSelector;
 pub use severity::Severity;

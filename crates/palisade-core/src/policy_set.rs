@@ -8,13 +8,13 @@ use crate::context::{Context, Extensions, Inventory, Memo};
 use crate::finding::{Action, Finding, Location};
 use crate::path::FieldPath;
 use crate::resource::{Resource, ResourceId};
-use crate::rule::{Emitter, Rule, RuleInfo};
+use crate::rule::{Emitter, FindingTexts, Rule, RuleInfo};
 use crate::scope::{Keep, Scope};
 use crate::severity::Severity;
 use crate::workload::PodSpec;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Annotation listing rule IDs to ignore on an object (`*` for all).
 pub const IGNORE_ANNOTATION: &str = "palisade.io/ignore";
@@ -40,6 +40,8 @@ struct ActiveRule {
     rule: Arc<dyn Rule>,
     severity: Severity,
     action: Action,
+    /// The rule's ID and remediation as every finding of it carries them.
+    texts: FindingTexts,
 }
 
 struct CompiledExemption {
@@ -163,6 +165,7 @@ impl PolicySetBuilder {
                 .or_else(|| self.default_actions.get(&info.id).copied())
                 .unwrap_or(by_severity);
             active.push(ActiveRule {
+                texts: FindingTexts::of(info),
                 rule: rule.clone(),
                 severity,
                 action,
@@ -348,13 +351,16 @@ impl PolicySet {
         let pod = PodSpec::of(res); // found once for every pod rule
         let ctx = &ctx.for_object(res, pod.as_ref(), &memo);
         let mut raw = Vec::new();
+        let id = OnceLock::new(); // the object's ID, shared by its findings
         for &i in self.dispatch.rules_for(&res.id.kind) {
             let active = &self.rules[i];
-            let mut out = Emitter::new(
+            let mut out = Emitter::shared(
                 active.rule.info(),
+                &active.texts,
                 active.severity,
                 active.action,
                 res,
+                &id,
                 &mut raw,
             );
             active.rule.check(res, ctx, &mut out);
@@ -366,7 +372,7 @@ impl PolicySet {
             if let Some((rules, reason)) = &ignored {
                 if rules
                     .iter()
-                    .any(|r| r == "*" || *r == f.rule || f.also.contains(r))
+                    .any(|r| r == "*" || **r == *f.rule || f.also.iter().any(|a| **a == **r))
                 {
                     eval.suppressed.push(Suppressed {
                         finding: f,
@@ -397,7 +403,7 @@ impl PolicySet {
         self.exemptions.iter().find(|ex| {
             let s = &ex.spec;
             ex.expires.is_none_or(|t| now < t)
-                && s.rules.iter().any(|r| r == "*" || *r == f.rule)
+                && s.rules.iter().any(|r| r == "*" || **r == *f.rule)
                 && (s.namespaces.is_empty()
                     || res
                         .id
@@ -451,14 +457,14 @@ impl PolicySet {
                         ex.spec.expires.as_deref().unwrap_or(""),
                         ex.spec.reason
                     ),
-                    remediation: "Fix the exempted objects, or renew the exemption with a new expiry date and reason.".into(),
+                    remediation: Arc::from("Fix the exempted objects, or renew the exemption with a new expiry date and reason."),
                     path: path.to_string(),
-                    resource: ResourceId {
+                    resource: Arc::new(ResourceId {
                         api_version: "palisade.io/v1".into(),
                         kind: "Config".into(),
                         namespace: None,
                         name: file.to_string(),
-                    },
+                    }),
                     location,
                     action: Action::Warn,
                     also: Vec::new(),
@@ -497,7 +503,7 @@ fn dedupe(raw: Vec<Finding>) -> Vec<Finding> {
             Some(g) => {
                 if f.severity > g.severity {
                     let mut f = f;
-                    f.also.push(std::mem::take(&mut g.rule));
+                    f.also.push(g.rule.clone());
                     f.also.append(&mut g.also);
                     *g = f;
                 } else if !g.also.contains(&f.rule) {

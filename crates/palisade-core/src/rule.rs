@@ -3,9 +3,10 @@
 use crate::context::Context;
 use crate::finding::{Action, Finding, Location};
 use crate::path::FieldPath;
-use crate::resource::Resource;
+use crate::resource::{Resource, ResourceId};
 use crate::scope::Scope;
 use crate::severity::Severity;
+use std::sync::{Arc, OnceLock};
 
 /// What a rule is: its stable ID and the text users read.
 #[derive(Debug, Clone)]
@@ -55,10 +56,42 @@ pub trait Rule: Send + Sync {
 /// ID, configured severity and action, remediation, identity and position.
 pub struct Emitter<'a> {
     info: &'a RuleInfo,
+    texts: Texts<'a>,
     severity: Severity,
     action: Action,
     res: &'a Resource,
+    id: Id<'a>,
     out: &'a mut Vec<Finding>,
+}
+
+/// A rule's ID and remediation as its findings carry them: made once per
+/// rule (a [`PolicySet`](crate::PolicySet) keeps them with its rules), so a
+/// finding shares them instead of copying the texts.
+#[derive(Debug, Clone)]
+pub struct FindingTexts {
+    id: Arc<str>,
+    remediation: Arc<str>,
+}
+
+impl FindingTexts {
+    /// The texts of `info`.
+    pub fn of(info: &RuleInfo) -> Self {
+        FindingTexts {
+            id: Arc::from(info.id.as_str()),
+            remediation: Arc::from(info.remediation.as_str()),
+        }
+    }
+}
+
+enum Texts<'a> {
+    Shared(&'a FindingTexts),
+    Own(OnceLock<FindingTexts>),
+}
+
+/// The object's ID for its findings, made at the first finding.
+enum Id<'a> {
+    Shared(&'a OnceLock<Arc<ResourceId>>),
+    Own(OnceLock<Arc<ResourceId>>),
 }
 
 impl<'a> Emitter<'a> {
@@ -72,9 +105,33 @@ impl<'a> Emitter<'a> {
     ) -> Self {
         Emitter {
             info,
+            texts: Texts::Own(OnceLock::new()),
             severity,
             action,
             res,
+            id: Id::Own(OnceLock::new()),
+            out,
+        }
+    }
+
+    /// Like [`Emitter::new`], with the rule's `texts` made beforehand and the
+    /// object's ID in `id`, shared by every rule run on the object.
+    pub fn shared(
+        info: &'a RuleInfo,
+        texts: &'a FindingTexts,
+        severity: Severity,
+        action: Action,
+        res: &'a Resource,
+        id: &'a OnceLock<Arc<ResourceId>>,
+        out: &'a mut Vec<Finding>,
+    ) -> Self {
+        Emitter {
+            info,
+            texts: Texts::Shared(texts),
+            severity,
+            action,
+            res,
+            id: Id::Shared(id),
             out,
         }
     }
@@ -90,17 +147,26 @@ impl<'a> Emitter<'a> {
             }),
             _ => None,
         };
+        let texts = match &self.texts {
+            Texts::Shared(t) => t,
+            Texts::Own(cell) => cell.get_or_init(|| FindingTexts::of(self.info)),
+        };
+        let cell = match &self.id {
+            Id::Shared(cell) => cell,
+            Id::Own(cell) => cell,
+        };
+        let resource = cell.get_or_init(|| Arc::new(self.res.id.clone())).clone();
         self.out.push(Finding {
-            rule: self.info.id.clone(),
+            rule: texts.id.clone(),
             severity: self.severity,
             message: message.into(),
-            remediation: self.info.remediation.clone(),
+            remediation: texts.remediation.clone(),
             path: path.render(),
-            resource: self.res.id.clone(),
+            resource,
             location,
             action: self.action,
             also: Vec::new(),
-            concern: self.info.id.clone(),
+            concern: texts.id.clone(),
         });
         let last = self.out.len() - 1;
         &mut self.out[last]

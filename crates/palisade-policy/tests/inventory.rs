@@ -65,7 +65,7 @@ fn unique_ingress_host_sees_the_other_objects() {
         f.message,
         "ingress host conflicts with an existing ingress <shop.example.com>"
     );
-    assert_eq!(f.rule, "k8suniqueingresshost/unique-ingress-host");
+    assert_eq!(&*f.rule, "k8suniqueingresshost/unique-ingress-host");
     let loc = f.location.as_ref().unwrap();
     assert_eq!((&*loc.file, loc.line), ("ingresses.yaml", 2));
 }

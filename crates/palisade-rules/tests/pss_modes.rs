@@ -40,19 +40,22 @@ fn each_mode_gives_its_action() {
     let set = pss("baseline", None);
     let evals = set.evaluate_inventory(&inv, jiff::Timestamp::UNIX_EPOCH);
     let f = &evals[1].findings;
-    let privileged = f.iter().find(|f| f.rule == "pss-privileged").unwrap();
+    let privileged = f.iter().find(|f| &*f.rule == "pss-privileged").unwrap();
     assert_eq!(privileged.action, Action::Enforce);
     assert!(privileged
         .message
         .starts_with("violates PodSecurity \"baseline:latest\": privileged"));
-    let non_root = f.iter().find(|f| f.rule == "pss-run-as-non-root").unwrap();
+    let non_root = f
+        .iter()
+        .find(|f| &*f.rule == "pss-run-as-non-root")
+        .unwrap();
     assert_eq!(non_root.action, Action::Audit);
     assert!(non_root.message.starts_with(
         "would violate PodSecurity \"restricted:latest\" (audit): runAsNonRoot != true"
     ));
     assert!(f
         .iter()
-        .filter(|f| f.rule != "pss-privileged")
+        .filter(|f| &*f.rule != "pss-privileged")
         .all(|f| f.action == Action::Audit));
 }
 
@@ -149,8 +152,8 @@ fn a_field_both_families_check_is_one_finding() {
     ] {
         let at: Vec<_> = findings.iter().filter(|f| f.path == path).collect();
         assert_eq!(at.len(), 1, "{path}: {at:#?}");
-        let rules: Vec<&str> = std::iter::once(at[0].rule.as_str())
-            .chain(at[0].also.iter().map(String::as_str))
+        let rules: Vec<&str> = std::iter::once(&*at[0].rule)
+            .chain(at[0].also.iter().map(|a| &**a))
             .collect();
         assert!(
             rules.contains(&a) && rules.contains(&b),

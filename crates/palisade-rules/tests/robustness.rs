@@ -103,7 +103,7 @@ fn dangerous_flags_of_the_wrong_type_are_still_reported() {
             assert!(
                 findings
                     .iter()
-                    .any(|f| f.rule == rule && f.message.contains("not a boolean")),
+                    .any(|f| &*f.rule == rule && f.message.contains("not a boolean")),
                 "{field}: {bad}"
             );
         }
@@ -113,6 +113,6 @@ fn dangerous_flags_of_the_wrong_type_are_still_reported() {
                          "spec": {"containers": [{"name": "c", "securityContext": {"privileged": bad}}]}});
         assert!(evaluate(pod)
             .iter()
-            .any(|f| f.rule == "privileged-container"));
+            .any(|f| &*f.rule == "privileged-container"));
     }
 }

@@ -70,7 +70,7 @@ fn rules_run_only_on_their_kinds() {
         .evaluate(&svc, &ctx)
         .findings
         .into_iter()
-        .map(|f| f.rule)
+        .map(|f| f.rule.to_string())
         .collect();
     assert_eq!(rules, ["default-namespace"]);
     let pod = Resource::from_value(json!({
@@ -83,7 +83,7 @@ fn rules_run_only_on_their_kinds() {
         .evaluate(&pod, &ctx)
         .findings
         .into_iter()
-        .map(|f| f.rule)
+        .map(|f| f.rule.to_string())
         .collect();
     assert!(rules.contains(&"host-network".to_string()), "{rules:?}");
     assert!(

@@ -82,7 +82,7 @@ fn secret_values_never_appear_in_findings() {
     let reported: Vec<_> = outcome
         .findings
         .iter()
-        .filter(|f| f.rule == "secret-in-env")
+        .filter(|f| &*f.rule == "secret-in-env")
         .collect();
     assert_eq!(
         reported.len(),
@@ -92,7 +92,7 @@ fn secret_values_never_appear_in_findings() {
     let suppressed: Vec<_> = outcome
         .suppressed
         .iter()
-        .filter(|s| s.finding.rule == "secret-in-env")
+        .filter(|s| &*s.finding.rule == "secret-in-env")
         .collect();
     assert_eq!(suppressed.len(), 1);
     assert!(
@@ -103,7 +103,7 @@ fn secret_values_never_appear_in_findings() {
     let mut texts = Vec::new();
     for f in &outcome.findings {
         texts.push(f.message.clone());
-        texts.push(f.remediation.clone());
+        texts.push(f.remediation.to_string());
         texts.push(serde_json::to_string(f).expect("serializes"));
         texts.push(format!("{f:?}"));
     }

@@ -7,13 +7,42 @@
 use palisade_core::{Action, Config, Context, Emitter, Inventory, PolicySet, Resource, Severity};
 use palisade_webhook::decide::{decide, Endpoint};
 use palisade_webhook::review::{Response, Review};
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The server's allocator (see the `palisade` binary), so that costs here
-/// are the server's.
+/// are the server's, counting allocations.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: Counting = Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+struct Counting;
+
+// SAFETY: every call is passed on unchanged to mimalloc.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is mimalloc's.
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from mimalloc with `layout`.
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as for `alloc`.
+        unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `ptr` came from mimalloc with `layout`.
+        unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+    }
+}
 
 fn time<T>(n: u32, mut f: impl FnMut() -> T) -> Duration {
     let t = Instant::now();
@@ -133,6 +162,35 @@ fn main() {
             top.join(", ")
         );
     }
+    // Allocations (and reallocations) per request, each loop once more.
+    let per_request = |validate: bool| {
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let mut requests = 0u64;
+        for f in &files {
+            let body = std::fs::read(f).expect("read");
+            for _ in 0..100 {
+                let mut r = Review::parse_with(&body, false).expect("review");
+                let out = if validate {
+                    let d = decide(&engine, &namespaces, &mut r, Endpoint::Validate);
+                    for f in &d.findings {
+                        metrics.rule_hit(&f.rule, f.action);
+                    }
+                    metrics.request("validate", "CREATE", &r.kind, d.label, 0.0001);
+                    d.response.to_json().expect("json")
+                } else {
+                    Response::allow(&r.uid).to_json().expect("json")
+                };
+                std::hint::black_box(out);
+                requests += 1;
+            }
+        }
+        (ALLOCATIONS.load(Ordering::Relaxed) - before) / requests.max(1)
+    };
+    println!(
+        "allocations per request: noop {}, validate {}",
+        per_request(false),
+        per_request(true)
+    );
     let count = u32::try_from(files.len().max(1)).unwrap_or(u32::MAX);
     println!(
         "mix: noop {:?} validate {:?} per request (+{:?})",

@@ -212,7 +212,7 @@ async fn handle(s: Arc<AppState>, req: Request, endpoint: Endpoint) -> Response 
     s.metrics
         .request(name, op, &review.kind, d.label, elapsed.as_secs_f64());
     if tracing::enabled!(tracing::Level::DEBUG) {
-        let rules: Vec<&str> = d.findings.iter().map(|f| f.rule.as_str()).collect();
+        let rules: Vec<&str> = d.findings.iter().map(|f| &*f.rule).collect();
         tracing::debug!(
             endpoint = name,
             uid = %review.uid,

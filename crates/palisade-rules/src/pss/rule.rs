@@ -183,7 +183,7 @@ fn emit(out: &mut Emitter<'_>, def_id: &str, reason: &str, mode: &Mode, v: &Viol
         f.action = a;
     }
     if let Some(c) = v.concern.or_else(|| family_concern(def_id)) {
-        f.concern = c.to_string();
+        f.concern = c.into();
     }
 }
 

@@ -276,14 +276,14 @@ const ESCALATIONS: [(&str, &str, &str, &str, &str); 16] = [
 
 /// Whether `rule` grants (verb, group, resource[/sub]) for some object name.
 fn grants(rule: &PolicyRule, verb: &str, group: &str, resource: &str, sub: &str) -> bool {
-    let combined = if sub.is_empty() {
-        resource.to_string()
+    if !verb_matches(rule, verb) || !api_group_matches(rule, group) {
+        return false;
+    }
+    if sub.is_empty() {
+        resource_matches(rule, resource, sub)
     } else {
-        format!("{resource}/{sub}")
-    };
-    verb_matches(rule, verb)
-        && api_group_matches(rule, group)
-        && resource_matches(rule, &combined, sub)
+        resource_matches(rule, &format!("{resource}/{sub}"), sub)
+    }
 }
 
 fn limited(rule: &PolicyRule) -> String {

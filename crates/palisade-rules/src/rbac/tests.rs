@@ -467,7 +467,7 @@ fn objects_missing_from_the_inventory_are_still_checked() {
     let ctx = Context::new(&inv, &ext, jiff::Timestamp::UNIX_EPOCH);
     let f = policy.evaluate(&res, &ctx).findings;
     assert!(
-        f.iter().any(|f| f.rule == "rbac-cluster-admin-binding"),
+        f.iter().any(|f| &*f.rule == "rbac-cluster-admin-binding"),
         "{f:#?}"
     );
 }
@@ -603,7 +603,7 @@ fn hostile_shapes_never_panic() {
     let ctx = Context::new(&inv, &ext, jiff::Timestamp::UNIX_EPOCH);
     let f = policy.evaluate(inv.iter().next().unwrap(), &ctx).findings;
     assert!(
-        f.iter().any(|f| f.rule == "rbac-binding-missing-subject"
+        f.iter().any(|f| &*f.rule == "rbac-binding-missing-subject"
             && f.message.contains("`subjects` must be a list")),
         "{f:#?}"
     );
@@ -615,7 +615,7 @@ fn hostile_shapes_never_panic() {
     let ctx = Context::new(&inv, &ext, jiff::Timestamp::UNIX_EPOCH);
     let f = policy.evaluate(inv.iter().next().unwrap(), &ctx).findings;
     assert!(
-        f.iter().any(|f| f.rule == "rbac-binding-expired"
+        f.iter().any(|f| &*f.rule == "rbac-binding-expired"
             && f.message
                 .contains("`20270101` cannot be read (the value is 20270101, not a string)")),
         "{f:#?}"
@@ -643,12 +643,12 @@ fn an_updated_object_is_checked_as_it_is_now() {
     let ctx = Context::new(&inv, &ext, jiff::Timestamp::UNIX_EPOCH);
     let f = policy.evaluate(&parse(&new), &ctx).findings;
     assert!(
-        f.iter().any(|f| f.rule == "rbac-cluster-admin-binding"),
+        f.iter().any(|f| &*f.rule == "rbac-cluster-admin-binding"),
         "{f:#?}"
     );
     let f = policy.evaluate(inv.iter().next().unwrap(), &ctx).findings;
     assert!(
-        !f.iter().any(|f| f.rule == "rbac-cluster-admin-binding"),
+        !f.iter().any(|f| &*f.rule == "rbac-cluster-admin-binding"),
         "{f:#?}"
     );
 }

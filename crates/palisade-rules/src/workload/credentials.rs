@@ -166,28 +166,52 @@ const PATTERN_NAMES: [&str; 10] = [
     "a URL with a password",
 ];
 
-/// The well-known credential formats, matched in one pass over the value.
-static PATTERNS: LazyLock<Option<RegexSet>> = LazyLock::new(|| {
-    RegexSet::new([
-        r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----",
-        r"\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b",
-        r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b",
-        r"\bglpat-[A-Za-z0-9_-]{20,}",
-        r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
-        r"\b[sr]k_live_[A-Za-z0-9]{20,}",
-        r"\bnpm_[A-Za-z0-9]{36}\b",
-        r"\bAIza[0-9A-Za-z_-]{35}",
-        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-        r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^/\s@$]+)@[^\s]",
-    ])
-    .ok()
+/// The well-known credential formats, in the order of [`PATTERN_NAMES`].
+const PATTERN_TEXTS: [&str; 10] = [
+    r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----",
+    r"\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b",
+    r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b",
+    r"\bglpat-[A-Za-z0-9_-]{20,}",
+    r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+    r"\b[sr]k_live_[A-Za-z0-9]{20,}",
+    r"\bnpm_[A-Za-z0-9]{36}\b",
+    r"\bAIza[0-9A-Za-z_-]{35}",
+    r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+    r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^/\s@$]+)@[^\s]",
+];
+
+/// The formats as one set, matched in one pass over the value, and the
+/// shortest text any of them matches (shorter values are not looked at).
+struct Patterns {
+    set: RegexSet,
+    min_len: usize,
+}
+
+static PATTERNS: LazyLock<Option<Patterns>> = LazyLock::new(|| {
+    let min_len = PATTERN_TEXTS
+        .iter()
+        .map(|p| {
+            regex_syntax::parse(p)
+                .ok()
+                .and_then(|h| h.properties().minimum_len())
+                .unwrap_or(0)
+        })
+        .min()
+        .unwrap_or(0);
+    Some(Patterns {
+        set: RegexSet::new(PATTERN_TEXTS).ok()?,
+        min_len,
+    })
 });
 
 /// What the value looks like, when it looks like a well-known credential
 /// (the first of [`PATTERN_NAMES`] that matches).
 pub fn content_kind(value: &str) -> Option<&'static str> {
-    let set = PATTERNS.as_ref()?;
-    let first = set.matches(value).iter().next()?;
+    let p = PATTERNS.as_ref()?;
+    if value.len() < p.min_len || !p.set.is_match(value) {
+        return None;
+    }
+    let first = p.set.matches(value).iter().next()?;
     PATTERN_NAMES.get(first).copied()
 }
 
@@ -286,6 +310,15 @@ mod tests {
         for v in ["hunter2", "s3cr3t value", "changeme", "918273645"] {
             assert!(!value_is_inert(v), "{v:?}");
         }
+    }
+
+    #[test]
+    fn values_shorter_than_every_format_are_skipped() {
+        let min = PATTERNS.as_ref().map(|p| p.min_len);
+        // "a://b:c@d", the shortest URL with a password.
+        assert_eq!(min, Some(9));
+        assert_eq!(content_kind("a://b:c@d"), Some("a URL with a password"));
+        assert_eq!(content_kind("a://b:c@"), None);
     }
 
     #[test]

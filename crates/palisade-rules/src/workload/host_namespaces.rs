@@ -68,8 +68,12 @@ fn check_ipc(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
 /// Reports `field` of the pod spec when it is true or not a boolean.
 fn check_flag(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>, field: &str, what: &str) {
     with_pod_spec(res, ctx, |pod| {
+        let flag = Flag::of(pod.get(field));
+        if matches!(flag, Flag::False | Flag::Absent) {
+            return;
+        }
         let path = pod.field(field);
-        let message = match Flag::of(pod.get(field)) {
+        let message = match flag {
             Flag::True => format!("pod shares the node's {what} namespace ({path}: true)"),
             Flag::Invalid(d) => format!(
                 "{path} is {d}, not a boolean: the API server rejects it and lenient tools read it as true"

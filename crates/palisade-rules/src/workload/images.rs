@@ -78,15 +78,19 @@ fn check_latest(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
 fn check_pinned(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
     with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
-            let path = c.path.key("image");
-            let message = match c.value.field("image") {
+            let image = c.value.field("image");
+            let r = match image {
                 None | Some(Value::Null) => continue,
                 Some(Value::String(s)) if s.trim().is_empty() => continue,
-                Some(Value::String(image)) => {
-                    let r = ImageRef::parse(image);
-                    if r.pinned() {
-                        continue;
-                    }
+                Some(Value::String(image)) => Some(ImageRef::parse(image)),
+                Some(_) => None,
+            };
+            if r.as_ref().is_some_and(|r| r.pinned()) {
+                continue;
+            }
+            let path = c.path.key("image");
+            let message = match (image, r) {
+                (Some(Value::String(image)), Some(r)) => {
                     match r.digest {
                         Some(_) => format!(
                             "{} image {image:?} has a malformed digest (expected sha256: and 64 hex digits) ({path})",
@@ -95,11 +99,12 @@ fn check_pinned(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
                         None => format!("{} image {image:?} is not pinned by digest ({path})", label(c)),
                     }
                 }
-                Some(other) => format!(
+                (Some(other), _) => format!(
                     "{} has an image that is {}, not a reference ({path})",
                     label(c),
                     describe(other)
                 ),
+                (None, _) => continue,
             };
             out.emit(&path, message);
         }

@@ -30,8 +30,12 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
 fn check(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
     with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
-            let path = c.path.key("securityContext").key("privileged");
-            let message = match Flag::of(sc_field(c.value, "privileged")) {
+            let flag = Flag::of(sc_field(c.value, "privileged"));
+            if matches!(flag, Flag::False | Flag::Absent) {
+                continue;
+            }
+            let path = c.path.key("securityContext").with_key("privileged");
+            let message = match flag {
                 Flag::True => format!("{} runs privileged ({path}: true)", label(c)),
                 Flag::Invalid(d) => format!(
                     "{} has securityContext.privileged set to {d}, not a boolean ({path})",

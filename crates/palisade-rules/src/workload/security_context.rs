@@ -49,8 +49,15 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
 fn check_read_only(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
     with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
-            let path = c.path.key("securityContext").key("readOnlyRootFilesystem");
-            let message = match Flag::of(sc_field(c.value, "readOnlyRootFilesystem")) {
+            let flag = Flag::of(sc_field(c.value, "readOnlyRootFilesystem"));
+            if flag.is_true() {
+                continue;
+            }
+            let path = c
+                .path
+                .key("securityContext")
+                .with_key("readOnlyRootFilesystem");
+            let message = match flag {
                 Flag::True => continue,
                 Flag::False => format!("{} sets {path}: false", label(c)),
                 Flag::Absent => format!("{} does not set {path}: true", label(c)),
@@ -64,11 +71,15 @@ fn check_read_only(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
 fn check_escalation(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
     with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
+            let flag = Flag::of(sc_field(c.value, "allowPrivilegeEscalation"));
+            if flag.is_false() {
+                continue;
+            }
             let path = c
                 .path
                 .key("securityContext")
-                .key("allowPrivilegeEscalation");
-            let message = match Flag::of(sc_field(c.value, "allowPrivilegeEscalation")) {
+                .with_key("allowPrivilegeEscalation");
+            let message = match flag {
                 Flag::False => continue,
                 Flag::True => format!("{} sets {path}: true", label(c)),
                 Flag::Absent => format!("{} does not set {path}: false", label(c)),

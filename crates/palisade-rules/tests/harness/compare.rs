@@ -41,7 +41,7 @@ impl Actual {
 
     fn matches(&self, e: &Expected) -> bool {
         let f = &self.finding;
-        self.rule == e.rule
+        *self.rule == e.rule
             && self.line() == e.line
             && f.path == e.path
             && self.file() == e.file.as_deref().unwrap_or(INPUT_FILE)
@@ -62,9 +62,9 @@ pub fn relevant(case: &Case, findings: &[Finding]) -> Vec<Actual> {
     let mut out = Vec::new();
     for f in findings {
         for id in std::iter::once(&f.rule).chain(f.also.iter()) {
-            if case.rules.contains(id) {
+            if case.rules.iter().any(|r| **r == **id) {
                 out.push(Actual {
-                    rule: id.clone(),
+                    rule: id.to_string(),
                     finding: f.clone(),
                 });
             }
@@ -132,12 +132,12 @@ pub fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
         let mut got: Vec<_> = outcome
             .suppressed
             .iter()
-            .filter(|s| case.rules.contains(&s.finding.rule))
+            .filter(|s| case.rules.iter().any(|r| **r == *s.finding.rule))
             .collect();
         let mut missing = Vec::new();
         for e in expected {
             let hit = got.iter().position(|s| {
-                s.finding.rule == e.rule
+                *s.finding.rule == e.rule
                     && s.finding.path == e.path
                     && s.by == e.by
                     && e.reason

@@ -127,7 +127,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     let mut r = SarifResult::builder()
         .message(Message::from(&f.message))
         .build();
-    r.rule_id = Some(f.rule.clone());
+    r.rule_id = Some(f.rule.to_string());
     r.rule_index = rule_index.and_then(|i| i64::try_from(i).ok());
     r.level = Some(match level(f.severity) {
         "error" => serde_sarif::sarif::ResultLevel::Error,
@@ -227,7 +227,7 @@ fn fingerprint(f: &Finding) -> String {
     let id = &f.resource;
     let ns = id.namespace.as_deref().unwrap_or("");
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [&f.rule, &id.api_version, &id.kind, ns, &id.name, &f.path] {
+    for part in [&*f.rule, &id.api_version, &id.kind, ns, &id.name, &f.path] {
         for b in part.bytes().chain([0u8]) {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);

@@ -16,9 +16,14 @@ use std::sync::{Arc, OnceLock};
 pub struct Inventory {
     items: Vec<Arc<Resource>>,
     /// kind -> (cluster-scoped | namespace -> name) -> item, nested so that
-    /// lookups borrow their keys instead of allocating.
+    /// lookups borrow their keys instead of allocating; empty (lookups
+    /// scan the items) below [`INDEX_FROM`] items.
     index: HashMap<String, KindIndex>,
 }
+
+/// The inventory size from which lookups use an index: the webhook's
+/// inventories (the object and its namespace) are scanned, not indexed.
+const INDEX_FROM: usize = 16;
 
 /// The objects of one kind, cluster-scoped and namespaced apart (a
 /// namespaced object in namespace "" is not a cluster-scoped one).
@@ -32,6 +37,9 @@ impl Inventory {
     /// An inventory of `items`. Later duplicates of an identity win the index.
     pub fn new(items: Vec<Arc<Resource>>) -> Self {
         let mut index: HashMap<String, KindIndex> = HashMap::new();
+        if items.len() < INDEX_FROM {
+            return Inventory { items, index };
+        }
         for (i, r) in items.iter().enumerate() {
             let k = index.entry(r.id.kind.clone()).or_default();
             let names = match &r.id.namespace {
@@ -60,6 +68,11 @@ impl Inventory {
 
     /// The object of `kind` named `name` in `namespace` (None for cluster-scoped).
     pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Arc<Resource>> {
+        if self.items.len() < INDEX_FROM {
+            return self.items.iter().rev().find(|r| {
+                r.id.kind == kind && r.id.namespace.as_deref() == namespace && r.id.name == name
+            });
+        }
         let k = self.index.get(kind)?;
         let names = match namespace {
             None => &k.cluster,
@@ -83,18 +96,28 @@ impl Inventory {
 /// image verification results), keyed by type.
 #[derive(Default)]
 pub struct Extensions {
-    map: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    /// One entry per type; there are as many as context providers (a few).
+    items: Vec<(TypeId, Box<dyn Any + Send + Sync>)>,
 }
 
 impl Extensions {
     /// Stores `value`, replacing any earlier value of its type.
     pub fn insert<T: Any + Send + Sync>(&mut self, value: T) {
-        self.map.insert(TypeId::of::<T>(), Box::new(value));
+        let id = TypeId::of::<T>();
+        let value: Box<dyn Any + Send + Sync> = Box::new(value);
+        match self.items.iter_mut().find(|(t, _)| *t == id) {
+            Some(slot) => slot.1 = value,
+            None => self.items.push((id, value)),
+        }
     }
 
     /// The stored value of type `T`.
     pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
-        self.map.get(&TypeId::of::<T>())?.downcast_ref()
+        let id = TypeId::of::<T>();
+        self.items
+            .iter()
+            .find(|(t, _)| *t == id)
+            .and_then(|(_, v)| v.downcast_ref())
     }
 }
 
@@ -329,20 +352,40 @@ mod tests {
             res(json!({"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": "x", "namespace": ns}, "data": {"n": n}}))
         };
-        let inv = Inventory::new(vec![
-            res(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}})),
-            cm("a", 1),
-            cm("a", 2),
-            cm("b", 3),
-        ]);
-        let n = |r: Option<&Arc<Resource>>| r.and_then(|r| r.value.pointer("/data/n").cloned());
-        assert_eq!(n(inv.get("ConfigMap", Some("a"), "x")), Some(json!(2)));
-        assert_eq!(n(inv.get("ConfigMap", Some("b"), "x")), Some(json!(3)));
-        assert!(inv.get("ConfigMap", None, "x").is_none());
-        assert!(inv.get("ConfigMap", Some("c"), "x").is_none());
-        assert!(inv.get("Secret", Some("a"), "x").is_none());
-        assert!(inv.namespace("a").is_some());
-        assert!(inv.get("Namespace", Some("a"), "a").is_none());
-        assert_eq!(inv.len(), 4);
+        // Scanned (small) and indexed (padded past INDEX_FROM) alike.
+        for padding in [0, INDEX_FROM] {
+            let mut items = vec![
+                res(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}})),
+                cm("a", 1),
+                cm("a", 2),
+                cm("b", 3),
+            ];
+            items.extend((0..padding).map(|i| {
+                res(json!({"apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": format!("s{i}"), "namespace": "a"}}))
+            }));
+            let inv = Inventory::new(items);
+            let n = |r: Option<&Arc<Resource>>| r.and_then(|r| r.value.pointer("/data/n").cloned());
+            assert_eq!(n(inv.get("ConfigMap", Some("a"), "x")), Some(json!(2)));
+            assert_eq!(n(inv.get("ConfigMap", Some("b"), "x")), Some(json!(3)));
+            assert!(inv.get("ConfigMap", None, "x").is_none());
+            assert!(inv.get("ConfigMap", Some("c"), "x").is_none());
+            assert!(inv.get("Secret", Some("a"), "x").is_none());
+            assert_eq!(inv.get("Secret", Some("a"), "s3").is_some(), padding > 0);
+            assert!(inv.namespace("a").is_some());
+            assert!(inv.get("Namespace", Some("a"), "a").is_none());
+            assert_eq!(inv.len(), 4 + padding);
+        }
+    }
+
+    #[test]
+    fn extensions_keep_one_value_per_type() {
+        let mut ext = Extensions::default();
+        ext.insert(1u32);
+        ext.insert(String::from("a"));
+        ext.insert(2u32);
+        assert_eq!(ext.get::<u32>(), Some(&2));
+        assert_eq!(ext.get::<String>().map(String::as_str), Some("a"));
+        assert_eq!(ext.get::<u8>(), None);
     }
 }

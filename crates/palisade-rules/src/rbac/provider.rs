@@ -41,8 +41,21 @@ impl ContextProvider for RbacProvider {
     }
 
     fn provide(&self, inventory: &Inventory, ext: &mut Extensions) {
+        // The RBAC rules check only roles and bindings, each in the graph
+        // of its inventory: without one (a pod admitted by the webhook),
+        // the graph would go unread and is not built.
+        let checked = |r: &&Arc<palisade_core::Resource>| {
+            ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
+                .iter()
+                .any(|k| palisade_rbac::parse::is_rbac(r, k))
+        };
+        let graph = if inventory.iter().any(|r| checked(&r)) {
+            RbacGraph::build(inventory)
+        } else {
+            RbacGraph::default()
+        };
         ext.insert(RbacData {
-            graph: RbacGraph::build(inventory),
+            graph,
             settings: self.settings.clone(),
         });
     }

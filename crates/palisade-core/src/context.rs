@@ -252,12 +252,8 @@ impl<'a> Context<'a> {
     /// This context with `memo` for the values rules derive from one object.
     pub fn with_memo<'b>(&'b self, memo: &'b Memo) -> Context<'b> {
         Context {
-            inventory: self.inventory,
-            extensions: self.extensions,
-            request: self.request,
-            now: self.now,
             memo: Some(memo),
-            object: self.object,
+            ..*self
         }
     }
 
@@ -271,12 +267,9 @@ impl<'a> Context<'a> {
         memo: &'b Memo,
     ) -> Context<'b> {
         Context {
-            inventory: self.inventory,
-            extensions: self.extensions,
-            request: self.request,
-            now: self.now,
             memo: Some(memo),
             object: Some((res, pod)),
+            ..*self
         }
     }
 

@@ -47,45 +47,51 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
 }
 
 fn check_read_only(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    with_pod_spec(res, ctx, |pod| {
-        for c in pod.containers() {
-            let flag = Flag::of(sc_field(c.value, "readOnlyRootFilesystem"));
-            if flag.is_true() {
-                continue;
-            }
-            let path = c
-                .path
-                .key("securityContext")
-                .with_key("readOnlyRootFilesystem");
-            let message = match flag {
-                Flag::True => continue,
-                Flag::False => format!("{} sets {path}: false", label(c)),
-                Flag::Absent => format!("{} does not set {path}: true", label(c)),
-                Flag::Invalid(d) => format!("{} has {path} set to {d}, not true", label(c)),
-            };
-            out.emit(&path, message).concern = "read-only-root-filesystem".into();
-        }
-    });
+    check_flag(
+        res,
+        ctx,
+        out,
+        "readOnlyRootFilesystem",
+        true,
+        "read-only-root-filesystem",
+    );
 }
 
 fn check_escalation(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    check_flag(
+        res,
+        ctx,
+        out,
+        "allowPrivilegeEscalation",
+        false,
+        "privilege-escalation",
+    );
+}
+
+/// Reports every container whose `securityContext.<field>` is not `wanted`
+/// (set to the other value, absent, or not a boolean).
+fn check_flag(
+    res: &Resource,
+    ctx: &Context<'_>,
+    out: &mut Emitter<'_>,
+    field: &str,
+    wanted: bool,
+    concern: &str,
+) {
     with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
-            let flag = Flag::of(sc_field(c.value, "allowPrivilegeEscalation"));
-            if flag.is_false() {
+            let flag = Flag::of(sc_field(c.value, field));
+            if flag == if wanted { Flag::True } else { Flag::False } {
                 continue;
             }
-            let path = c
-                .path
-                .key("securityContext")
-                .with_key("allowPrivilegeEscalation");
+            let path = c.path.key("securityContext").with_key(field);
+            let who = label(c);
             let message = match flag {
-                Flag::False => continue,
-                Flag::True => format!("{} sets {path}: true", label(c)),
-                Flag::Absent => format!("{} does not set {path}: false", label(c)),
-                Flag::Invalid(d) => format!("{} has {path} set to {d}, not false", label(c)),
+                Flag::Absent => format!("{who} does not set {path}: {wanted}"),
+                Flag::Invalid(d) => format!("{who} has {path} set to {d}, not {wanted}"),
+                _ => format!("{who} sets {path}: {}", !wanted),
             };
-            out.emit(&path, message).concern = "privilege-escalation".into();
+            out.emit(&path, message).concern = concern.into();
         }
     });
 }

@@ -137,11 +137,21 @@ struct Line<'a>(&'a Finding);
 impl std::fmt::Display for Line<'_> {
     fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let f = self.0;
-        write!(
-            out,
-            "[{}] {}: {} (at {})",
-            f.rule, f.severity, f.message, f.path
-        )
+        write!(out, "[{}] {}: {}{}", f.rule, f.severity, f.message, At(f))
+    }
+}
+
+/// ` (at PATH)` after a finding's message, unless the message names the
+/// path itself (most built-in messages do).
+struct At<'a>(&'a Finding);
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let f = self.0;
+        if f.path.is_empty() || f.message.contains(f.path.as_str()) {
+            return Ok(());
+        }
+        write!(out, " (at {})", f.path)
     }
 }
 
@@ -162,7 +172,7 @@ fn respond(uid: &str, findings: Vec<Finding>) -> Decision {
                 if !e.is_empty() {
                     e.push_str("; ");
                 }
-                let _ = write!(e, "{} (at {})", f.message, f.path);
+                let _ = write!(e, "{}{}", f.message, At(f));
             }
         }
     }

@@ -41,6 +41,13 @@ async fn allowed_denied_warned_with_uid_echoed() {
         msg.contains("[host-network]") && msg.contains("spec.hostNetwork"),
         "{msg}"
     );
+    for line in msg.lines().skip(1) {
+        assert!(line.contains("spec."), "every line names its field: {msg}");
+    }
+    assert!(
+        !msg.contains("(at spec.hostNetwork)"),
+        "a message that names its field is not followed by `(at FIELD)`: {msg}"
+    );
 
     // Medium and low findings warn (enforceAt defaults to high).
     let mut latest = good_pod("team-a");

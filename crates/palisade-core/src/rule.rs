@@ -6,6 +6,7 @@ use crate::path::FieldPath;
 use crate::resource::{Resource, ResourceId};
 use crate::scope::Scope;
 use crate::severity::Severity;
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 /// What a rule is: its stable ID and the text users read.
@@ -56,11 +57,12 @@ pub trait Rule: Send + Sync {
 /// ID, configured severity and action, remediation, identity and position.
 pub struct Emitter<'a> {
     info: &'a RuleInfo,
-    texts: Texts<'a>,
+    texts: Cow<'a, FindingTexts>,
     severity: Severity,
     action: Action,
     res: &'a Resource,
-    id: Id<'a>,
+    /// The object's ID for its findings, made at the first finding.
+    id: Cow<'a, OnceLock<Arc<ResourceId>>>,
     out: &'a mut Vec<Finding>,
 }
 
@@ -83,17 +85,6 @@ impl FindingTexts {
     }
 }
 
-enum Texts<'a> {
-    Shared(&'a FindingTexts),
-    Own(OnceLock<FindingTexts>),
-}
-
-/// The object's ID for its findings, made at the first finding.
-enum Id<'a> {
-    Shared(&'a OnceLock<Arc<ResourceId>>),
-    Own(OnceLock<Arc<ResourceId>>),
-}
-
 impl<'a> Emitter<'a> {
     /// An emitter for `info` on `res` writing into `out`.
     pub fn new(
@@ -105,11 +96,11 @@ impl<'a> Emitter<'a> {
     ) -> Self {
         Emitter {
             info,
-            texts: Texts::Own(OnceLock::new()),
+            texts: Cow::Owned(FindingTexts::of(info)),
             severity,
             action,
             res,
-            id: Id::Own(OnceLock::new()),
+            id: Cow::Owned(OnceLock::new()),
             out,
         }
     }
@@ -127,11 +118,11 @@ impl<'a> Emitter<'a> {
     ) -> Self {
         Emitter {
             info,
-            texts: Texts::Shared(texts),
+            texts: Cow::Borrowed(texts),
             severity,
             action,
             res,
-            id: Id::Shared(id),
+            id: Cow::Borrowed(id),
             out,
         }
     }
@@ -147,15 +138,11 @@ impl<'a> Emitter<'a> {
             }),
             _ => None,
         };
-        let texts = match &self.texts {
-            Texts::Shared(t) => t,
-            Texts::Own(cell) => cell.get_or_init(|| FindingTexts::of(self.info)),
-        };
-        let cell = match &self.id {
-            Id::Shared(cell) => cell,
-            Id::Own(cell) => cell,
-        };
-        let resource = cell.get_or_init(|| Arc::new(self.res.id.clone())).clone();
+        let texts = &*self.texts;
+        let resource = self
+            .id
+            .get_or_init(|| Arc::new(self.res.id.clone()))
+            .clone();
         self.out.push(Finding {
             rule: texts.id.clone(),
             severity: self.severity,

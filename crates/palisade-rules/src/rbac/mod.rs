@@ -91,13 +91,18 @@ impl RbacRule {
     }
 }
 
+/// The kinds the role rules check.
+pub(crate) const ROLE_KINDS: [&str; 2] = ["Role", "ClusterRole"];
+/// The kinds the binding rules check.
+pub(crate) const BINDING_KINDS: [&str; 2] = ["RoleBinding", "ClusterRoleBinding"];
+
 impl RbacRule {
     /// The kinds this rule checks.
     fn kinds(&self) -> [&'static str; 2] {
         if self.bindings {
-            ["RoleBinding", "ClusterRoleBinding"]
+            BINDING_KINDS
         } else {
-            ["Role", "ClusterRole"]
+            ROLE_KINDS
         }
     }
 }

@@ -2,6 +2,7 @@
 //! settings, in the context's extensions for every RBAC rule to read.
 
 use super::settings::RbacSettings;
+use super::{BINDING_KINDS, ROLE_KINDS};
 use palisade_core::{ContextProvider, Extensions, Inventory, Scope};
 use palisade_rbac::RbacGraph;
 use std::sync::Arc;
@@ -44,12 +45,13 @@ impl ContextProvider for RbacProvider {
         // The RBAC rules check only roles and bindings, each in the graph
         // of its inventory: without one (a pod admitted by the webhook),
         // the graph would go unread and is not built.
-        let checked = |r: &&Arc<palisade_core::Resource>| {
-            ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
+        let checked = inventory.iter().any(|r| {
+            ROLE_KINDS
                 .iter()
+                .chain(&BINDING_KINDS)
                 .any(|k| palisade_rbac::parse::is_rbac(r, k))
-        };
-        let graph = if inventory.iter().any(|r| checked(&r)) {
+        });
+        let graph = if checked {
             RbacGraph::build(inventory)
         } else {
             RbacGraph::default()

@@ -78,33 +78,30 @@ fn check_latest(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
 fn check_pinned(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
     with_pod_spec(res, ctx, |pod| {
         for c in pod.containers() {
-            let image = c.value.field("image");
-            let r = match image {
+            // The unpinned reference, or the value that is not a reference.
+            let bad = match c.value.field("image") {
                 None | Some(Value::Null) => continue,
                 Some(Value::String(s)) if s.trim().is_empty() => continue,
-                Some(Value::String(image)) => Some(ImageRef::parse(image)),
-                Some(_) => None,
+                Some(Value::String(image)) => match ImageRef::parse(image) {
+                    r if r.pinned() => continue,
+                    r => Ok((image, r)),
+                },
+                Some(other) => Err(other),
             };
-            if r.as_ref().is_some_and(|r| r.pinned()) {
-                continue;
-            }
             let path = c.path.key("image");
-            let message = match (image, r) {
-                (Some(Value::String(image)), Some(r)) => {
-                    match r.digest {
-                        Some(_) => format!(
-                            "{} image {image:?} has a malformed digest (expected sha256: and 64 hex digits) ({path})",
-                            label(c)
-                        ),
-                        None => format!("{} image {image:?} is not pinned by digest ({path})", label(c)),
-                    }
-                }
-                (Some(other), _) => format!(
+            let message = match bad {
+                Ok((image, r)) => match r.digest {
+                    Some(_) => format!(
+                        "{} image {image:?} has a malformed digest (expected sha256: and 64 hex digits) ({path})",
+                        label(c)
+                    ),
+                    None => format!("{} image {image:?} is not pinned by digest ({path})", label(c)),
+                },
+                Err(other) => format!(
                     "{} has an image that is {}, not a reference ({path})",
                     label(c),
                     describe(other)
                 ),
-                (None, _) => continue,
             };
             out.emit(&path, message);
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of `palisade scan` (figures go in the README, "Benchmark").
 #
-# Scans ../shared/corpora/real-world and a generated corpus (bench/gen_corpus.py,
+# Scans testdata/real-world and a generated corpus (bench/gen_corpus.py,
 # >= 2,000 documents) with the release build and prints, per corpus:
 #   - documents/second and peak RSS of `palisade scan` (all rules, JSON to /dev/null),
 #   - the same for `palisade scan --parse-only` (the limit): the loader exactly as
@@ -23,7 +23,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-corpora=${PALISADE_CORPORA:-$root/../shared/corpora}
+corpora=$root/testdata
 # A real path: checkov silently scans nothing under a path containing `..`.
 corpora=$(cd "$corpora" && pwd -P)
 runs=${RUNS:-10}

@@ -9,13 +9,10 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn corpus() -> PathBuf {
-    match std::env::var_os("PALISADE_CORPORA") {
-        Some(p) => PathBuf::from(p).join("real-world"),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpora/real-world"
-        )),
-    }
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/real-world"
+    ))
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -11,13 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn corpora() -> PathBuf {
-    match std::env::var_os("PALISADE_CORPORA") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpora"
-        )),
-    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata"))
 }
 
 fn psp_policies() -> Vec<Resource> {

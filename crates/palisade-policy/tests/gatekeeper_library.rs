@@ -6,13 +6,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 fn corpus() -> PathBuf {
-    match std::env::var_os("PALISADE_CORPORA") {
-        Some(p) => PathBuf::from(p).join("gatekeeper-library"),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpora/gatekeeper-library"
-        )),
-    }
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/gatekeeper-library"
+    ))
 }
 
 /// Failing assertions (suite directory, case, assertion index) and why.

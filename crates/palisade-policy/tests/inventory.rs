@@ -8,13 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 fn library(rel: &str) -> PathBuf {
-    let root = match std::env::var_os("PALISADE_CORPORA") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpora"
-        )),
-    };
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata"));
     root.join("gatekeeper-library/library").join(rel)
 }
 

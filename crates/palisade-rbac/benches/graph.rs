@@ -237,19 +237,13 @@ fn main() {
     );
 }
 
-/// The real-world corpus (../shared/corpora/real-world or
-/// $PALISADE_CORPORA/real-world), when present: every object parsed.
+/// The real-world corpus (testdata/real-world), when present: every object parsed.
 fn real_world() -> Option<Vec<Arc<Resource>>> {
-    let root = std::env::var_os("PALISADE_CORPORA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpora"
-            ))
-            .to_path_buf()
-        })
-        .join("real-world");
+    let root = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/real-world"
+    ))
+    .to_path_buf();
     if !root.is_dir() {
         return None;
     }

@@ -1,5 +1,5 @@
 //! Pod Security Standards speed: evaluates every upstream PSA fixture
-//! (`../shared/corpora/psa`, 4,537 pods) at its level and version in one
+//! (`testdata/psa`, 4,537 pods) at its level and version in one
 //! process, and prints the time spent reading and parsing the files apart
 //! from the time spent evaluating them (the figure the issue bounds at 0.5 s).
 //!
@@ -14,10 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn corpora() -> PathBuf {
-    match std::env::var_os("PALISADE_CORPORA") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("../shared/corpora"),
-    }
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata")).to_path_buf()
 }
 
 fn fail(message: &str) -> ! {

@@ -1,5 +1,5 @@
 //! Conformance with the built-in Pod Security Admission controller: every
-//! upstream fixture in `../shared/corpora/psa/{baseline,restricted}/v1.N/
+//! upstream fixture in `testdata/psa/{baseline,restricted}/v1.N/
 //! {pass,fail}/*.yaml` is admitted (pass) or denied (fail) at exactly its
 //! level and version, with the check's words in the denial; the same pod
 //! as a Deployment's template gets the same verdict.
@@ -12,10 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn corpora() -> PathBuf {
-    match std::env::var_os("PALISADE_CORPORA") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("../shared/corpora"),
-    }
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata")).to_path_buf()
 }
 
 /// The check family of a fixture file: its name without digits and `.yaml`.

@@ -50,13 +50,7 @@ pub fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
     path
 }
 
-/// `PALISADE_CORPORA`, else `../shared/corpora` beside the workspace.
+/// The repository's `testdata/` (upstream corpora, see testdata/SOURCES.md).
 pub fn corpora() -> PathBuf {
-    match std::env::var_os("PALISADE_CORPORA") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpora"
-        )),
-    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata"))
 }

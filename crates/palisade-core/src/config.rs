@@ -167,6 +167,9 @@ pub struct ConfigSpec {
     pub rbac: Option<Value>,
     /// Admission webhook settings (read by `palisade serve`).
     pub webhook: Option<Value>,
+    /// Pod templates inside custom resources (read by
+    /// [`PodTemplates`](crate::pod_templates::PodTemplates)).
+    pub pod_templates: Option<Value>,
 }
 
 /// A loaded configuration: the typed spec plus what is needed to place errors.
@@ -279,13 +282,14 @@ impl Config {
         self.source.as_ref().map(|s| s.locate(path))
     }
 
-    /// Reads an extra section (`pss`, `rbac`, `webhook`) as `T`, with errors
+    /// Reads an extra section (`pss`, `rbac`, `webhook`, `podTemplates`) as `T`, with errors
     /// placed in the file. `None` when the section is absent.
     pub fn section<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, ConfigError> {
         let value = match name {
             "pss" => &self.spec.pss,
             "rbac" => &self.spec.rbac,
             "webhook" => &self.spec.webhook,
+            "podTemplates" => &self.spec.pod_templates,
             _ => return Err(self.error_at(&FieldPath::root(), format!("no section `{name}`"))),
         };
         let Some(value) = value else { return Ok(None) };

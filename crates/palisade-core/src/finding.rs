@@ -62,8 +62,8 @@ pub struct Finding {
     pub location: Option<Location>,
     /// What a front door does with it (from configuration).
     pub action: Action,
-    /// Other rules that reported the same problem on the same field.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Other rules that reported the same problem on the same field (the
+    /// finding's severity and action are the strictest of `rule` and these).
     pub also: Vec<Arc<str>>,
     /// Identifies the problem for de-duplication across rules: findings with the
     /// same concern on the same path are one problem. Defaults to the rule ID.
@@ -72,6 +72,16 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Whether `id` is the finding's rule or one of the rules merged into it.
+    pub fn has_rule(&self, id: &str) -> bool {
+        *self.rule == *id || self.also.iter().any(|a| **a == *id)
+    }
+
+    /// The finding's rule followed by the rules merged into it.
+    pub fn rules(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(&*self.rule).chain(self.also.iter().map(|a| &**a))
+    }
+
     /// The file, line and column as a `file:line:column` string, or the resource.
     pub fn where_(&self) -> String {
         match &self.location {

@@ -6,12 +6,14 @@
 use crate::config::{parse_expiry, Config, ConfigError, Exemption};
 use crate::context::{Context, Extensions, Inventory, Memo};
 use crate::finding::{Action, Finding, Location};
+use crate::merge::dedupe;
 use crate::path::FieldPath;
 use crate::resource::{Resource, ResourceId};
 use crate::rule::{Emitter, FindingTexts, Rule, RuleInfo};
 use crate::scope::{Keep, Scope};
 use crate::severity::Severity;
-use crate::workload::PodSpec;
+use crate::pod_templates::PodTemplates;
+use crate::workload::{pod_spec_path_ref, PodSpec};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -205,17 +207,26 @@ impl PolicySetBuilder {
                 expires,
             });
         }
+        let templates = PodTemplates::from_config(&self.config)?;
+        let template_rules: Vec<usize> = (0..active.len())
+            .filter(|&i| active[i].rule.checks_pod_templates())
+            .collect();
         let scopes: Vec<Scope> = active.iter().map(|a| a.rule.scope()).collect();
         let dispatch = Dispatch::new(&scopes);
-        let reads: Vec<Scope> = active
+        let mut reads: Vec<Scope> = active
             .iter()
             .map(|a| a.rule.reads_inventory())
             .chain(self.providers.iter().map(|p| p.reads()))
             .chain(scopes)
             .collect();
+        if !template_rules.is_empty() {
+            reads.push(Scope::kinds_owned(templates.kind_names().map(String::from)));
+        }
         Ok(PolicySet {
             rules: active,
             dispatch,
+            templates,
+            template_rules,
             keep: KeepTable::new(&reads),
             exemptions,
             providers: self.providers,
@@ -293,6 +304,10 @@ impl KeepTable {
 pub struct PolicySet {
     rules: Vec<ActiveRule>,
     dispatch: Dispatch,
+    /// Custom resource kinds with pod templates.
+    templates: PodTemplates,
+    /// The rules run on each pod template of such a resource.
+    template_rules: Vec<usize>,
     keep: KeepTable,
     exemptions: Vec<CompiledExemption>,
     providers: Vec<Arc<dyn ContextProvider>>,
@@ -347,33 +362,28 @@ impl PolicySet {
     /// Evaluates one object: runs every active rule, merges findings that are
     /// the same problem on the same field, and applies suppressions.
     pub fn evaluate(&self, res: &Resource, ctx: &Context<'_>) -> Evaluation {
-        let memo = Memo::default(); // values the rules derive from `res`, shared
-        let pod = PodSpec::of(res); // found once for every pod rule
-        let ctx = &ctx.for_object(res, pod.as_ref(), &memo);
         let mut raw = Vec::new();
         let id = OnceLock::new(); // the object's ID, shared by its findings
-        for &i in self.dispatch.rules_for(&res.id.kind) {
-            let active = &self.rules[i];
-            let mut out = Emitter::shared(
-                active.rule.info(),
-                &active.texts,
-                active.severity,
-                active.action,
-                res,
-                &id,
-                &mut raw,
-            );
-            active.rule.check(res, ctx, &mut out);
+        {
+            let memo = Memo::default(); // values the rules derive from `res`, shared
+            let pod = PodSpec::of(res); // found once for every pod rule
+            let ctx = &ctx.for_object(res, pod.as_ref(), &memo);
+            self.run(self.dispatch.rules_for(&res.id.kind), res, ctx, &id, &mut raw);
+        }
+        if !self.template_rules.is_empty() && pod_spec_path_ref(&res.id.kind).is_none() {
+            // each pod template of a custom resource, as the pod it creates
+            for pod in self.templates.pods_of(res) {
+                let memo = Memo::default();
+                let ctx = &ctx.for_object(res, Some(&pod), &memo);
+                self.run(&self.template_rules, res, ctx, &id, &mut raw);
+            }
         }
         let findings = dedupe(raw);
         let mut eval = Evaluation::default();
         let ignored = ignored_rules(res);
         for f in findings {
             if let Some((rules, reason)) = &ignored {
-                if rules
-                    .iter()
-                    .any(|r| r == "*" || **r == *f.rule || f.also.iter().any(|a| **a == **r))
-                {
+                if rules.iter().any(|r| r == "*" || f.has_rule(r)) {
                     eval.suppressed.push(Suppressed {
                         finding: f,
                         reason: reason.clone(),
@@ -394,6 +404,38 @@ impl PolicySet {
         eval
     }
 
+    /// Runs the active rules `indices` on `res`, adding their findings to `raw`.
+    fn run(
+        &self,
+        indices: &[usize],
+        res: &Resource,
+        ctx: &Context<'_>,
+        id: &OnceLock<Arc<ResourceId>>,
+        raw: &mut Vec<Finding>,
+    ) {
+        for &i in indices {
+            let active = &self.rules[i];
+            let mut out = Emitter::shared(
+                active.rule.info(),
+                &active.texts,
+                active.severity,
+                active.action,
+                res,
+                id,
+                raw,
+            );
+            active.rule.check(res, ctx, &mut out);
+        }
+    }
+
+    /// The custom resource kinds whose pod templates the pod rules check
+    /// (built in and from the configuration's `podTemplates`): what an
+    /// admission webhook's configuration must send to the webhook beside
+    /// the built-in pod kinds.
+    pub fn pod_templates(&self) -> &PodTemplates {
+        &self.templates
+    }
+
     fn exemption_for(
         &self,
         f: &Finding,
@@ -403,7 +445,7 @@ impl PolicySet {
         self.exemptions.iter().find(|ex| {
             let s = &ex.spec;
             ex.expires.is_none_or(|t| now < t)
-                && s.rules.iter().any(|r| r == "*" || **r == *f.rule)
+                && s.rules.iter().any(|r| r == "*" || f.has_rule(r))
                 && (s.namespaces.is_empty()
                     || res
                         .id
@@ -489,29 +531,4 @@ fn ignored_rules(res: &Resource) -> Option<(Vec<String>, String)> {
         .unwrap_or("(no reason given)")
         .to_string();
     Some((rules, reason))
-}
-
-/// Merges findings with the same concern on the same path: the most severe
-/// stays, the others are listed in its `also`.
-fn dedupe(raw: Vec<Finding>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::with_capacity(raw.len());
-    for f in raw {
-        match out
-            .iter_mut()
-            .find(|g| g.path == f.path && g.concern == f.concern && g.rule != f.rule)
-        {
-            Some(g) => {
-                if f.severity > g.severity {
-                    let mut f = f;
-                    f.also.push(g.rule.clone());
-                    f.also.append(&mut g.also);
-                    *g = f;
-                } else if !g.also.contains(&f.rule) {
-                    g.also.push(f.rule);
-                }
-            }
-            None => out.push(f),
-        }
-    }
-    out
 }

@@ -51,6 +51,15 @@ pub trait Rule: Send + Sync {
     fn reads_inventory(&self) -> Scope {
         Scope::all()
     }
+
+    /// Whether the rule checks pods through the pod spec the [`Context`]
+    /// gives ([`Context::pod_spec_of`], `workload::with_pod_spec`), so the
+    /// engine may run it on each pod template inside a custom resource
+    /// (see [`PodTemplates`](crate::pod_templates::PodTemplates)). Default:
+    /// no (a rule that reads the object itself would misread those).
+    fn checks_pod_templates(&self) -> bool {
+        false
+    }
 }
 
 /// Collects the findings of one rule on one object, filling in the rule's

@@ -5,6 +5,7 @@ use crate::path::FieldPath;
 use crate::resource::Resource;
 use crate::value::Field;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// The three container lists of a pod spec.
@@ -90,12 +91,16 @@ pub struct PodSpec<'a> {
     /// The spec object.
     pub spec: &'a Value,
     /// Path of the spec in the resource.
-    pub path: &'static FieldPath,
+    pub path: Cow<'static, FieldPath>,
     /// The pod metadata, when present.
     pub meta: Option<&'a Value>,
     /// Path of the pod metadata in the resource.
-    pub meta_path: &'static FieldPath,
+    pub meta_path: Cow<'static, FieldPath>,
     containers: Vec<Container<'a>>,
+    /// Whether the containers come from elsewhere than the spec's
+    /// container lists (Argo Workflows' templates, Tekton's steps): the
+    /// object holding the pod-level fields is then not a whole pod spec.
+    partial: bool,
 }
 
 /// One container of a pod spec.
@@ -131,6 +136,22 @@ impl<'a> PodSpec<'a> {
         let path = pod_spec_path_ref(&res.id.kind)?;
         let meta_path = pod_meta_path_ref(&res.id.kind)?;
         let spec = path.get(&res.value).filter(|s| s.is_object())?;
+        Some(PodSpec::at(
+            spec,
+            Cow::Borrowed(path),
+            meta_path.get(&res.value),
+            Cow::Borrowed(meta_path),
+        ))
+    }
+
+    /// The pod spec `spec` at `path` with its metadata `meta` at
+    /// `meta_path`, its containers found in its container lists.
+    pub fn at(
+        spec: &'a Value,
+        path: Cow<'static, FieldPath>,
+        meta: Option<&'a Value>,
+        meta_path: Cow<'static, FieldPath>,
+    ) -> PodSpec<'a> {
         let mut containers = Vec::new();
         for list in CONTAINER_LISTS {
             if let Some(Value::Array(items)) = spec.field(list) {
@@ -144,13 +165,41 @@ impl<'a> PodSpec<'a> {
                 }
             }
         }
-        Some(PodSpec {
+        PodSpec {
             spec,
             path,
-            meta: meta_path.get(&res.value),
+            meta,
             meta_path,
             containers,
-        })
+            partial: false,
+        }
+    }
+
+    /// An object `spec` with pod-level fields at `path` whose containers
+    /// are elsewhere (see [`PodSpec::is_partial`]).
+    pub fn with_containers(
+        spec: &'a Value,
+        path: Cow<'static, FieldPath>,
+        meta_path: Cow<'static, FieldPath>,
+        containers: Vec<Container<'a>>,
+    ) -> PodSpec<'a> {
+        PodSpec {
+            spec,
+            meta: None,
+            path,
+            meta_path,
+            containers,
+            partial: true,
+        }
+    }
+
+    /// Whether this is not a whole pod spec but an object holding some
+    /// pod-level fields, with containers found elsewhere (Argo Workflows'
+    /// templates, Tekton's steps): rules that report a pod-level field for
+    /// being absent (the service account) skip it, since the controller
+    /// sets it from elsewhere.
+    pub fn is_partial(&self) -> bool {
+        self.partial
     }
 
     /// Every container of every list, in order.

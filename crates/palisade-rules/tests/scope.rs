@@ -35,13 +35,25 @@ fn default_profile_keeps_whole_only_what_it_reads() {
     for kind in ["Role", "ClusterRoleBinding", "ServiceAccount", "Namespace"] {
         assert_eq!(p.keep(kind), Keep::Whole, "{kind}: read by the RBAC graph");
     }
-    for kind in ["CustomResourceDefinition", "ConfigMap", "Service", "Secret"] {
+    for kind in ["CustomResourceDefinition", "ConfigMap", "Secret"] {
         assert_eq!(
             p.keep(kind),
             Keep::Metadata,
             "{kind}: only default-namespace reads it"
         );
     }
+    for kind in ["MPIJob", "JobSet", "Rollout", "Workflow", "Task"] {
+        assert_eq!(p.keep(kind), Keep::Whole, "{kind}: has pod templates");
+    }
+    // The loader decides by kind alone, so Knative's `Service` (pod
+    // templates) keeps every Service whole.
+    assert_eq!(p.keep("Service"), Keep::Whole);
+    let workload_free = set_with("rbac", false);
+    assert_eq!(
+        workload_free.keep("MPIJob"),
+        Keep::Metadata,
+        "no pod rule: templates not read"
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! metadata of any workload kind, its containers in the built-in
 //! controller's visiting order, and field access that treats `null` as unset.
 
-use palisade_core::workload::{pod_meta_path_ref, pod_spec_path_ref};
+use palisade_core::workload::{pod_meta_path_ref, pod_spec_path_ref, Container};
 use palisade_core::Field;
 use palisade_core::{Context, FieldPath, Resource};
 use serde_json::Value;
@@ -16,10 +16,14 @@ pub struct Pod<'a> {
     pub spec: &'a Value,
     /// The pod metadata, when present.
     pub meta: Option<&'a Value>,
-    /// Path of the pod spec in the resource (parsed once per kind).
-    pub spec_path: &'static FieldPath,
-    /// Path of the pod metadata in the resource (parsed once per kind).
-    pub meta_path: &'static FieldPath,
+    /// Path of the pod spec in the resource.
+    pub spec_path: &'a FieldPath,
+    /// Path of the pod metadata in the resource.
+    pub meta_path: &'a FieldPath,
+    /// The containers, when they are not in the spec's container lists (a
+    /// pod in an Argo Workflow or a Tekton Task, see
+    /// [`PodSpec::is_partial`](palisade_core::workload::PodSpec::is_partial)).
+    pub elsewhere: Option<&'a [Container<'a>]>,
 }
 
 /// One container of the pod.
@@ -33,6 +37,8 @@ pub struct Ctr<'a> {
     pub index: usize,
     /// Its name (empty when missing or not a string).
     pub name: &'a str,
+    /// Its path, when it is not `<spec>.<list>[<index>]`.
+    pub path: Option<&'a FieldPath>,
 }
 
 impl<'a> Ctr<'a> {
@@ -67,8 +73,9 @@ impl<'a> Pod<'a> {
             return Found::Pod(Pod {
                 spec: p.spec,
                 meta: p.meta,
-                spec_path: p.path,
-                meta_path: p.meta_path,
+                spec_path: &p.path,
+                meta_path: &p.meta_path,
+                elsewhere: p.is_partial().then(|| p.containers()),
             });
         }
         let (Some(spec_path), Some(meta_path)) = (
@@ -83,6 +90,7 @@ impl<'a> Pod<'a> {
                 meta: meta_path.get(&res.value),
                 spec_path,
                 meta_path,
+                elsewhere: None,
             }),
             Some(Value::Null) | None => Found::NotAWorkload,
             Some(other) => Found::Malformed(spec_path.clone(), other),
@@ -107,7 +115,10 @@ impl<'a> Pod<'a> {
 
     /// The path of a field under a container.
     pub fn ctr_path(&self, c: &Ctr<'_>, keys: &[&str]) -> FieldPath {
-        let base = self.spec_path.key(c.list).with_index(c.index);
+        let base = match c.path {
+            Some(p) => p.clone(),
+            None => self.spec_path.key(c.list).with_index(c.index),
+        };
         keys.iter().fold(base, |p, k| p.with_key(k))
     }
 
@@ -118,8 +129,14 @@ impl<'a> Pod<'a> {
 
     /// Every container, in the built-in controller's order.
     pub fn containers(&self) -> impl Iterator<Item = Ctr<'a>> + 'a {
-        let spec = self.spec;
-        VISIT_ORDER.into_iter().flat_map(move |list| {
+        // The spec's lists, or (for a pod whose containers are elsewhere)
+        // the containers found for it.
+        let spec = if self.elsewhere.is_some() {
+            &Value::Null
+        } else {
+            self.spec
+        };
+        let in_spec = VISIT_ORDER.into_iter().flat_map(move |list| {
             let items = spec
                 .field(list)
                 .and_then(Value::as_array)
@@ -130,8 +147,17 @@ impl<'a> Pod<'a> {
                 list,
                 index,
                 name: value.field("name").and_then(Value::as_str).unwrap_or(""),
+                path: None,
             })
-        })
+        });
+        let elsewhere = self.elsewhere.unwrap_or(&[]).iter().enumerate().map(|(index, c)| Ctr {
+            value: c.value,
+            list: c.list,
+            index,
+            name: c.name,
+            path: Some(&c.path),
+        });
+        in_spec.chain(elsewhere)
     }
 
     /// The pod annotations that are strings.

@@ -9,8 +9,12 @@ use crate::workload::fields::describe;
 use palisade_core::context::Memoized;
 use palisade_core::workload::POD_KINDS;
 use palisade_core::Field;
-use palisade_core::{Action, Context, Emitter, Resource, Rule, RuleInfo, Scope};
+use palisade_core::{Action, Context, Emitter, FieldPath, Resource, Rule, RuleInfo, Scope};
 use serde_json::Value;
+use std::collections::HashSet;
+
+/// Up to this many violations, checking for repeats scans them.
+const SCAN_UP_TO: usize = 32;
 
 /// A check of the standard as a rule: evaluates the pod (or the pod a
 /// template creates) in every mode that applies to its namespace.
@@ -123,6 +127,10 @@ impl Rule for PssRule {
         Scope::kinds(&["Namespace"]).metadata_only() // the pod-security labels
     }
 
+    fn checks_pod_templates(&self) -> bool {
+        true // reads the pod through `Pod::of`, from the context
+    }
+
     fn check(&self, res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
         let def = &CHECKS[self.index];
         let pod = match Pod::of(res, ctx) {
@@ -142,6 +150,9 @@ impl Rule for PssRule {
             }
         };
         let mut done: Vec<(Violation, Mode)> = Vec::new();
+        // (path, detail) of `done`, once it is too long to scan (a pod with
+        // thousands of containers must not cost quadratic time)
+        let mut seen: HashSet<(FieldPath, String)> = HashSet::new();
         let mut found = Vec::new();
         let modes = self.modes(res, ctx, pod.runtime_class());
         for &mode in modes.iter() {
@@ -152,10 +163,17 @@ impl Rule for PssRule {
             found.clear();
             check(&pod, &mut found);
             for v in found.drain(..) {
-                if !done
-                    .iter()
-                    .any(|(d, _)| d.path == v.path && d.detail == v.detail)
-                {
+                let new = if done.len() < SCAN_UP_TO {
+                    !done
+                        .iter()
+                        .any(|(d, _)| d.path == v.path && d.detail == v.detail)
+                } else {
+                    if seen.is_empty() {
+                        seen.extend(done.iter().map(|(d, _)| (d.path.clone(), d.detail.clone())));
+                    }
+                    seen.insert((v.path.clone(), v.detail.clone()))
+                };
+                if new {
                     done.push((v, mode));
                 }
             }

@@ -71,4 +71,10 @@ impl Rule for BuiltinRule {
     fn reads_inventory(&self) -> Scope {
         self.inventory.clone()
     }
+
+    /// The rules that check the pod kinds read the pod through
+    /// `with_pod_spec`, so they check pod templates in custom resources too.
+    fn checks_pod_templates(&self) -> bool {
+        self.scope.kinds.is_some() && self.scope.matches("Pod")
+    }
 }

@@ -9,6 +9,13 @@
 //! `true`/`false`, plain numbers, `$(VAR)` references, absolute paths) do not
 //! count for a name match.
 //!
+//! A name that ends in `_ID` or `_ARN` (`SECRET_ID`, `TOKEN_ARN`) names a
+//! secret kept elsewhere (a secret manager's ID, an ARN) when its value is an
+//! identifier, a path or a URL without a credential format inside; then it
+//! is not a credential. (`_NAME`, `_PATH`, `_FILE` and `_URL` are never
+//! credentials by name, see above; their values are still checked for the
+//! formats below.)
+//!
 //! A name whose last word is KEY (`LICENSE_KEY`, `GROUP_KEY`) counts only
 //! when the value looks like generated key material (16 or more letters and
 //! digits), so `CACHE_KEY=user-profile` is not reported.
@@ -75,6 +82,10 @@ const META_SUFFIXES: [&str; 27] = [
     "VERSION",
     "MODE",
 ];
+
+/// Last words that make the variable the name of a secret kept elsewhere
+/// when its value is a reference (see [`value_is_reference`]).
+const REFERENCE_SUFFIXES: [&str; 2] = ["ID", "ARN"];
 
 /// First words that make the variable a switch about the credential.
 const META_PREFIXES: [&str; 4] = ["ENABLE", "DISABLE", "USE", "REQUIRE"];
@@ -152,6 +163,19 @@ pub fn value_is_inert(value: &str) -> bool {
         || (v.starts_with('/') && !v.contains(char::is_whitespace))
 }
 
+/// Whether a value is an identifier, a path or a URL: one token (no
+/// whitespace) of letters, digits and `.-_/:@+=,~%`, such as
+/// `bq-readonly-key`, `projects/p/secrets/db/versions/3`,
+/// `arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf` or
+/// `https://vault.example/v1/kv/db`. Values with other punctuation
+/// (`Tr0ub4dor&3`, `pa$$word!`) are not references.
+pub fn value_is_reference(value: &str) -> bool {
+    let v = value.trim();
+    !v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_/:@+=,~%".contains(&b))
+}
+
 /// What each of [`PATTERNS`] recognizes, in the same order.
 const PATTERN_NAMES: [&str; 10] = [
     "a private key",
@@ -221,7 +245,12 @@ pub fn classify(name: &str, value: &str) -> Option<String> {
         return Some(format!("its value looks like {kind}"));
     }
     let words = split_words(name);
-    if words_are_secret(&words) && !value_is_inert(value) {
+    let names_a_reference = words.len() > 1
+        && words
+            .last()
+            .is_some_and(|w| REFERENCE_SUFFIXES.contains(&w.as_str()))
+        && value_is_reference(value);
+    if words_are_secret(&words) && !value_is_inert(value) && !names_a_reference {
         return Some("its name says it holds a credential".to_string());
     }
     if words.last().is_some_and(|w| w == "KEY") && looks_random(value) {
@@ -372,5 +401,26 @@ mod tests {
         assert!(classify("CACHE_KEY", "user-profile").is_none());
         assert!(classify("PARTITION_KEY", "tenant_id").is_none());
         assert!(classify("ROUTING_KEY", "/var/run/key-file-0123456789").is_none());
+    }
+
+    #[test]
+    fn names_of_secrets_kept_elsewhere_are_not_credentials() {
+        for (name, value) in [
+            ("SECRET_ID", "bq-readonly-key"),
+            ("DB_PASSWORD_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"),
+            ("API_TOKEN_ID", "projects/shop/secrets/api-token/versions/3"),
+            ("VAULT_SECRET_ID", "https://vault.example/v1/kv/data/db"),
+            ("secretId", "4f1c2a9e-7b7d-4b8e-9c1a-0d3e5f6a7b8c"),
+        ] {
+            assert!(classify(name, value).is_none(), "{name}={value}");
+        }
+        // A credential format inside is still reported, and a value that is
+        // not one token of identifier characters still counts by name.
+        assert!(classify("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE").is_some());
+        assert!(classify("SECRET_ID", "ghp_0123456789abcdefghijABCDEFGHIJ012345").is_some());
+        assert!(classify("SECRET_ID", "Tr0ub4dor&3 horse").is_some());
+        assert!(classify("SECRET_ARN", "pa$$word!").is_some());
+        assert!(classify("SECRET_IDENTITY", "bq-readonly-key").is_some());
+        assert!(!value_is_reference(""));
     }
 }

@@ -58,6 +58,9 @@ fn named_account<'a>(pod: &PodSpec<'a>) -> Option<&'a str> {
 
 fn check_default(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
     with_pod_spec(res, ctx, |pod| {
+        if pod.is_partial() && named_account(pod).is_none() {
+            return; // set where the workflow or task is run
+        }
         let path = pod.field("serviceAccountName");
         match named_account(pod) {
             Some("default") => {
@@ -87,6 +90,9 @@ fn check_default(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
 
 fn check_automount(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
     with_pod_spec(res, ctx, |pod| {
+        if pod.is_partial() && pod.get("automountServiceAccountToken").is_none() {
+            return; // set where the workflow or task is run
+        }
         let path = pod.field("automountServiceAccountToken");
         let account = named_account(pod).unwrap_or("default");
         let message = match Flag::of(pod.get("automountServiceAccountToken")) {

@@ -28,11 +28,12 @@ impl Actual {
         let f = &self.finding;
         let col = f.location.as_ref().map_or(0, |l| l.column);
         format!(
-            "- rule: {}\n    line: {}   # column {col}, {}, {} {}\n    path: {}\n    message: {:?}",
+            "- rule: {}\n    line: {}   # column {col}, {}, {} {} {}\n    path: {}\n    message: {:?}",
             self.rule,
             self.line(),
             self.file(),
             f.severity,
+            f.action.as_str(),
             f.resource,
             f.path,
             f.message
@@ -49,6 +50,7 @@ impl Actual {
                 .as_ref()
                 .is_none_or(|m| f.message.contains(m.as_str()))
             && e.severity.as_ref().is_none_or(|s| f.severity.as_str() == s)
+            && e.action.as_ref().is_none_or(|a| f.action.as_str() == a)
             && e.column
                 .is_none_or(|c| f.location.as_ref().is_some_and(|l| l.column == c))
             && e.resource
@@ -82,6 +84,7 @@ fn show_expected(e: &Expected) -> String {
         ("message", e.message.as_ref().map(|m| format!("{m:?}"))),
         ("column", e.column.map(|c| c.to_string())),
         ("severity", e.severity.clone()),
+        ("action", e.action.clone()),
         ("file", e.file.clone()),
         ("resource", e.resource.clone()),
     ] {
@@ -132,12 +135,12 @@ pub fn check(case: &Case, outcome: &Outcome) -> Result<(), String> {
         let mut got: Vec<_> = outcome
             .suppressed
             .iter()
-            .filter(|s| case.rules.iter().any(|r| **r == *s.finding.rule))
+            .filter(|s| case.rules.iter().any(|r| s.finding.has_rule(r)))
             .collect();
         let mut missing = Vec::new();
         for e in expected {
             let hit = got.iter().position(|s| {
-                *s.finding.rule == e.rule
+                s.finding.has_rule(&e.rule)
                     && s.finding.path == e.path
                     && s.by == e.by
                     && e.reason

@@ -76,6 +76,9 @@ pub struct Expected {
     /// Effective severity.
     #[serde(default)]
     pub severity: Option<String>,
+    /// Effective action (`enforce`, `warn`, `audit`).
+    #[serde(default)]
+    pub action: Option<String>,
     /// `input.yaml` (default) or `palisade.yaml`.
     #[serde(default)]
     pub file: Option<String>,

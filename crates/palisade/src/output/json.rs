@@ -10,6 +10,8 @@ use serde::Serialize;
 pub struct JsonFinding<'a> {
     /// Rule ID.
     pub rule: &'a str,
+    /// The other rules that reported the same problem (empty when none).
+    pub also: Vec<&'a str>,
     /// Effective severity.
     pub severity: Severity,
     /// What is wrong.
@@ -32,6 +34,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
     fn from(f: &'a Finding) -> Self {
         JsonFinding {
             rule: &f.rule,
+            also: f.also.iter().map(|a| &**a).collect(),
             severity: f.severity,
             message: &f.message,
             remediation: &f.remediation,

@@ -80,6 +80,11 @@ fn by_rule<'a, T>(items: &[&'a T], rule: impl Fn(&T) -> &str) -> Vec<(String, Ve
     out
 }
 
+/// The other rules of a merged finding, comma-separated.
+fn also_list(f: &Finding) -> String {
+    f.also.iter().map(|a| &**a).collect::<Vec<_>>().join(", ")
+}
+
 fn failure(findings: &[&Finding]) -> Outcome {
     let severity = findings
         .iter()
@@ -99,6 +104,9 @@ fn failure(findings: &[&Finding]) -> Outcome {
             f.message,
             f.path
         ));
+        if !f.also.is_empty() {
+            body.push_str(&format!("  also: {}\n", also_list(f)));
+        }
     }
     if let Some(f) = findings.first() {
         body.push_str(&format!("Fix: {}\n", f.remediation));

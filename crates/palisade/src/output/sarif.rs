@@ -3,7 +3,10 @@
 //! One run; `tool.driver.rules` describes every rule that ran (help text,
 //! default level, GitHub's `security-severity`); each finding is a result
 //! with a physical location (file, line, column), the object as a logical
-//! location and a partial fingerprint that survives line moves. Suppressed
+//! location and a partial fingerprint that survives line moves. A finding
+//! merged from several rules is one result under its leading rule (`ruleId`)
+//! whose `properties.rules` and `properties.tags` list every rule it belongs
+//! to (`properties.also` the others). Suppressed
 //! findings are results with a `suppressions` entry (GitHub closes them);
 //! input errors are tool execution notifications.
 
@@ -163,7 +166,12 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     let mut props = BTreeMap::new();
     props.insert("severity".to_string(), json!(f.severity));
     props.insert("path".to_string(), json!(f.path));
-    r.properties = Some(bag(Vec::new(), props));
+    // A merged finding is one result under its leading rule; every rule it
+    // belongs to is in `rules` (and `also` the others), and its tags.
+    let rules: Vec<&str> = f.rules().collect();
+    props.insert("rules".to_string(), json!(rules));
+    props.insert("also".to_string(), json!(&rules[1..]));
+    r.properties = Some(bag(rules.iter().map(|r| r.to_string()).collect(), props));
     r
 }
 

@@ -40,6 +40,16 @@ fn location(f: &Finding) -> String {
     }
 }
 
+/// The rule, with the other rules of a merged finding beside it:
+/// `pss-host-ports (also host-port)`.
+fn rule_cell(f: &Finding) -> String {
+    if f.also.is_empty() {
+        return f.rule.to_string();
+    }
+    let also: Vec<&str> = f.also.iter().map(|a| &**a).collect();
+    format!("{} (also {})", f.rule, also.join(", "))
+}
+
 fn new_table(style: &Style, header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(STYLE);
@@ -83,7 +93,7 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
         for f in &report.findings {
             t.add_row(vec![
                 severity_cell(f.severity),
-                Cell::new(&f.rule),
+                Cell::new(rule_cell(f)),
                 Cell::new(object(&f.resource)),
                 Cell::new(location(f)),
                 Cell::new(&f.message),
@@ -113,7 +123,7 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
         let mut t = new_table(style, &["SUPPRESSED", "OBJECT", "LOCATION", "BY", "REASON"]);
         for s in &report.suppressed {
             t.add_row(vec![
-                Cell::new(&s.finding.rule),
+                Cell::new(rule_cell(&s.finding)),
                 Cell::new(object(&s.finding.resource)),
                 Cell::new(location(&s.finding)),
                 Cell::new(&s.by),

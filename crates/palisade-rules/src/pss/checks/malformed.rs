@@ -324,6 +324,18 @@ pub fn invalid_fields_1_0(pod: &Pod<'_>, out: &mut Vec<Violation>) {
             }
         }
     }
+    if let Some(found) = pod.elsewhere {
+        // containers outside the spec (Argo Workflows, Tekton)
+        for c in found {
+            let cp = P::new(&c.path);
+            if c.value.is_object() {
+                v.container(c.value, &cp);
+            } else {
+                v.bad_at(c.path.clone(), "a mapping", c.value, None);
+            }
+        }
+        return;
+    }
     for list in VISIT_ORDER {
         let Some(items) = v.array(spec, list, p) else {
             continue;

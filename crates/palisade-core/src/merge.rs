@@ -83,9 +83,7 @@ impl Group {
             Some((_, set)) => {
                 set.insert(index);
             }
-            None => self
-                .by_rule
-                .push((rule.clone(), BTreeSet::from([index]))),
+            None => self.by_rule.push((rule.clone(), BTreeSet::from([index]))),
         }
     }
 
@@ -129,7 +127,13 @@ mod tests {
     use crate::resource::ResourceId;
     use crate::severity::Severity;
 
-    fn finding(rule: &str, path: &str, concern: &str, severity: Severity, action: Action) -> Finding {
+    fn finding(
+        rule: &str,
+        path: &str,
+        concern: &str,
+        severity: Severity,
+        action: Action,
+    ) -> Finding {
         Finding {
             rule: rule.into(),
             severity,
@@ -166,8 +170,20 @@ mod tests {
     #[test]
     fn the_strictest_rule_heads_and_the_others_are_listed() {
         let raw = vec![
-            finding("host-port", "spec.ports", "ports", Severity::Medium, Action::Enforce),
-            finding("pss-host-ports", "spec.ports", "ports", Severity::High, Action::Warn),
+            finding(
+                "host-port",
+                "spec.ports",
+                "ports",
+                Severity::Medium,
+                Action::Enforce,
+            ),
+            finding(
+                "pss-host-ports",
+                "spec.ports",
+                "ports",
+                Severity::High,
+                Action::Warn,
+            ),
             finding("other", "spec.ports", "x", Severity::Low, Action::Warn),
             finding("third", "spec.ports", "ports", Severity::Low, Action::Audit),
         ];
@@ -182,7 +198,13 @@ mod tests {
                     Action::Enforce,
                     vec!["host-port".into(), "third".into()]
                 ),
-                ("other".into(), "spec.ports".into(), Severity::Low, Action::Warn, vec![]),
+                (
+                    "other".into(),
+                    "spec.ports".into(),
+                    Severity::Low,
+                    Action::Warn,
+                    vec![]
+                ),
             ]
         );
     }
@@ -200,7 +222,12 @@ mod tests {
 
     #[test]
     fn the_map_gives_what_the_scan_gives() {
-        let severities = [Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+        let severities = [
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ];
         let actions = [Action::Audit, Action::Warn, Action::Enforce];
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         for round in 0..300 {

@@ -56,7 +56,7 @@ impl Pattern {
                 Some(i) => (&part[..i], &part[i..]),
                 None => (part, ""),
             };
-            if key.is_empty() || lists.replace("[]", "").len() != 0 {
+            if key.is_empty() || key.contains(['[', ']']) || !lists.replace("[]", "").is_empty() {
                 return Err(format!(
                     "`{text}`: each step is a key, optionally followed by `[]` (got `{part}`)"
                 ));
@@ -378,7 +378,10 @@ fn compile(e: &Entry, at: &FieldPath) -> Result<TemplateKind, (FieldPath, String
         group: group.to_string(),
         version: (version != "*").then(|| version.to_string()),
         kind: e.kind.clone(),
-        resource: e.resource.clone().unwrap_or_else(|| guess_resource(&e.kind)),
+        resource: e
+            .resource
+            .clone()
+            .unwrap_or_else(|| guess_resource(&e.kind)),
         locations,
     })
 }
@@ -397,4 +400,151 @@ pub fn guess_resource(kind: &str) -> String {
         return format!("{stem}ies");
     }
     format!("{lower}s")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_shipped_table_loads_every_documented_kind() {
+        let t = PodTemplates::from_config(&Config::default()).expect("built-in table");
+        let kinds: Vec<String> = t
+            .kinds()
+            .iter()
+            .map(|k| format!("{} {} {}", k.api_version(), k.kind, k.resource))
+            .collect();
+        for want in [
+            "argoproj.io/* Rollout rollouts",
+            "jobset.x-k8s.io/* JobSet jobsets",
+            "kubeflow.org/* MPIJob mpijobs",
+            "kubeflow.org/* PyTorchJob pytorchjobs",
+            "kubeflow.org/* TFJob tfjobs",
+            "kubeflow.org/* XGBoostJob xgboostjobs",
+            "kubeflow.org/* PaddleJob paddlejobs",
+            "serving.knative.dev/* Service services",
+            "serving.knative.dev/* Configuration configurations",
+            "argoproj.io/* Workflow workflows",
+            "argoproj.io/* CronWorkflow cronworkflows",
+            "argoproj.io/* WorkflowTemplate workflowtemplates",
+            "tekton.dev/* Task tasks",
+            "tekton.dev/* Pipeline pipelines",
+        ] {
+            assert!(
+                kinds.iter().any(|k| k == want),
+                "{want} missing in {kinds:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn patterns_reach_list_items_and_glob_keys() {
+        let v = json!({"spec": {
+            "mpiReplicaSpecs": {"Launcher": {"template": 1}, "Worker": {"template": 2}},
+            "other": {"X": {"template": 3}},
+            "jobs": [{"t": 4}, {"t": null}, {"t": 5}],
+        }});
+        let got = |p: &str| -> Vec<String> {
+            Pattern::parse(p)
+                .expect("pattern")
+                .find(&v, &FieldPath::root())
+                .into_iter()
+                .map(|(path, v)| format!("{path}={v}"))
+                .collect()
+        };
+        assert_eq!(
+            got("spec.*ReplicaSpecs.*.template"),
+            [
+                "spec.mpiReplicaSpecs.Launcher.template=1",
+                "spec.mpiReplicaSpecs.Worker.template=2"
+            ]
+        );
+        assert_eq!(
+            got("spec.jobs[].t"),
+            ["spec.jobs[0].t=4", "spec.jobs[2].t=5"]
+        );
+        assert!(got("spec.missing[].t").is_empty());
+        assert!(got("spec.other[]").is_empty(), "not a list");
+        for bad in ["", "spec..template", "spec.a[0]", "spec.*a*", "spec.[]"] {
+            assert!(Pattern::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn configured_kinds_are_validated_with_file_line_and_key() {
+        let err = |text: &str| {
+            let c = Config::parse(text, "p.yaml").expect("config parses");
+            PodTemplates::from_config(&c).expect_err("invalid")
+        };
+        let e = err("podTemplates:\n- apiVersion: v1\n  kind: Foo\n  paths: [spec.template]\n");
+        assert_eq!(
+            (e.key.as_str(), e.pos.map(|p| p.line)),
+            ("podTemplates[0].apiVersion", Some(2))
+        );
+        assert!(e.to_string().starts_with("p.yaml:2:"), "{e}");
+        let e = err("podTemplates:\n- apiVersion: a.io/v1\n  kind: Foo\n");
+        assert_eq!(e.key, "podTemplates[0].paths", "{e}");
+        let e = err("podTemplates:\n- apiVersion: a.io/v1\n  kind: Foo\n  paths:\n  - spec.template\n  - spec..x\n");
+        assert_eq!(
+            (e.key.as_str(), e.pos.map(|p| p.line)),
+            ("podTemplates[0].paths[1]", Some(6))
+        );
+        let e = err("podTemplates:\n- apiVersion: a.io/v1\n  kind: Foo\n  path: [spec.template]\n");
+        assert_eq!(
+            (e.key.as_str(), e.pos.map(|p| p.line)),
+            ("podTemplates[0].path", Some(4)),
+            "{e}"
+        );
+        let e = err("podTemplates:\n- apiVersion: a.io/v1\n  kind: ''\n  paths: [spec.template]\n");
+        assert_eq!(e.key, "podTemplates[0].kind");
+        let e = err("podTemplates: {kind: Foo}\n");
+        assert_eq!(e.key, "podTemplates", "{e}");
+        let c = Config::parse(
+            "podTemplates:\n- {apiVersion: a.io/*, kind: Policy, paths: [spec.template]}\n",
+            "p.yaml",
+        )
+        .expect("config");
+        let t = PodTemplates::from_config(&c).expect("valid");
+        let k = t.kinds().last().expect("configured kind");
+        assert_eq!(
+            (k.api_version(), k.resource.as_str()),
+            ("a.io/*".to_string(), "policies")
+        );
+    }
+
+    #[test]
+    fn resources_are_guessed_as_kubernetes_guesses_them() {
+        for (kind, resource) in [
+            ("Foo", "foos"),
+            ("Policy", "policies"),
+            ("Ingress", "ingresses"),
+            ("MPIJob", "mpijobs"),
+        ] {
+            assert_eq!(guess_resource(kind), resource);
+        }
+    }
+
+    #[test]
+    fn pods_are_found_only_in_the_named_group() {
+        let t = PodTemplates::from_config(&Config::default()).expect("built-in");
+        let rollout = |api: &str| {
+            Resource::from_value(json!({"apiVersion": api, "kind": "Rollout",
+                "metadata": {"name": "r"},
+                "spec": {"template": {"metadata": {"labels": {"a": "b"}},
+                    "spec": {"containers": [{"name": "c", "image": "i"}]}}}}))
+            .expect("object")
+        };
+        let argo = rollout("argoproj.io/v1alpha1");
+        let pods = t.pods_of(&argo);
+        assert_eq!(pods.len(), 1);
+        assert_eq!(pods[0].path.to_string(), "spec.template.spec");
+        assert_eq!(pods[0].meta_path.to_string(), "spec.template.metadata");
+        assert!(pods[0].meta.is_some() && !pods[0].is_partial());
+        assert_eq!(
+            pods[0].containers()[0].path.to_string(),
+            "spec.template.spec.containers[0]"
+        );
+        assert!(t.pods_of(&rollout("example.com/v1")).is_empty());
+    }
 }

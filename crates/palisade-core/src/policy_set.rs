@@ -8,11 +8,11 @@ use crate::context::{Context, Extensions, Inventory, Memo};
 use crate::finding::{Action, Finding, Location};
 use crate::merge::dedupe;
 use crate::path::FieldPath;
+use crate::pod_templates::PodTemplates;
 use crate::resource::{Resource, ResourceId};
 use crate::rule::{Emitter, FindingTexts, Rule, RuleInfo};
 use crate::scope::{Keep, Scope};
 use crate::severity::Severity;
-use crate::pod_templates::PodTemplates;
 use crate::workload::{pod_spec_path_ref, PodSpec};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -368,7 +368,13 @@ impl PolicySet {
             let memo = Memo::default(); // values the rules derive from `res`, shared
             let pod = PodSpec::of(res); // found once for every pod rule
             let ctx = &ctx.for_object(res, pod.as_ref(), &memo);
-            self.run(self.dispatch.rules_for(&res.id.kind), res, ctx, &id, &mut raw);
+            self.run(
+                self.dispatch.rules_for(&res.id.kind),
+                res,
+                ctx,
+                &id,
+                &mut raw,
+            );
         }
         if !self.template_rules.is_empty() && pod_spec_path_ref(&res.id.kind).is_none() {
             // each pod template of a custom resource, as the pod it creates

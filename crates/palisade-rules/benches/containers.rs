@@ -48,8 +48,8 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(3)
         .max(1);
-    let rules = profile("default", &ProfileOptions::default())
-        .unwrap_or_else(|e| fail(&e.to_string()));
+    let rules =
+        profile("default", &ProfileOptions::default()).unwrap_or_else(|e| fail(&e.to_string()));
     let set = PolicySet::builder(Config::default())
         .rules(rules)
         .build()

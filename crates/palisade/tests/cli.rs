@@ -131,6 +131,7 @@ fn json_has_the_documented_shape() {
         keys,
         [
             "rule",
+            "also",
             "severity",
             "message",
             "remediation",
@@ -142,6 +143,15 @@ fn json_has_the_documented_shape() {
         ]
     );
     assert_eq!(f["severity"], "high");
+    assert_eq!(f["also"], serde_json::json!(["pss-host-namespaces"]));
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["also"].is_array()),
+        "`also` on every finding"
+    );
     assert_eq!(
         (f["file"].as_str(), f["line"].as_u64(), f["column"].as_u64()),
         (Some("pod.yaml"), Some(7), Some(3))
@@ -702,6 +712,107 @@ mod junit {
         }
         doc
     }
+}
+
+/// A pod whose hostPort (line 10) the workload rule `host-port` and the
+/// Pod Security check `pss-host-ports` both report.
+const HOST_PORT_POD: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: team-a
+spec:
+  containers:
+  - name: app
+    image: nginx:1.27
+    ports: [{containerPort: 80, hostPort: 8080}]
+";
+
+#[test]
+fn merged_findings_name_every_rule_in_every_format() {
+    let env = Env::new();
+    env.write("pod.yaml", HOST_PORT_POD);
+    env.write(
+        "palisade.yaml",
+        "rules:\n  host-port: {severity: critical}\n",
+    );
+    let on_line_10 = |v: &Value| -> Vec<Value> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["line"] == 10)
+            .cloned()
+            .collect()
+    };
+    // JSON: one finding, both rules, the strictest severity.
+    let v = env.run(&["scan", "-f", "json", "pod.yaml"]).json();
+    let merged = on_line_10(&v);
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    let mut rules = vec![merged[0]["rule"].as_str().unwrap().to_string()];
+    rules.extend(
+        merged[0]["also"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string()),
+    );
+    rules.sort();
+    assert_eq!(rules, ["host-port", "pss-host-ports"]);
+    assert_eq!(
+        merged[0]["severity"], "critical",
+        "host-port's configured severity"
+    );
+
+    // Table: the other rule beside the rule.
+    let table = env.run(&["scan", "pod.yaml"]).stdout;
+    let row = table
+        .lines()
+        .find(|l| l.contains("pod.yaml:10:"))
+        .expect(&table);
+    assert!(row.contains("critical"), "{row}");
+    assert!(
+        row.contains("(also host-port)") || row.contains("(also pss-host-ports)"),
+        "{row}"
+    );
+
+    // SARIF: one result, findable by either rule ID, valid against the schema.
+    let out = env.run(&["scan", "-f", "sarif", "-o", "out.sarif", "pod.yaml"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let path = env.dir.path().join("out.sarif");
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    validate_sarif(&path, true);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    for id in ["host-port", "pss-host-ports"] {
+        let found: Vec<&Value> = results
+            .iter()
+            .filter(|r| {
+                r["properties"]["rules"]
+                    .as_array()
+                    .is_some_and(|rs| rs.iter().any(|x| x == id))
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{id}: {results:?}");
+        assert!(found[0]["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == id));
+        assert_eq!(found[0]["level"], "error");
+    }
+
+    // JUnit: the other rule in the failure text.
+    let xml = junit::parse(&env.run(&["scan", "-f", "junit", "pod.yaml"]).stdout);
+    let case = xml.suites[0]
+        .cases
+        .iter()
+        .find(|c| c.text.contains("pod.yaml:10:"))
+        .expect("failure of the merged finding");
+    assert!(
+        case.text.contains("also: host-port") || case.text.contains("also: pss-host-ports"),
+        "{}",
+        case.text
+    );
 }
 
 #[test]

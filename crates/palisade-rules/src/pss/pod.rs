@@ -150,13 +150,18 @@ impl<'a> Pod<'a> {
                 path: None,
             })
         });
-        let elsewhere = self.elsewhere.unwrap_or(&[]).iter().enumerate().map(|(index, c)| Ctr {
-            value: c.value,
-            list: c.list,
-            index,
-            name: c.name,
-            path: Some(&c.path),
-        });
+        let elsewhere = self
+            .elsewhere
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .map(|(index, c)| Ctr {
+                value: c.value,
+                list: c.list,
+                index,
+                name: c.name,
+                path: Some(&c.path),
+            });
         in_spec.chain(elsewhere)
     }
 

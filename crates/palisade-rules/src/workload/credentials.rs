@@ -407,7 +407,10 @@ mod tests {
     fn names_of_secrets_kept_elsewhere_are_not_credentials() {
         for (name, value) in [
             ("SECRET_ID", "bq-readonly-key"),
-            ("DB_PASSWORD_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"),
+            (
+                "DB_PASSWORD_ARN",
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf",
+            ),
             ("API_TOKEN_ID", "projects/shop/secrets/api-token/versions/3"),
             ("VAULT_SECRET_ID", "https://vault.example/v1/kv/data/db"),
             ("secretId", "4f1c2a9e-7b7d-4b8e-9c1a-0d3e5f6a7b8c"),

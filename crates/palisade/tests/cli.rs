@@ -816,6 +816,77 @@ fn merged_findings_name_every_rule_in_every_format() {
 }
 
 #[test]
+fn pod_templates_in_custom_resources_are_scanned_and_configurable() {
+    let env = Env::new();
+    env.write(
+        "jobs.yaml",
+        "apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata: {name: train, namespace: ml}
+spec:
+  replicatedJobs:
+  - name: workers
+    template:
+      spec:
+        template:
+          spec:
+            hostNetwork: true
+            containers: [{name: w, image: jax:1}]
+---
+apiVersion: example.com/v1
+kind: Runner
+metadata: {name: r, namespace: ml}
+spec:
+  runner:
+    template:
+      spec:
+        hostPID: true
+        containers: [{name: r, image: r:1}]
+",
+    );
+    let hits = |v: &Value, rule: &str| -> Vec<(String, u64)> {
+        with_rule(v, rule)
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let v = env.run(&["scan", "-f", "json", "jobs.yaml"]).json();
+    assert_eq!(
+        hits(&v, "host-network"),
+        [(
+            "spec.replicatedJobs[0].template.spec.template.spec.hostNetwork".to_string(),
+            11
+        )]
+    );
+    assert!(hits(&v, "host-pid").is_empty(), "Runner is not known yet");
+    env.write(
+        "palisade.yaml",
+        "podTemplates:\n- {apiVersion: example.com/*, kind: Runner, paths: [spec.runner.template]}\n",
+    );
+    let v = env.run(&["scan", "-f", "json", "jobs.yaml"]).json();
+    assert_eq!(
+        hits(&v, "host-pid"),
+        [("spec.runner.template.spec.hostPID".to_string(), 21)]
+    );
+    env.write(
+        "palisade.yaml",
+        "podTemplates:\n- apiVersion: example.com/*\n  kind: Runner\n  paths: [\"spec.runner[0]\"]\n",
+    );
+    let out = env.run(&["scan", "jobs.yaml"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("palisade.yaml:4:") && out.stderr.contains("podTemplates[0].paths[0]"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn secret_values_never_appear_in_any_format() {
     let env = Env::new();
     let secret = "hunter2-Sup3rS3cret-value";

@@ -268,7 +268,9 @@ impl PodTemplates {
 fn pod_at<'a>(loc: &Location, path: FieldPath, v: &'a Value) -> Option<PodSpec<'a>> {
     match &loc.shape {
         Shape::Template => {
-            let spec = v.field("spec").filter(|s| s.is_object())?;
+            // a spec that is not a mapping is kept: the Pod Security
+            // invalid-field check reports it, the other rules skip it
+            let spec = v.field("spec").filter(|s| !s.is_null())?;
             Some(PodSpec::at(
                 spec,
                 Cow::Owned(path.key("spec")),

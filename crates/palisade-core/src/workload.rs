@@ -116,15 +116,15 @@ pub struct Container<'a> {
     pub name: &'a str,
 }
 
-/// Calls `f` with the pod spec of `res` when it has one: the one `ctx`
-/// found for the object it evaluates, else found now.
+/// Calls `f` with the pod spec of `res` when it has one (a mapping): the
+/// one `ctx` found for the object it evaluates, else found now.
 pub fn with_pod_spec<R>(
     res: &Resource,
     ctx: &Context<'_>,
     f: impl FnOnce(&PodSpec<'_>) -> R,
 ) -> Option<R> {
     match ctx.pod_spec_of(res) {
-        Some(known) => known.map(f),
+        Some(known) => known.filter(|p| p.spec.is_object()).map(f),
         None => PodSpec::of(res).as_ref().map(f),
     }
 }

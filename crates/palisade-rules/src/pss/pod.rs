@@ -70,6 +70,10 @@ impl<'a> Pod<'a> {
     /// evaluates `res`.
     pub fn of(res: &'a Resource, ctx: &'a Context<'_>) -> Found<'a> {
         if let Some(Some(p)) = ctx.pod_spec_of(res) {
+            if !p.spec.is_object() {
+                // a pod template in a custom resource whose spec is not a mapping
+                return Found::Malformed(p.path.clone().into_owned(), p.spec);
+            }
             return Found::Pod(Pod {
                 spec: p.spec,
                 meta: p.meta,

@@ -44,7 +44,20 @@ def go_str(lit):
 
 
 def cel_str(s):
-    return json.dumps(s)
+    """A CEL string literal: `\\u`/`\\U` escapes for what is not printable
+    ASCII (CEL has no surrogate pairs)."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in "\\\"":
+            out.append("\\" + ch)
+        elif 0x20 <= o < 0x7f:
+            out.append(ch)
+        elif o < 0x10000:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(f"\\U{o:08x}")
+    return '"' + "".join(out) + '"'
 
 
 def go_value(text, env):

@@ -92,7 +92,10 @@ fn run(expr: &str, value: Option<&str>) -> Got {
     let ctx = Context::new(&inventory, &ext, jiff::Timestamp::now());
     match rule.verdict(&obj, &ctx) {
         Verdict::Pass => Got::Value,
-        Verdict::Fail(f) => Got::Wrong(f.first().map(|f| f.message.clone()).unwrap_or_default()),
+        Verdict::Fail(f) => match f.iter().find(|f| f.error) {
+            Some(e) => Got::Runtime(e.message.clone()),
+            None => Got::Wrong(f.first().map(|f| f.message.clone()).unwrap_or_default()),
+        },
         Verdict::Error(e) => Got::Runtime(e),
         Verdict::NotApplicable => Got::Wrong("policy did not apply".into()),
     }

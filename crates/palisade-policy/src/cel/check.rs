@@ -115,13 +115,19 @@ impl Checker<'_> {
                     }
                 }
                 let t = self.infer(&s.operand)?;
+                // selecting on an optional chains: the result is optional
+                let (t, chained) = match t {
+                    Ty::Optional(inner) => (*inner, true),
+                    other => (other, false),
+                };
                 if s.test {
                     return match t {
                         Ty::Dyn | Ty::Map(..) => Ok(Ty::Bool),
                         other => Err(format!("invalid has() on a {other}")),
                     };
                 }
-                self.select(&t, &s.field)
+                let field = self.select(&t, &s.field)?;
+                Ok(if chained { Ty::optional(field) } else { field })
             }
             Expr::List(l) => self.list(l),
             Expr::Map(m) => self.map(m),
@@ -296,6 +302,9 @@ impl Checker<'_> {
             }
             None if f.starts_with('@') => return Ok(Ty::Dyn),
             None => return Err(format!("undeclared reference to '{f}'")),
+        }
+        if f.starts_with('@') {
+            return Ok(Ty::Dyn);
         }
         let out = match resolve(f, recv.as_ref(), &ts) {
             Resolved::Ty(t) => t,

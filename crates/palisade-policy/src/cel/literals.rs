@@ -131,22 +131,41 @@ pub fn parse_duration(s: &str) -> Option<i128> {
     Some(if neg { -n } else { n })
 }
 
-/// Parses an RFC 3339 timestamp as Go's `time.RFC3339` layout does.
-pub fn parse_timestamp(s: &str) -> Option<jiff::Timestamp> {
+/// Checks an RFC 3339 timestamp as Go's `time.RFC3339` layout parses it,
+/// within CEL's range (years 1 to 9999 in UTC).
+pub fn parse_timestamp(s: &str) -> Option<()> {
     let b = s.as_bytes();
     let shape = b.len() >= 20
         && b[4] == b'-'
         && b[7] == b'-'
         && b[10] == b'T'
         && b[13] == b':'
-        && b[16] == b':'
-        && (s.ends_with('Z') || b[b.len() - 6] == b'+' || b[b.len() - 6] == b'-');
+        && b[16] == b':';
     if !shape {
         return None;
     }
-    let ts: jiff::Timestamp = s.parse().ok()?;
-    let year = ts.to_zoned(jiff::tz::TimeZone::UTC).year();
-    (1..=9999).contains(&year).then_some(ts)
+    let (civil, offset_secs) = if let Some(c) = s.strip_suffix('Z') {
+        (c, 0i64)
+    } else {
+        let (c, off) = s.split_at(s.len().checked_sub(6)?);
+        let sign = match off.as_bytes().first()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let (h, m) = off[1..].split_once(':')?;
+        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+        if h > 23 || m > 59 {
+            return None;
+        }
+        (c, sign * (h * 3600 + m * 60))
+    };
+    if civil.len() > 19 && !civil[19..].starts_with('.') {
+        return None;
+    }
+    let dt: jiff::civil::DateTime = civil.parse().ok()?;
+    let utc = dt.checked_sub(jiff::SignedDuration::from_secs(offset_secs)).ok()?;
+    (1..=9999).contains(&utc.year()).then_some(())
 }
 
 #[cfg(test)]

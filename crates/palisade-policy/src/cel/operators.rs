@@ -104,7 +104,12 @@ pub fn operator(f: &str, ts: &[Ty]) -> Result<Option<Ty>, String> {
         }
         ("_[_]", [c, i]) => match c {
             Ty::List(e) if i.fits(&Ty::Int) || i == &Ty::Uint => (**e).clone(),
-            Ty::Map(k, v) if i.fits(k) => (**v).clone(),
+            Ty::Map(k, v) if i.fits(k) || k.numeric() && i.numeric() => (**v).clone(),
+            Ty::Optional(inner) => match &**inner {
+                Ty::List(e) => Ty::optional((**e).clone()),
+                Ty::Map(_, v) => Ty::optional((**v).clone()),
+                _ => Ty::optional(Ty::Dyn),
+            },
             Ty::Dyn => Ty::Dyn,
             _ => return bad(),
         },

@@ -164,7 +164,9 @@ pub fn parse_timestamp(s: &str) -> Option<()> {
         return None;
     }
     let dt: jiff::civil::DateTime = civil.parse().ok()?;
-    let utc = dt.checked_sub(jiff::SignedDuration::from_secs(offset_secs)).ok()?;
+    let utc = dt
+        .checked_sub(jiff::SignedDuration::from_secs(offset_secs))
+        .ok()?;
     (1..=9999).contains(&utc.year()).then_some(())
 }
 

@@ -330,8 +330,7 @@ def proto_value(fields):
         except UnicodeDecodeError:
             return None
     if k == "bytes_value":
-        return "b" + cel_str(v.decode("latin-1")).replace("\\u00", "\\x") if all(b < 128 for b in v) else \
-            "b\"" + "".join(f"\\x{b:02x}" for b in v) + "\""
+        return "b\"" + "".join(chr(b) if chr(b).isalnum() and b < 128 or b == 32 else f"\\x{b:02x}" for b in v) + "\""
     if k == "null_value":
         return "null"
     if k == "list_value":

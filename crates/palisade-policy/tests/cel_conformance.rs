@@ -124,8 +124,42 @@ fn agrees(case: &Value, got: &Got) -> bool {
     }
 }
 
+/// The rules of `kubernetes-environment.yaml`: (name, message regex).
+fn kubernetes_rules() -> Vec<(String, regex::Regex)> {
+    let doc = yaml(&root().join("kubernetes-environment.yaml"));
+    doc["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                text(&r["name"]),
+                regex::Regex::new(r["message"].as_str().unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The rule under which Kubernetes, too, refuses a cel-spec case at load.
+fn kubernetes_refuses<'a>(
+    file: &str,
+    got: &Got,
+    rules: &'a [(String, regex::Regex)],
+) -> Option<&'a str> {
+    let Got::Compile(m) = got else { return None };
+    if !file.starts_with("cel-spec") {
+        return None;
+    }
+    rules
+        .iter()
+        .find(|(_, re)| re.is_match(m))
+        .map(|(n, _)| n.as_str())
+}
+
 #[test]
 fn upstream_cel_cases_agree_with_kubernetes() {
+    let rules = kubernetes_rules();
+    let mut by_rule: BTreeMap<String, usize> = BTreeMap::new();
     let allow = yaml(&root().join("allowlist.yaml"));
     let mut allowed: HashMap<(String, String), String> = HashMap::new();
     for a in allow["differences"].as_array().into_iter().flatten() {
@@ -154,7 +188,13 @@ fn upstream_cel_cases_agree_with_kubernetes() {
             let expr = text(&case["expr"]);
             let expr = expr.as_str();
             let got = run(expr, case.get("value").and_then(Value::as_str));
-            let ok = agrees(case, &got);
+            let mut ok = agrees(case, &got);
+            if !ok {
+                if let Some(rule) = kubernetes_refuses(&file, &got, &rules) {
+                    *by_rule.entry(rule.to_string()).or_default() += 1;
+                    ok = true;
+                }
+            }
             let entry = counts.entry(file.clone()).or_default();
             entry.0 += 1;
             let key = (file.clone(), name.clone());
@@ -184,6 +224,9 @@ fn upstream_cel_cases_agree_with_kubernetes() {
         agree_all += agree;
     }
     println!("{:32} run {run_all:4}  agree {agree_all:4}", "total");
+    for (rule, n) in &by_rule {
+        println!("agree because Kubernetes refuses at load too ({rule}): {n}");
+    }
     assert!(
         problems.is_empty(),
         "{} problems:\n{}",

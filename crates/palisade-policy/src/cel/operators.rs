@@ -22,13 +22,12 @@ fn arith(op: &str, a: &Ty, b: &Ty) -> Option<Ty> {
         ("_+_", List(_), List(_)) => a.unify(b),
         ("_+_", String, String) | ("_+_", Bytes, Bytes) => Some(a.clone()),
         ("_%_", Int, Int) | ("_%_", Uint, Uint) => Some(a.clone()),
-        ("_%_", _, _) => None,
-        (_, Int, Int) | (_, Uint, Uint) | (_, Double, Double) => Some(a.clone()),
         // one side unknown: the other side's type when it takes the operator
         (_, Dyn, t) | (_, t, Dyn) => {
             let ok = match op {
                 "_+_" => !matches!(t, Bool | Null | Type | Map(..) | Optional(_) | Opaque(_)),
                 "_-_" => matches!(t, Int | Uint | Double | Timestamp | Duration),
+                "_%_" => matches!(t, Int | Uint),
                 _ => t.numeric(),
             };
             ok.then_some(if matches!(t, Timestamp | Duration) {
@@ -37,6 +36,8 @@ fn arith(op: &str, a: &Ty, b: &Ty) -> Option<Ty> {
                 t.clone()
             })
         }
+        ("_%_", _, _) => None,
+        (_, Int, Int) | (_, Uint, Uint) | (_, Double, Double) => Some(a.clone()),
         _ => None,
     }
 }

@@ -52,7 +52,7 @@ fn policy(expr: &str, check: &str) -> Vec<Resource> {
                 "apiGroups": [""], "apiVersions": ["v1"],
                 "operations": ["*"], "resources": ["configmaps"]}]},
             "variables": [{"name": "got", "expression": expr}],
-            "validations": [{"expression": check, "messageExpression": "'got ' + string(variables.got)"}],
+            "validations": [{"expression": check, "message": "the value differs"}],
         }
     });
     let binding = json!({

@@ -99,7 +99,7 @@ fn cel_type_errors() {
         "fn",
         "  validations: [{expression: \"object.metadata.name.frobnicate()\"}]",
     );
-    assert_error(&t, &["undeclared reference to function 'frobnicate'"]);
+    assert_error(&t, &["undeclared reference to 'frobnicate'"]);
     let t = vap("var", "  validations: [{expression: \"variables.nope\"}]");
     assert_error(&t, &["undefined variable `variables.nope`"]);
 }
@@ -226,18 +226,77 @@ fn binding_without_params_for_a_policy_with_param_kind() {
 
 #[test]
 fn cel_that_runs_too_long_is_an_error_finding_naming_the_policy() {
+    // the loops' size comes from the object: nothing to refuse at load
+    let n = "size(object.metadata.name) * 4000";
     let t = format!(
         "{}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: b}}\nspec: {{policyName: slow, validationActions: [Deny]}}\n",
-        vap("slow", "  validations: [{expression: \"lists.range(4000).all(x, lists.range(4000).all(y, x + y >= 0))\"}]")
+        vap("slow", &format!("  validations: [{{expression: \"lists.range({n}).all(x, lists.range({n}).all(y, x + y >= 0))\"}}]"))
     );
     let (findings, elapsed) = check_a_pod_with_a_50ms_limit(&t);
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
     assert_eq!(findings.len(), 1);
     let m = &findings[0].message;
+    // whichever bound comes first: the cost limit or the time limit
     assert!(
         m.contains("policy slow/b failed to evaluate")
-            && m.contains("exceeded the per-evaluation limit of 50 ms"),
+            && (m.contains("exceeded the per-evaluation time limit of 50 ms")
+                || m.contains("actual cost limit exceeded")),
         "{m}"
+    );
+}
+
+#[test]
+fn cel_over_the_runtime_cost_limit_stops_with_the_kubernetes_message() {
+    let n = "size(object.metadata.name) * 2000";
+    let t = format!(
+        "{}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: b}}\nspec: {{policyName: costly, validationActions: [Deny]}}\n",
+        vap("costly", &format!("  validations: [{{expression: \"lists.range({n}).all(x, lists.range({n}).all(y, x + y >= 0))\"}}]"))
+    );
+    let res = parse_resources(&t, "costly.yaml").unwrap();
+    let opts = LoadOptions {
+        limit: Duration::from_secs(600),
+        ..LoadOptions::default()
+    };
+    let loaded = load(&res, opts).unwrap();
+    let pod = Resource::from_value(
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}),
+    )
+    .unwrap();
+    let (inv, ext) = (Inventory::default(), Extensions::default());
+    let ctx = Context::new(&inv, &ext, jiff::Timestamp::now());
+    let mut findings = Vec::new();
+    let rule = &loaded.rules[0];
+    let mut out = Emitter::new(
+        rule.info(),
+        Severity::High,
+        Action::Enforce,
+        &pod,
+        &mut findings,
+    );
+    rule.check(&pod, &ctx, &mut out);
+    assert_eq!(findings.len(), 1);
+    let m = &findings[0].message;
+    assert!(
+        m.contains("policy costly/b failed to evaluate")
+            && m.contains("actual cost limit exceeded (more than 1000000 for one expression)"),
+        "{m}"
+    );
+}
+
+#[test]
+fn cel_over_the_estimated_cost_is_refused_at_load_naming_policy_and_expression() {
+    let t = vap(
+        "slow",
+        "  validations:\n  - expression: \"object.metadata.name != ''\"\n  - expression: \"lists.range(4000).all(x, lists.range(4000).all(y, x + y >= 0))\"",
+    );
+    assert_error(
+        &t,
+        &[
+            "ValidatingAdmissionPolicy slow",
+            "spec.validations[1].expression",
+            "lists.range(4000).all(x, lists.range(4000).all(y, x + y >= 0))",
+            "exceeds the per-expression limit of 1000000",
+        ],
     );
 }
 

@@ -252,7 +252,7 @@ fn known_size(e: &Expression) -> u64 {
     match &e.expr {
         Expr::List(l) => l.elements.len() as u64,
         Expr::Map(m) => m.entries.len() as u64,
-        Expr::Call(c) if c.func_name == "lists.range" => match c.args.first().map(|a| &a.expr) {
+        Expr::Call(c) if is_range(c) => match c.args.first().map(|a| &a.expr) {
             Some(Expr::Literal(LiteralValue::Int(n))) => (*n.inner()).max(0) as u64,
             _ => 0,
         },
@@ -260,6 +260,13 @@ fn known_size(e: &Expression) -> u64 {
         Expr::Comprehension(c) => known_size(&c.iter_range),
         _ => 0,
     }
+}
+
+/// `lists.range(n)`, as parsed (`range` on the namespace) or qualified.
+fn is_range(c: &CallExpr) -> bool {
+    c.func_name == "lists.range"
+        || c.func_name == "range"
+            && matches!(c.target.as_deref().map(|t| &t.expr), Some(Expr::Ident(n)) if n == "lists")
 }
 
 /// The estimated cost of `e` on the smallest object: what evaluating it
@@ -299,5 +306,11 @@ mod tests {
         assert!(e > small);
         // object data counts as empty
         assert!(estimate(&expr("object.spec.containers.all(c, c.name != '')")) < 10);
+        let mut env = cel::Env::stdlib();
+        env.add_extension(cel::extensions::lists).unwrap();
+        let big = env
+            .compile("lists.range(4000).all(x, lists.range(4000).all(y, x + y >= 0))")
+            .unwrap();
+        assert!(estimate(big.expression()) > PER_CALL_LIMIT);
     }
 }

@@ -109,7 +109,7 @@ impl Checker<'_> {
             Expr::Select(s) => {
                 if let Some(q) = qualified(e) {
                     if self.local(q.split('.').next().unwrap_or("")).is_none() {
-                        if let Some(t) = self.qualified_name(&q) {
+                        if let Some(t) = self.qualified_name(&q)? {
                             return Ok(t);
                         }
                     }
@@ -160,13 +160,16 @@ impl Checker<'_> {
     }
 
     /// A dotted name the environment declares (`variables.x`, `net.IP`).
-    fn qualified_name(&self, q: &str) -> Option<Ty> {
+    fn qualified_name(&self, q: &str) -> Result<Option<Ty>, String> {
         if let Some(v) = q.strip_prefix("variables.") {
-            if !v.contains('.') && !self.scope.vars.contains(&"variables") {
-                return Some(self.scope.variables.get(v).cloned().unwrap_or(Ty::Dyn));
+            if !v.contains('.') {
+                return match self.scope.variables.get(v) {
+                    Some(t) => Ok(Some(t.clone())),
+                    None => Err(format!("undefined variable `variables.{v}`")),
+                };
             }
         }
-        TYPE_NAMES.contains(&q).then_some(Ty::Type)
+        Ok(TYPE_NAMES.contains(&q).then_some(Ty::Type))
     }
 
     fn select(&self, t: &Ty, field: &str) -> Result<Ty, String> {
@@ -191,7 +194,7 @@ impl Checker<'_> {
                     other => return Err(format!("optional list element is a {other}")),
                 };
             }
-            match first.as_ref().and_then(|f| f.unify(&t)) {
+            match first.as_ref().and_then(|f| f.join(&t)) {
                 Some(u) => elem = u,
                 None if first.is_none() => {
                     elem = t.clone();
@@ -287,7 +290,16 @@ impl Checker<'_> {
         };
         let mut ts = Vec::with_capacity(args.len());
         for a in args {
-            ts.push(self.infer(a)?);
+            ts.push(match &a.expr {
+                // cel-go exempts format's argument list from homogeneity
+                Expr::List(l) if f == "format" => {
+                    for e in &l.elements {
+                        self.infer(e)?;
+                    }
+                    Ty::list(Ty::Dyn)
+                }
+                _ => self.infer(a)?,
+            });
         }
         if let Some(t) = super::operators::operator(f, &ts)? {
             return Ok(t);
@@ -319,7 +331,7 @@ impl Checker<'_> {
 fn unify_lit(prev: Option<Ty>, t: Ty, what: &str) -> Result<Ty, String> {
     match prev {
         None => Ok(t),
-        Some(p) => p.unify(&t).ok_or_else(|| {
+        Some(p) => p.join(&t).ok_or_else(|| {
             format!(
                 "expected type '{p}' but found '{t}' (a map literal's {what}s must have one type)"
             )

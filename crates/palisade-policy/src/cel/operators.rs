@@ -86,7 +86,7 @@ pub fn operator(f: &str, ts: &[Ty]) -> Result<Option<Ty>, String> {
             if !c.fits(&Ty::Bool) {
                 return bad();
             }
-            match a.unify(b) {
+            match a.join(b) {
                 Some(t) => t,
                 None => return bad(),
             }

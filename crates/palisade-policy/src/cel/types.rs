@@ -83,6 +83,16 @@ impl Ty {
         }
     }
 
+    /// The type of a value that may be of type `self` or `o` (list literal
+    /// elements, the branches of `?:`): `dyn` when either is `dyn`, as
+    /// cel-go joins them; `None` when they cannot mix.
+    pub fn join(&self, o: &Ty) -> Option<Ty> {
+        match (self, o) {
+            (Ty::Dyn, _) | (_, Ty::Dyn) => Some(Ty::Dyn),
+            _ => self.unify(o),
+        }
+    }
+
     /// The element type of a list, or the key type of a map (what a
     /// comprehension iterates over); `None` for anything else.
     pub fn iter_elem(&self) -> Option<Ty> {

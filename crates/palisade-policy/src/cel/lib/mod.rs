@@ -7,6 +7,7 @@
 pub mod format;
 pub mod lists;
 pub mod net;
+pub mod optional;
 pub mod quantity;
 pub mod regex;
 pub mod semver;
@@ -97,6 +98,7 @@ pub fn register(env: &mut Env) -> Result<(), DeclarationError> {
     quantity::register(env)?;
     semver::register(env)?;
     format::register(env)?;
+    optional::register(env)?;
     // Comparisons shared by quantity and semver dispatch on the receiver.
     member(env, "isGreaterThan", DYN_TYPE, vec![DYN_TYPE], compare_gt)?;
     member(env, "isLessThan", DYN_TYPE, vec![DYN_TYPE], compare_lt)?;

@@ -38,6 +38,12 @@ pub fn use_cache(e: &mut Expression) {
                 use_cache(t);
             }
             call.args.iter_mut().for_each(use_cache);
+            if call.func_name == "ofNonZeroValue"
+                && matches!(call.target.as_deref().map(|t| &t.expr), Some(Expr::Ident(n)) if n == "optional")
+            {
+                call.target = None;
+                call.func_name = super::optional::OF_NON_ZERO.to_string();
+            }
             if call.func_name == "matches" {
                 if let Some(t) = call.target.take() {
                     call.args.insert(0, *t);

@@ -283,6 +283,15 @@ impl Checker<'_> {
             {
                 return self.call(&full, None, args);
             }
+            let root = ns.split('.').next().unwrap_or_default();
+            let bound = self.local(root).is_some()
+                || self.scope.vars.contains(&root)
+                || root == "variables"
+                || root == "authorizer"
+                || TYPE_NAMES.contains(&root);
+            if !bound {
+                return Err(format!("undeclared reference to '{full}'"));
+            }
         }
         let recv = match target {
             Some(t) => Some(self.infer(t)?),

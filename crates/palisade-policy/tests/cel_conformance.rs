@@ -171,8 +171,9 @@ fn upstream_cel_cases_agree_with_kubernetes() {
             a["why"].as_str().unwrap_or_default().to_string(),
         );
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("upstream"))
-        .unwrap()
+    let mut files: Vec<PathBuf> = ["upstream", "regressions"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root().join(d)).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();

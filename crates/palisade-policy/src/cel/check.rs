@@ -26,16 +26,29 @@ pub struct Scope<'a> {
 
 /// Checks `expr`; returns its type or the first error.
 pub fn check(expr: &Expression, scope: &Scope<'_>) -> Result<Ty, String> {
+    check_and_plan(expr, scope).map(|(t, _)| t)
+}
+
+/// A call whose meaning depends on a static type the `cel` crate's runtime
+/// does not know, rewritten to Palisade's function of that name.
+pub type Rewrite = (u64, &'static str);
+
+/// Checks `expr`; returns its type and the calls to rewrite (see
+/// [`super::lib::typed`]).
+pub fn check_and_plan(expr: &Expression, scope: &Scope<'_>) -> Result<(Ty, Vec<Rewrite>), String> {
     let mut c = Checker {
         scope,
         locals: Vec::new(),
+        rewrites: Vec::new(),
     };
-    c.infer(expr)
+    let t = c.infer(expr)?;
+    Ok((t, c.rewrites))
 }
 
 struct Checker<'a> {
     scope: &'a Scope<'a>,
     locals: Vec<(String, Ty)>,
+    rewrites: Vec<Rewrite>,
 }
 
 /// Type names an expression may use as values (`type(x) == int`).
@@ -132,10 +145,25 @@ impl Checker<'_> {
             Expr::List(l) => self.list(l),
             Expr::Map(m) => self.map(m),
             Expr::Comprehension(c) => self.comprehension(c),
-            Expr::Call(call) => self.call(&call.func_name, call.target.as_deref(), &call.args),
+            Expr::Call(call) => {
+                self.call(e.id, &call.func_name, call.target.as_deref(), &call.args)
+            }
             Expr::Struct(s) => Err(format!("undeclared reference to type '{}'", s.type_name)),
             Expr::Unspecified => Ok(Ty::Dyn),
         }
+    }
+
+    /// Records the rewrite a call needs, given its receiver and argument
+    /// types.
+    fn plan(&mut self, id: u64, f: &str, recv: Option<&Ty>, args: &[Ty]) {
+        let name = match (f, recv, args) {
+            ("sum", Some(Ty::List(e)), []) if **e == Ty::Duration => {
+                super::lib::typed::SUM_DURATION
+            }
+            ("string", None, [Ty::Timestamp]) => super::lib::typed::STRING_TIMESTAMP,
+            _ => return,
+        };
+        self.rewrites.push((id, name));
     }
 
     fn ident(&self, name: &str) -> Result<Ty, String> {
@@ -270,6 +298,7 @@ impl Checker<'_> {
 
     fn call(
         &mut self,
+        id: u64,
         f: &str,
         target: Option<&Expression>,
         args: &[Expression],
@@ -281,7 +310,7 @@ impl Checker<'_> {
                 && !self.scope.vars.contains(&ns.as_str())
                 && super::version::declared_since(&full).is_some()
             {
-                return self.call(&full, None, args);
+                return self.call(id, &full, None, args);
             }
             let root = ns.split('.').next().unwrap_or_default();
             let bound = self.local(root).is_some()
@@ -333,6 +362,7 @@ impl Checker<'_> {
             Resolved::NoOverload => return Err(no_overload(f, recv.as_ref(), &ts)),
         };
         literals::validate(f, target, args)?;
+        self.plan(id, f, recv.as_ref(), &ts);
         Ok(out)
     }
 }

@@ -3,7 +3,7 @@
 //! validations and auditAnnotations. Compiled once; evaluated per object.
 
 use super::budget::{self, Limits};
-use super::check::{check, Scope};
+use super::check::{check_and_plan, Scope};
 use super::convert::{to_text, to_val};
 use super::types::Ty;
 use super::CelOptions;
@@ -202,7 +202,7 @@ fn compile_one(
         variables: types,
         version: opts.version,
     };
-    let t = check(program.expression(), &scope)?;
+    let (t, rewrites) = check_and_plan(program.expression(), &scope)?;
     if let Some(w) = want {
         if !t.fits(&w) {
             return Err(format!("must evaluate to {w}, but its type is {t}"));
@@ -216,6 +216,7 @@ fn compile_one(
             opts.per_call_limit
         ));
     }
+    super::lib::typed::apply(&mut e, &rewrites);
     super::lib::regex::use_cache(&mut e);
     budget::instrument(&mut e);
     Ok((e, t))

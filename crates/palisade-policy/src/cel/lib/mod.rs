@@ -11,6 +11,7 @@ pub mod optional;
 pub mod quantity;
 pub mod regex;
 pub mod semver;
+pub mod typed;
 pub mod url;
 
 use cel::common::types::{Type, DYN_TYPE};
@@ -99,6 +100,7 @@ pub fn register(env: &mut Env) -> Result<(), DeclarationError> {
     semver::register(env)?;
     format::register(env)?;
     optional::register(env)?;
+    typed::register(env)?;
     // Comparisons shared by quantity and semver dispatch on the receiver.
     member(env, "isGreaterThan", DYN_TYPE, vec![DYN_TYPE], compare_gt)?;
     member(env, "isLessThan", DYN_TYPE, vec![DYN_TYPE], compare_lt)?;

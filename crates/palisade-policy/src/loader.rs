@@ -19,6 +19,9 @@ pub struct LoadOptions {
     pub engine: PolicyEngine,
     /// The longest one evaluation of one policy may run.
     pub limit: Duration,
+    /// The Kubernetes version whose CEL environment policies are checked
+    /// against (latest by default).
+    pub kubernetes_version: crate::cel::KubeVersion,
 }
 
 impl Default for LoadOptions {
@@ -26,6 +29,7 @@ impl Default for LoadOptions {
         LoadOptions {
             engine: PolicyEngine::Rego,
             limit: Duration::from_secs(1),
+            kubernetes_version: crate::cel::KubeVersion::LATEST,
         }
     }
 }
@@ -180,7 +184,12 @@ pub fn load_lenient(
             "ValidatingAdmissionPolicy",
         )
     }) {
-        match Policy::compile(r, opts.limit) {
+        let cel = crate::cel::CelOptions {
+            limit: opts.limit,
+            version: opts.kubernetes_version,
+            ..crate::cel::CelOptions::default()
+        };
+        match Policy::compile_with(r, &cel) {
             Ok(p) => {
                 policies.insert(p.name.clone(), Arc::new(p));
             }

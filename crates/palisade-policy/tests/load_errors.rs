@@ -99,7 +99,7 @@ fn cel_type_errors() {
         "fn",
         "  validations: [{expression: \"object.metadata.name.frobnicate()\"}]",
     );
-    assert_error(&t, &["undeclared reference to function 'frobnicate'"]);
+    assert_error(&t, &["undeclared reference to 'frobnicate'"]);
     let t = vap("var", "  validations: [{expression: \"variables.nope\"}]");
     assert_error(&t, &["undefined variable `variables.nope`"]);
 }
@@ -226,18 +226,77 @@ fn binding_without_params_for_a_policy_with_param_kind() {
 
 #[test]
 fn cel_that_runs_too_long_is_an_error_finding_naming_the_policy() {
+    // the loops' size comes from the object: nothing to refuse at load
+    let n = "size(object.metadata.name) * 4000";
     let t = format!(
         "{}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: b}}\nspec: {{policyName: slow, validationActions: [Deny]}}\n",
-        vap("slow", "  validations: [{expression: \"lists.range(4000).all(x, lists.range(4000).all(y, x + y >= 0))\"}]")
+        vap("slow", &format!("  validations: [{{expression: \"lists.range({n}).all(x, lists.range({n}).all(y, x + y >= 0))\"}}]"))
     );
     let (findings, elapsed) = check_a_pod_with_a_50ms_limit(&t);
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
     assert_eq!(findings.len(), 1);
     let m = &findings[0].message;
+    // whichever bound comes first: the cost limit or the time limit
     assert!(
         m.contains("policy slow/b failed to evaluate")
-            && m.contains("exceeded the per-evaluation limit of 50 ms"),
+            && (m.contains("exceeded the per-evaluation time limit of 50 ms")
+                || m.contains("actual cost limit exceeded")),
         "{m}"
+    );
+}
+
+#[test]
+fn cel_over_the_runtime_cost_limit_stops_with_the_kubernetes_message() {
+    let n = "size(object.metadata.name) * 2000";
+    let t = format!(
+        "{}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: b}}\nspec: {{policyName: costly, validationActions: [Deny]}}\n",
+        vap("costly", &format!("  validations: [{{expression: \"lists.range({n}).all(x, lists.range({n}).all(y, x + y >= 0))\"}}]"))
+    );
+    let res = parse_resources(&t, "costly.yaml").unwrap();
+    let opts = LoadOptions {
+        limit: Duration::from_secs(600),
+        ..LoadOptions::default()
+    };
+    let loaded = load(&res, opts).unwrap();
+    let pod = Resource::from_value(
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}),
+    )
+    .unwrap();
+    let (inv, ext) = (Inventory::default(), Extensions::default());
+    let ctx = Context::new(&inv, &ext, jiff::Timestamp::now());
+    let mut findings = Vec::new();
+    let rule = &loaded.rules[0];
+    let mut out = Emitter::new(
+        rule.info(),
+        Severity::High,
+        Action::Enforce,
+        &pod,
+        &mut findings,
+    );
+    rule.check(&pod, &ctx, &mut out);
+    assert_eq!(findings.len(), 1);
+    let m = &findings[0].message;
+    assert!(
+        m.contains("policy costly/b failed to evaluate")
+            && m.contains("actual cost limit exceeded (more than 1000000 for one expression)"),
+        "{m}"
+    );
+}
+
+#[test]
+fn cel_over_the_estimated_cost_is_refused_at_load_naming_policy_and_expression() {
+    let t = vap(
+        "slow",
+        "  validations:\n  - expression: \"object.metadata.name != ''\"\n  - expression: \"lists.range(4000).all(x, lists.range(4000).all(y, x + y >= 0))\"",
+    );
+    assert_error(
+        &t,
+        &[
+            "ValidatingAdmissionPolicy slow",
+            "spec.validations[1].expression",
+            "lists.range(4000).all(x, lists.range(4000).all(y, x + y >= 0))",
+            "exceeds the per-expression limit of 1000000",
+        ],
     );
 }
 
@@ -252,4 +311,147 @@ fn duplicate_policy_objects_are_errors() {
             "duplicate: ValidatingAdmissionPolicyBinding good is already defined at policies.yaml:",
         ],
     );
+}
+
+#[test]
+fn cel_refused_at_load_as_the_api_server_refuses() {
+    for (name, expr, part) in [
+        (
+            "re2",
+            "object.metadata.name.matches('x++')",
+            "invalid nested repetition operator",
+        ),
+        (
+            "quantity",
+            "isQuantity([1, 2, 3])",
+            "found no matching overload for 'isQuantity'",
+        ),
+        (
+            "ipcidr",
+            "isIP(cidr('10.0.0.0/8'))",
+            "found no matching overload for 'isIP'",
+        ),
+        (
+            "minlist",
+            "[[1], [2]].min() == [1]",
+            "found no matching overload for 'min'",
+        ),
+        (
+            "sumstr",
+            "['a', 'b'].sum() == 'ab'",
+            "found no matching overload for 'sum'",
+        ),
+        (
+            "mixed",
+            "[1, 'a'].size() == 2",
+            "a list literal's elements must have one type",
+        ),
+        (
+            "duration",
+            "duration('1x') > duration('1s')",
+            "invalid duration literal",
+        ),
+        (
+            "timestamp",
+            "timestamp('yesterday') < timestamp('2020-01-01T00:00:00Z')",
+            "invalid timestamp literal",
+        ),
+        ("overflow", "int(1e99) > 0", "constant conversion"),
+        (
+            "mathabs",
+            "math.abs(-1) == 1",
+            "undeclared reference to 'math.abs'",
+        ),
+        (
+            "reverse",
+            "'abc'.reverse() == 'cba'",
+            "found no matching overload for 'reverse'",
+        ),
+    ] {
+        let t = vap(name, &format!("  validations:\n  - expression: \"object.metadata.name != ''\"\n  - expression: \"{expr}\""));
+        assert_error(
+            &t,
+            &[
+                &format!("ValidatingAdmissionPolicy {name}"),
+                "spec.validations[1].expression",
+                expr,
+                part,
+            ],
+        );
+    }
+}
+
+#[test]
+fn cel_environment_follows_the_pinned_kubernetes_version() {
+    let t = vap(
+        "semver",
+        "  validations: [{expression: \"semver('1.2.3').major() == 1\"}]",
+    );
+    let res = parse_resources(&t, "semver.yaml").unwrap();
+    assert!(load(&res, LoadOptions::default()).is_ok());
+    let old = LoadOptions {
+        kubernetes_version: "1.32".parse().unwrap(),
+        ..LoadOptions::default()
+    };
+    let errors = match load(&res, old) {
+        Ok(_) => panic!("semver is declared from Kubernetes 1.33"),
+        Err(e) => e
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    assert!(
+        errors.contains("undeclared reference to 'semver' (Kubernetes 1.32 declares it from 1.33)"),
+        "{errors}"
+    );
+    let two_var = vap(
+        "twovar",
+        "  validations: [{expression: \"{'a': 1}.all(k, v, v > 0)\"}]",
+    );
+    let res = parse_resources(&two_var, "twovar.yaml").unwrap();
+    assert!(load(&res, LoadOptions::default()).is_ok());
+    let v131 = LoadOptions {
+        kubernetes_version: "1.31".parse().unwrap(),
+        ..LoadOptions::default()
+    };
+    assert!(load(&res, v131).is_err());
+}
+
+#[test]
+fn one_validation_that_errors_does_not_hide_the_others() {
+    let t = format!(
+        "{}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: b}}\nspec: {{policyName: three, validationActions: [Deny]}}\n",
+        vap(
+            "three",
+            "  validations:\n  - expression: \"object.metadata.name == 'q'\"\n    message: first fails\n  - expression: \"object.metadata.missing == 'x'\"\n  - expression: \"object.metadata.name.size() > 5\"\n    message: third fails"
+        )
+    );
+    let res = parse_resources(&t, "three.yaml").unwrap();
+    let loaded = load(&res, LoadOptions::default()).unwrap();
+    let pod = Resource::from_value(
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}),
+    )
+    .unwrap();
+    let (inv, ext) = (Inventory::default(), Extensions::default());
+    let ctx = Context::new(&inv, &ext, jiff::Timestamp::now());
+    let mut findings = Vec::new();
+    let rule = &loaded.rules[0];
+    let mut out = Emitter::new(
+        rule.info(),
+        Severity::High,
+        Action::Enforce,
+        &pod,
+        &mut findings,
+    );
+    rule.check(&pod, &ctx, &mut out);
+    let msgs: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    assert_eq!(msgs[0], "first fails");
+    assert!(
+        msgs[1].contains("policy three/b failed to evaluate")
+            && msgs[1].contains("object.metadata.missing"),
+        "{msgs:?}"
+    );
+    assert_eq!(msgs[2], "third fails");
 }

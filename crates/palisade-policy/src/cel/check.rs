@@ -1,194 +1,57 @@
-//! A load-time check of CEL expressions: undeclared variables and
-//! functions, and operators applied to types they do not take (where the
-//! types are known statically: literals, arithmetic, comparisons and the
-//! results of well-known functions). Object fields are dynamically typed,
-//! as they are for Kubernetes without a schema.
+//! The load-time check of CEL expressions, refusing what the API server's
+//! type-checker refuses: undeclared variables and functions (per the
+//! Kubernetes version the environment is declared for), functions and
+//! operators given arguments of types they do not take, mixed-type list and
+//! map literals, invalid regex, duration and timestamp literals, constant
+//! conversions that fail. Object fields are `dyn`, as they are for
+//! Kubernetes without a schema; everything else is typed.
 
-use cel::common::ast::{Expr, LiteralValue};
+use super::literals;
+use super::signatures::{resolve, Resolved};
+use super::types::Ty;
+use super::version::KubeVersion;
+use cel::common::ast::{ComprehensionExpr, EntryExpr, Expr, LiteralValue};
 use cel::parser::Expression;
+use std::collections::HashMap;
 
-/// A statically known CEL type, or `Dyn`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ty {
-    /// bool
-    Bool,
-    /// int
-    Int,
-    /// uint
-    Uint,
-    /// double
-    Double,
-    /// string
-    String,
-    /// bytes
-    Bytes,
-    /// null_type
-    Null,
-    /// list
-    List,
-    /// map
-    Map,
-    /// not known before evaluation
-    Dyn,
+/// What an expression may refer to.
+pub struct Scope<'a> {
+    /// Top-level variables (`object`, `request`, ...), all `dyn`.
+    pub vars: &'a [&'a str],
+    /// Declared `variables.<name>` with their types.
+    pub variables: &'a HashMap<String, Ty>,
+    /// The Kubernetes version whose environment is declared.
+    pub version: KubeVersion,
 }
 
-impl Ty {
-    fn name(self) -> &'static str {
-        match self {
-            Ty::Bool => "bool",
-            Ty::Int => "int",
-            Ty::Uint => "uint",
-            Ty::Double => "double",
-            Ty::String => "string",
-            Ty::Bytes => "bytes",
-            Ty::Null => "null_type",
-            Ty::List => "list",
-            Ty::Map => "map",
-            Ty::Dyn => "dyn",
-        }
-    }
-    fn numeric(self) -> bool {
-        matches!(self, Ty::Int | Ty::Uint | Ty::Double)
-    }
+/// Checks `expr`; returns its type or the first error.
+pub fn check(expr: &Expression, scope: &Scope<'_>) -> Result<Ty, String> {
+    check_and_plan(expr, scope).map(|(t, _)| t)
 }
 
-/// Functions and methods the environment declares (standard library, the
-/// strings, lists and math extensions, and Kubernetes' libraries).
-const FUNCTIONS: &[&str] = &[
-    "size",
-    "contains",
-    "startsWith",
-    "endsWith",
-    "matches",
-    "string",
-    "int",
-    "uint",
-    "double",
-    "bool",
-    "bytes",
-    "duration",
-    "timestamp",
-    "dyn",
-    "type",
-    "has",
-    "all",
-    "exists",
-    "exists_one",
-    "existsOne",
-    "map",
-    "filter",
-    "transformList",
-    "transformMap",
-    "getDate",
-    "getDayOfMonth",
-    "getDayOfWeek",
-    "getDayOfYear",
-    "getFullYear",
-    "getHours",
-    "getMilliseconds",
-    "getMinutes",
-    "getMonth",
-    "getSeconds",
-    "charAt",
-    "indexOf",
-    "lastIndexOf",
-    "join",
-    "lowerAscii",
-    "upperAscii",
-    "trim",
-    "replace",
-    "split",
-    "substring",
-    "format",
-    "strings.quote",
-    "reverse",
-    "slice",
-    "flatten",
-    "distinct",
-    "sort",
-    "sortBy",
-    "lists.range",
-    "optional.of",
-    "optional.none",
-    "optional.ofNonZeroValue",
-    "hasValue",
-    "value",
-    "or",
-    "orValue",
-    "cel.bind",
-    "base64.encode",
-    "base64.decode",
-    "math.greatest",
-    "math.least",
-    "math.abs",
-    "math.ceil",
-    "math.floor",
-    "math.round",
-    "math.trunc",
-    "math.sign",
-    "math.sqrt",
-    "math.isNaN",
-    "math.isInf",
-    "math.isFinite",
-    "math.bitAnd",
-    "math.bitOr",
-    "math.bitXor",
-    "math.bitNot",
-    "math.bitShiftLeft",
-    "math.bitShiftRight",
-    "isSorted",
-    "sum",
-    "min",
-    "max",
-    "sets.contains",
-    "sets.equivalent",
-    "sets.intersects",
-    "find",
-    "findAll",
-    "url",
-    "isURL",
-    "getScheme",
-    "getHost",
-    "getHostname",
-    "getPort",
-    "getEscapedPath",
-    "getQuery",
-    "ip",
-    "isIP",
-    "cidr",
-    "isCIDR",
-    "family",
-    "isUnspecified",
-    "isLoopback",
-    "isLinkLocalMulticast",
-    "isLinkLocalUnicast",
-    "isGlobalUnicast",
-    "containsIP",
-    "containsCIDR",
-    "masked",
-    "prefixLength",
-    "quantity",
-    "isQuantity",
-    "asInteger",
-    "asApproximateFloat",
-    "isInteger",
-    "sign",
-    "add",
-    "sub",
-    "isGreaterThan",
-    "isLessThan",
-    "compareTo",
-    "semver",
-    "isSemver",
-    "major",
-    "minor",
-    "patch",
-];
+/// A call whose meaning depends on a static type the `cel` crate's runtime
+/// does not know, rewritten to Palisade's function of that name.
+pub type Rewrite = (u64, &'static str);
 
-const NAMESPACES: &[&str] = &[
-    "sets", "strings", "math", "lists", "optional", "base64", "cel",
-];
+/// Checks `expr`; returns its type and the calls to rewrite (see
+/// [`super::lib::typed`]).
+pub fn check_and_plan(expr: &Expression, scope: &Scope<'_>) -> Result<(Ty, Vec<Rewrite>), String> {
+    let mut c = Checker {
+        scope,
+        locals: Vec::new(),
+        rewrites: Vec::new(),
+    };
+    let t = c.infer(expr)?;
+    Ok((t, c.rewrites))
+}
 
+struct Checker<'a> {
+    scope: &'a Scope<'a>,
+    locals: Vec<(String, Ty)>,
+    rewrites: Vec<Rewrite>,
+}
+
+/// Type names an expression may use as values (`type(x) == int`).
 const TYPE_NAMES: &[&str] = &[
     "int",
     "uint",
@@ -201,24 +64,12 @@ const TYPE_NAMES: &[&str] = &[
     "null_type",
     "type",
     "dyn",
+    "optional_type",
+    "google.protobuf.Timestamp",
+    "google.protobuf.Duration",
+    "net.IP",
+    "net.CIDR",
 ];
-
-/// Checks `expr` with `vars` as the declared top-level variables; returns
-/// the inferred type or the first error.
-pub fn check(expr: &Expression, vars: &[&str], variables: &[String]) -> Result<Ty, String> {
-    let mut c = Checker {
-        vars,
-        variables,
-        scope: Vec::new(),
-    };
-    c.infer(expr)
-}
-
-struct Checker<'a> {
-    vars: &'a [&'a str],
-    variables: &'a [String],
-    scope: Vec<String>,
-}
 
 fn lit(l: &LiteralValue) -> Ty {
     match l {
@@ -232,181 +83,345 @@ fn lit(l: &LiteralValue) -> Ty {
     }
 }
 
-fn mismatch(op: &str, a: Ty, b: Ty) -> String {
-    format!(
-        "found no matching overload for '{op}' applied to '({}, {})'",
-        a.name(),
-        b.name()
-    )
+/// `a.b.c` as a dotted name, if `e` is only identifiers and selections.
+pub fn qualified(e: &Expression) -> Option<String> {
+    match &e.expr {
+        Expr::Ident(n) => Some(n.clone()),
+        Expr::Select(s) if !s.test => Some(format!("{}.{}", qualified(&s.operand)?, s.field)),
+        _ => None,
+    }
+}
+
+fn no_overload(name: &str, recv: Option<&Ty>, args: &[Ty]) -> String {
+    let list: Vec<String> = args.iter().map(Ty::to_string).collect();
+    match recv {
+        Some(r) => format!(
+            "found no matching overload for '{name}' applied to '{r}.({})'",
+            list.join(", ")
+        ),
+        None => format!(
+            "found no matching overload for '{name}' applied to '({})'",
+            list.join(", ")
+        ),
+    }
 }
 
 impl Checker<'_> {
+    fn local(&self, name: &str) -> Option<&Ty> {
+        self.locals
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t)
+    }
+
     fn infer(&mut self, e: &Expression) -> Result<Ty, String> {
         match &e.expr {
             Expr::Literal(l) => Ok(lit(l)),
-            Expr::Ident(name) => {
-                if name == "authorizer" {
-                    return Err(
-                        "`authorizer` cannot be offered offline: Palisade has no API server to ask"
-                            .into(),
-                    );
-                }
-                let known = self.vars.contains(&name.as_str())
-                    || self.scope.iter().any(|s| s == name)
-                    || TYPE_NAMES.contains(&name.as_str())
-                    || name.starts_with('@');
-                if known {
-                    Ok(Ty::Dyn)
-                } else {
-                    Err(format!("undeclared reference to '{name}'"))
-                }
-            }
+            Expr::Ident(name) => self.ident(name),
             Expr::Select(s) => {
-                if let Expr::Ident(root) = &s.operand.expr {
-                    if root == "variables" && !self.variables.contains(&s.field) {
-                        return Err(format!("undefined variable `variables.{}`", s.field));
-                    }
-                    if NAMESPACES.contains(&root.as_str()) && !self.vars.contains(&root.as_str()) {
-                        return Ok(Ty::Dyn);
-                    }
-                }
-                self.infer(&s.operand)?;
-                Ok(if s.test { Ty::Bool } else { Ty::Dyn })
-            }
-            Expr::List(l) => {
-                for i in &l.elements {
-                    self.infer(i)?;
-                }
-                Ok(Ty::List)
-            }
-            Expr::Map(m) => {
-                for entry in &m.entries {
-                    if let cel::common::ast::EntryExpr::MapEntry(me) = &entry.expr {
-                        self.infer(&me.key)?;
-                        self.infer(&me.value)?;
+                if let Some(q) = qualified(e) {
+                    if self.local(q.split('.').next().unwrap_or("")).is_none() {
+                        if let Some(t) = self.qualified_name(&q)? {
+                            return Ok(t);
+                        }
                     }
                 }
-                Ok(Ty::Map)
-            }
-            Expr::Comprehension(c) => {
-                self.infer(&c.iter_range)?;
-                self.infer(&c.accu_init)?;
-                let depth = self.scope.len();
-                self.scope.push(c.iter_var.clone());
-                if let Some(v2) = &c.iter_var2 {
-                    self.scope.push(v2.clone());
+                let t = self.infer(&s.operand)?;
+                // selecting on an optional chains: the result is optional
+                let (t, chained) = match t {
+                    Ty::Optional(inner) => (*inner, true),
+                    other => (other, false),
+                };
+                if s.test {
+                    return match t {
+                        Ty::Dyn | Ty::Map(..) => Ok(Ty::Bool),
+                        other => Err(format!("invalid has() on a {other}")),
+                    };
                 }
-                self.scope.push(c.accu_var.clone());
-                let r = (|| {
-                    self.infer(&c.loop_cond)?;
-                    self.infer(&c.loop_step)?;
-                    self.infer(&c.result)
-                })();
-                self.scope.truncate(depth);
-                r.map(|t| if t == Ty::Bool { Ty::Bool } else { Ty::Dyn })
+                let field = self.select(&t, &s.field)?;
+                Ok(if chained { Ty::optional(field) } else { field })
             }
-            Expr::Call(call) => self.call(&call.func_name, call.target.as_deref(), &call.args),
-            Expr::Struct(_) | Expr::Unspecified => Ok(Ty::Dyn),
+            Expr::List(l) => self.list(l),
+            Expr::Map(m) => self.map(m),
+            Expr::Comprehension(c) => self.comprehension(c),
+            Expr::Call(call) => {
+                self.call(e.id, &call.func_name, call.target.as_deref(), &call.args)
+            }
+            Expr::Struct(s) => Err(format!("undeclared reference to type '{}'", s.type_name)),
+            Expr::Unspecified => Ok(Ty::Dyn),
         }
+    }
+
+    /// Records the rewrite a call needs, given its receiver and argument
+    /// types.
+    fn plan(&mut self, id: u64, f: &str, recv: Option<&Ty>, args: &[Ty]) {
+        let name = match (f, recv, args) {
+            ("sum", Some(Ty::List(e)), []) if **e == Ty::Duration => {
+                super::lib::typed::SUM_DURATION
+            }
+            ("string", None, [Ty::Timestamp]) => super::lib::typed::STRING_TIMESTAMP,
+            _ => return,
+        };
+        self.rewrites.push((id, name));
+    }
+
+    fn ident(&self, name: &str) -> Result<Ty, String> {
+        if let Some(t) = self.local(name) {
+            return Ok(t.clone());
+        }
+        if name == "authorizer" {
+            return Err(
+                "`authorizer` cannot be offered offline: Palisade has no API server to ask".into(),
+            );
+        }
+        if self.scope.vars.contains(&name) {
+            return Ok(Ty::Dyn);
+        }
+        if name == "variables" {
+            return Ok(Ty::map(Ty::String, Ty::Dyn));
+        }
+        if TYPE_NAMES.contains(&name) {
+            return Ok(Ty::Type);
+        }
+        Err(format!("undeclared reference to '{name}'"))
+    }
+
+    /// A dotted name the environment declares (`variables.x`, `net.IP`).
+    fn qualified_name(&self, q: &str) -> Result<Option<Ty>, String> {
+        if let Some(v) = q.strip_prefix("variables.") {
+            if !v.contains('.') {
+                return match self.scope.variables.get(v) {
+                    Some(t) => Ok(Some(t.clone())),
+                    None => Err(format!("undefined variable `variables.{v}`")),
+                };
+            }
+        }
+        Ok(TYPE_NAMES.contains(&q).then_some(Ty::Type))
+    }
+
+    fn select(&self, t: &Ty, field: &str) -> Result<Ty, String> {
+        match t {
+            Ty::Dyn => Ok(Ty::Dyn),
+            Ty::Map(k, v) if k.fits(&Ty::String) => Ok((**v).clone()),
+            other => Err(format!(
+                "type '{other}' does not support field selection (field '{field}')"
+            )),
+        }
+    }
+
+    fn list(&mut self, l: &cel::common::ast::ListExpr) -> Result<Ty, String> {
+        let mut elem = Ty::Dyn;
+        let mut first: Option<Ty> = None;
+        for (i, e) in l.elements.iter().enumerate() {
+            let mut t = self.infer(e)?;
+            if l.optional_indices.contains(&i) {
+                t = match t {
+                    Ty::Optional(inner) => *inner,
+                    Ty::Dyn => Ty::Dyn,
+                    other => return Err(format!("optional list element is a {other}")),
+                };
+            }
+            match first.as_ref().and_then(|f| f.join(&t)) {
+                Some(u) => elem = u,
+                None if first.is_none() => {
+                    elem = t.clone();
+                    first = Some(t);
+                }
+                None => {
+                    return Err(format!(
+                        "expected type '{}' but found '{t}' (a list literal's elements must have one type)",
+                        first.unwrap_or(Ty::Dyn)
+                    ))
+                }
+            }
+        }
+        Ok(Ty::list(elem))
+    }
+
+    fn map(&mut self, m: &cel::common::ast::MapExpr) -> Result<Ty, String> {
+        let (mut kt, mut vt): (Option<Ty>, Option<Ty>) = (None, None);
+        for entry in &m.entries {
+            let EntryExpr::MapEntry(me) = &entry.expr else {
+                continue;
+            };
+            let k = self.infer(&me.key)?;
+            if !matches!(k, Ty::Int | Ty::Uint | Ty::Bool | Ty::String | Ty::Dyn) {
+                return Err(format!("unsupported map key type: {k}"));
+            }
+            let mut v = self.infer(&me.value)?;
+            if me.optional {
+                v = match v {
+                    Ty::Optional(inner) => *inner,
+                    other => other,
+                };
+            }
+            kt = Some(unify_lit(kt, k, "key")?);
+            vt = Some(unify_lit(vt, v, "value")?);
+        }
+        Ok(Ty::map(kt.unwrap_or(Ty::Dyn), vt.unwrap_or(Ty::Dyn)))
+    }
+
+    fn comprehension(&mut self, c: &ComprehensionExpr) -> Result<Ty, String> {
+        let range = self.infer(&c.iter_range)?;
+        let init = self.infer(&c.accu_init)?;
+        let depth = self.locals.len();
+        let (v1, v2) = match (&range, &c.iter_var2) {
+            (Ty::List(e), Some(_)) => (Ty::Int, (**e).clone()),
+            (Ty::Map(k, v), Some(_)) => ((**k).clone(), (**v).clone()),
+            (t, _) => (
+                t.iter_elem()
+                    .ok_or_else(|| format!("expression of type '{t}' cannot be the range of a comprehension (must be list, map, or dynamic)"))?,
+                Ty::Dyn,
+            ),
+        };
+        self.locals.push((c.iter_var.clone(), v1));
+        if let Some(n) = &c.iter_var2 {
+            self.locals.push((n.clone(), v2));
+        }
+        self.locals.push((c.accu_var.clone(), init.clone()));
+        let r = (|| {
+            let cond = self.infer(&c.loop_cond)?;
+            if !cond.fits(&Ty::Bool) {
+                return Err(format!("comprehension condition is a {cond}, not a bool"));
+            }
+            let step = self.infer(&c.loop_step)?;
+            let accu = init.unify(&step).unwrap_or(Ty::Dyn);
+            if let Some(slot) = self.locals.last_mut() {
+                slot.1 = accu;
+            }
+            self.infer(&c.result)
+        })();
+        self.locals.truncate(depth);
+        r
     }
 
     fn call(
         &mut self,
+        id: u64,
         f: &str,
         target: Option<&Expression>,
         args: &[Expression],
     ) -> Result<Ty, String> {
-        let mut name = f.to_string();
-        let mut tt = None;
-        if let Some(t) = target {
-            match &t.expr {
-                Expr::Ident(ns)
-                    if NAMESPACES.contains(&ns.as_str()) && !self.vars.contains(&ns.as_str()) =>
-                {
-                    name = format!("{ns}.{f}");
-                }
-                _ => tt = Some(self.infer(t)?),
+        // A namespaced global function (`sets.contains`, `format.named`).
+        if let Some(ns) = target.and_then(qualified) {
+            let full = format!("{ns}.{f}");
+            if self.local(&ns).is_none()
+                && !self.scope.vars.contains(&ns.as_str())
+                && super::version::declared_since(&full).is_some()
+            {
+                return self.call(id, &full, None, args);
+            }
+            let root = ns.split('.').next().unwrap_or_default();
+            let bound = self.local(root).is_some()
+                || self.scope.vars.contains(&root)
+                || root == "variables"
+                || root == "authorizer"
+                || TYPE_NAMES.contains(&root);
+            if !bound {
+                return Err(format!("undeclared reference to '{full}'"));
             }
         }
+        let recv = match target {
+            Some(t) => Some(self.infer(t)?),
+            None => None,
+        };
         let mut ts = Vec::with_capacity(args.len());
         for a in args {
-            ts.push(self.infer(a)?);
-        }
-        let is_op = name.starts_with(['_', '!', '-', '@']);
-        if !is_op && !FUNCTIONS.contains(&name.as_str()) {
-            return Err(format!("undeclared reference to function '{name}'"));
-        }
-        let known = |t: Ty| t != Ty::Dyn;
-        match name.as_str() {
-            "_+_" | "_-_" | "_*_" | "_/_" | "_%_" if ts.len() == 2 => {
-                let (a, b) = (ts[0], ts[1]);
-                if known(a) && known(b) {
-                    let ok = a == b
-                        && match name.as_str() {
-                            "_+_" => a.numeric() || matches!(a, Ty::String | Ty::Bytes | Ty::List),
-                            "_%_" => matches!(a, Ty::Int | Ty::Uint),
-                            _ => a.numeric(),
-                        };
-                    if !ok {
-                        return Err(mismatch(&name, a, b));
+            ts.push(match &a.expr {
+                // cel-go exempts format's argument list from homogeneity
+                Expr::List(l) if f == "format" => {
+                    for e in &l.elements {
+                        self.infer(e)?;
                     }
-                    return Ok(a);
+                    Ty::list(Ty::Dyn)
                 }
-                Ok(Ty::Dyn)
-            }
-            "_<_" | "_<=_" | "_>_" | "_>=_" if ts.len() == 2 => {
-                let (a, b) = (ts[0], ts[1]);
-                let comparable =
-                    |t: Ty| t.numeric() || matches!(t, Ty::String | Ty::Bool | Ty::Bytes);
-                if known(a) && known(b) && !(a == b && comparable(a) || a.numeric() && b.numeric())
-                {
-                    return Err(mismatch(&name, a, b));
-                }
-                Ok(Ty::Bool)
-            }
-            "_&&_" | "_||_" | "!_" => {
-                if let Some(t) = ts.iter().find(|t| known(**t) && **t != Ty::Bool) {
-                    return Err(format!(
-                        "found no matching overload for '{name}' applied to a {}",
-                        t.name()
-                    ));
-                }
-                Ok(Ty::Bool)
-            }
-            "_?_:_" if ts.len() == 3 => {
-                if known(ts[0]) && ts[0] != Ty::Bool {
-                    return Err(format!(
-                        "condition of '?:' must be bool, got {}",
-                        ts[0].name()
-                    ));
-                }
-                Ok(if ts[1] == ts[2] { ts[1] } else { Ty::Dyn })
-            }
-            "_==_" | "_!=_" | "@in" | "@not_strictly_false" => Ok(Ty::Bool),
-            "startsWith" | "endsWith" | "matches" | "contains"
-                if tt.is_some_and(known) && tt != Some(Ty::String) =>
-            {
-                Err(format!(
-                    "found no matching overload for '{name}' applied to a {}",
-                    tt.map_or("?", |t| t.name())
+                _ => self.infer(a)?,
+            });
+        }
+        if let Some(t) = super::operators::operator(f, &ts)? {
+            return Ok(t);
+        }
+        match super::version::declared_since(f) {
+            Some(v) if v <= self.scope.version => {}
+            Some(v) => {
+                return Err(format!(
+                    "undeclared reference to '{f}' (Kubernetes {} declares it from {v})",
+                    self.scope.version
                 ))
             }
-            "size" | "indexOf" | "lastIndexOf" | "int" | "sign" | "compareTo" | "major"
-            | "minor" | "patch" | "prefixLength" | "family" | "asInteger" => Ok(Ty::Int),
-            "string" | "lowerAscii" | "upperAscii" | "trim" | "replace" | "substring"
-            | "charAt" | "join" | "format" | "find" | "getScheme" | "getHost" | "getHostname"
-            | "getPort" | "getEscapedPath" => Ok(Ty::String),
-            "startsWith" | "endsWith" | "matches" | "contains" | "isSorted" | "isIP" | "isCIDR"
-            | "isURL" | "isQuantity" | "isSemver" | "isGreaterThan" | "isLessThan"
-            | "containsIP" | "containsCIDR" | "isInteger" | "has" | "hasValue"
-            | "sets.contains" | "sets.equivalent" | "sets.intersects" => Ok(Ty::Bool),
-            "split" | "findAll" | "slice" | "flatten" | "distinct" | "sort" | "lists.range" => {
-                Ok(Ty::List)
-            }
-            "double" | "asApproximateFloat" => Ok(Ty::Double),
-            "uint" => Ok(Ty::Uint),
-            "bool" => Ok(Ty::Bool),
-            _ => Ok(Ty::Dyn),
+            None if f.starts_with('@') => return Ok(Ty::Dyn),
+            None => return Err(format!("undeclared reference to '{f}'")),
         }
+        if f.starts_with('@') {
+            return Ok(Ty::Dyn);
+        }
+        let out = match resolve(f, recv.as_ref(), &ts) {
+            Resolved::Ty(t) => t,
+            Resolved::Undeclared => return Err(format!("undeclared reference to '{f}'")),
+            Resolved::NoOverload => return Err(no_overload(f, recv.as_ref(), &ts)),
+        };
+        literals::validate(f, target, args)?;
+        self.plan(id, f, recv.as_ref(), &ts);
+        Ok(out)
+    }
+}
+
+fn unify_lit(prev: Option<Ty>, t: Ty, what: &str) -> Result<Ty, String> {
+    match prev {
+        None => Ok(t),
+        Some(p) => p.join(&t).ok_or_else(|| {
+            format!(
+                "expected type '{p}' but found '{t}' (a map literal's {what}s must have one type)"
+            )
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(src: &str) -> Result<Ty, String> {
+        let env = cel::Env::stdlib();
+        let p = env.compile(src).map_err(|e| e.to_string())?;
+        let vars = HashMap::new();
+        check(
+            p.expression(),
+            &Scope {
+                vars: &["object"],
+                variables: &vars,
+                version: KubeVersion::LATEST,
+            },
+        )
+    }
+
+    #[test]
+    fn refuses_what_kubernetes_refuses() {
+        for src in [
+            "isQuantity([1, 2, 3])",
+            "[[1], [2]].min()",
+            "['a', 'b'].sum()",
+            "[1, 'a']",
+            "1 + 'a'",
+            "'abc'.reverse()",
+            "math.abs(1)",
+            "'x'.matches('x++')",
+            "duration('1x')",
+            "timestamp('yesterday')",
+            "int(1e99)",
+            "nope",
+        ] {
+            assert!(ty(src).is_err(), "{src} should be refused");
+        }
+    }
+
+    #[test]
+    fn types_what_it_accepts() {
+        assert_eq!(ty("[1, 2].sum()"), Ok(Ty::Int));
+        assert_eq!(ty("object.spec.x.size() > 1"), Ok(Ty::Bool));
+        assert_eq!(ty("[1, 2].map(x, string(x))"), Ok(Ty::list(Ty::String)));
+        assert_eq!(ty("type(1) == int"), Ok(Ty::Bool));
+        assert_eq!(ty("1 < 2.0"), Ok(Ty::Bool));
     }
 }

@@ -1,6 +1,8 @@
 //! The CEL environment Kubernetes offers: the standard library with optional
-//! values, the strings, lists and math extensions, and Kubernetes' own
-//! libraries ([`super::lib`]). Built once per process.
+//! values, cel-go's strings, lists, sets and two-variable comprehension
+//! extensions, and Kubernetes' own libraries ([`super::lib`]). Built once
+//! per process; which functions a policy may call, per Kubernetes version,
+//! is decided by the load-time check ([`super::check`]).
 
 use cel::Env;
 use std::sync::{Arc, OnceLock};
@@ -11,8 +13,8 @@ fn build() -> Result<Env, cel::DeclarationError> {
     let mut env = Env::stdlib().with_optional_support(true);
     env.add_extension(cel::extensions::strings)?;
     env.add_extension(cel::extensions::lists)?;
-    env.add_extension(cel::extensions::math)?;
     super::lib::register(&mut env)?;
+    super::comprehensions::register(&mut env)?;
     super::budget::register(&mut env)?;
     Ok(env)
 }

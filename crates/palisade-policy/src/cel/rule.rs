@@ -142,7 +142,7 @@ impl VapRule {
                 namespace_object: namespace_object(res, ctx),
                 gatekeeper_params: None,
             };
-            match self.policy.validator.evaluate(&act) {
+            match self.policy.validator.evaluate_each(&act) {
                 Ok(out) if !out.matched => {}
                 Ok(out) => {
                     matched = true;
@@ -152,6 +152,11 @@ impl VapRule {
                         .map(|(k, v)| format!("{k}={v}"))
                         .collect();
                     for mut f in out.failures {
+                        // an expression that did not evaluate follows the
+                        // failure policy: reported (Fail) or ignored (Ignore)
+                        if f.error && !self.policy.fail_closed {
+                            continue;
+                        }
                         if !notes.is_empty() {
                             f.message =
                                 format!("{} (auditAnnotations: {})", f.message, notes.join(", "));
@@ -182,7 +187,9 @@ impl Rule for VapRule {
             Verdict::NotApplicable | Verdict::Pass => {}
             Verdict::Fail(fs) => {
                 for f in fs {
-                    let msg = if f.reason == "Invalid" {
+                    let msg = if f.error {
+                        format!("policy {} failed to evaluate: {}", self.info.id, f.message)
+                    } else if f.reason == "Invalid" {
                         f.message
                     } else {
                         format!("{} ({})", f.message, f.reason)

@@ -3,6 +3,7 @@
 
 use super::resources::MatchResources;
 use super::validator::{Validator, ValidatorSpec};
+use super::CelOptions;
 use crate::error::PolicyError;
 use palisade_core::{Action, FieldPath, LabelSelector, Resource, Severity};
 use serde_json::Value;
@@ -77,8 +78,18 @@ fn severity(res: &Resource, label: &str) -> Result<Severity, PolicyError> {
 }
 
 impl Policy {
-    /// Compiles a ValidatingAdmissionPolicy.
+    /// Compiles a ValidatingAdmissionPolicy for the latest Kubernetes
+    /// version, with `limit` on evaluation time.
     pub fn compile(res: &Resource, limit: Duration) -> Result<Policy, Vec<PolicyError>> {
+        let opts = CelOptions {
+            limit,
+            ..CelOptions::default()
+        };
+        Policy::compile_with(res, &opts)
+    }
+
+    /// Compiles a ValidatingAdmissionPolicy with `opts`.
+    pub fn compile_with(res: &Resource, opts: &CelOptions) -> Result<Policy, Vec<PolicyError>> {
         let label = format!("ValidatingAdmissionPolicy {}", res.id.name);
         let err =
             |p: &str, m: String| vec![PolicyError::invalid(res, &label, &FieldPath::parse(p), m)];
@@ -114,7 +125,7 @@ impl Policy {
         };
         let vspec = ValidatorSpec::from_spec(&spec);
         let validator =
-            Validator::compile(&vspec, res, &label, &FieldPath::root().key("spec"), limit)?;
+            Validator::compile_with(&vspec, res, &label, &FieldPath::root().key("spec"), opts)?;
         let count = spec
             .get("validations")
             .and_then(Value::as_array)

@@ -4,14 +4,17 @@
 //! Each function is written over [`cel::Value`]s; [`cel_fn!`] turns it into
 //! the overload signature the `cel` crate calls.
 
+pub mod format;
 pub mod lists;
 pub mod net;
+pub mod optional;
 pub mod quantity;
 pub mod regex;
 pub mod semver;
+pub mod typed;
 pub mod url;
 
-use cel::common::types::{Type, DYN_TYPE, LIST_TYPE, STRING_TYPE};
+use cel::common::types::{Type, DYN_TYPE};
 use cel::{DeclarationError, Env, ExecutionError, Value};
 
 /// Declares a `cel` overload `$name` that converts its arguments to
@@ -95,11 +98,16 @@ pub fn register(env: &mut Env) -> Result<(), DeclarationError> {
     url::register(env)?;
     quantity::register(env)?;
     semver::register(env)?;
+    format::register(env)?;
+    optional::register(env)?;
+    typed::register(env)?;
     // Comparisons shared by quantity and semver dispatch on the receiver.
     member(env, "isGreaterThan", DYN_TYPE, vec![DYN_TYPE], compare_gt)?;
     member(env, "isLessThan", DYN_TYPE, vec![DYN_TYPE], compare_lt)?;
     member(env, "compareTo", DYN_TYPE, vec![DYN_TYPE], compare_to)?;
-    let _ = (LIST_TYPE, STRING_TYPE);
+    for name in ["net.IP", "net.CIDR"] {
+        env.add_type(Type::new_opaque_type(name.to_string()))?;
+    }
     Ok(())
 }
 

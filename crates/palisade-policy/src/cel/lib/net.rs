@@ -5,6 +5,7 @@ use super::{cel_fn, fail, global, member, opaque, str_arg};
 use cel::common::types::{DYN_TYPE, STRING_TYPE};
 use cel::objects::Opaque;
 use cel::{DeclarationError, Env, ExecutionError, Value};
+use ipnet::IpNet;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -12,14 +13,9 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ip(pub IpAddr);
 
-/// A CIDR value: an address and a prefix length.
+/// A CIDR value: the address as written and its prefix length (`ipnet`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cidr {
-    /// The address as written.
-    pub ip: IpAddr,
-    /// The prefix length.
-    pub prefix: u8,
-}
+pub struct Cidr(pub IpNet);
 
 impl Opaque for Ip {
     fn runtime_type_name(&self) -> &str {
@@ -45,38 +41,20 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
     }
 }
 
+/// Parses a CIDR as Go's `netip.ParsePrefix`: the bits in decimal without
+/// leading zeros, the address as [`parse_ip`] takes it.
 fn parse_cidr(s: &str) -> Option<Cidr> {
-    let (ip, prefix) = s.split_once('/')?;
-    let ip = parse_ip(ip)?;
-    let prefix: u8 = prefix.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    (prefix <= max).then_some(Cidr { ip, prefix })
-}
-
-fn bits(ip: &IpAddr) -> (u128, u8) {
-    match ip {
-        IpAddr::V4(v4) => (u32::from(*v4) as u128, 32),
-        IpAddr::V6(v6) => (u128::from(*v6), 128),
+    let (ip, bits) = s.split_once('/')?;
+    let digits = !bits.is_empty() && bits.chars().all(|c| c.is_ascii_digit());
+    if !digits || bits.len() > 1 && bits.starts_with('0') {
+        return None;
     }
-}
-
-fn mask(ip: &IpAddr, prefix: u8) -> IpAddr {
-    let (b, width) = bits(ip);
-    let keep = if prefix == 0 {
-        0
-    } else {
-        (!0u128) << (width - prefix)
-    };
-    let masked = b & keep & if width == 32 { 0xffff_ffff } else { !0 };
-    match ip {
-        IpAddr::V4(_) => IpAddr::V4((masked as u32).into()),
-        IpAddr::V6(_) => IpAddr::V6(masked.into()),
-    }
+    IpNet::new(parse_ip(ip)?, bits.parse().ok()?).ok().map(Cidr)
 }
 
 impl Cidr {
     fn contains(&self, ip: &IpAddr) -> bool {
-        ip.is_ipv4() == self.ip.is_ipv4() && mask(ip, self.prefix) == mask(&self.ip, self.prefix)
+        self.0.contains(ip)
     }
 }
 
@@ -102,6 +80,7 @@ fn is_global_unicast(ip: &IpAddr) -> bool {
 pub fn register(env: &mut Env) -> Result<(), DeclarationError> {
     global(env, "ip", vec![STRING_TYPE], ip)?;
     global(env, "isIP", vec![STRING_TYPE], is_ip)?;
+    global(env, "ip.isCanonical", vec![STRING_TYPE], is_canonical)?;
     global(env, "cidr", vec![STRING_TYPE], cidr)?;
     global(env, "isCIDR", vec![STRING_TYPE], is_cidr)?;
     global(env, "string", vec![DYN_TYPE], to_string)?;
@@ -157,12 +136,22 @@ cel_fn!(cidr, |a| Ok(Value::Opaque(Arc::new(cidr_arg(
 cel_fn!(is_cidr, |a| Ok(Value::Bool(
     parse_cidr(str_arg("isCIDR", a, 0)?).is_some()
 )));
+cel_fn!(is_canonical, |a| {
+    let s = str_arg("ip.isCanonical", a, 0)?;
+    let ip = parse_ip(s).ok_or_else(|| {
+        fail(
+            "ip.isCanonical",
+            format!("IP Address {s:?} parse error during conversion from string"),
+        )
+    })?;
+    Ok(Value::Bool(ip.to_string() == s))
+});
 cel_fn!(to_string, |a| {
     if let Ok(ip) = opaque::<Ip>("string", a, 0) {
         return Ok(Value::String(Arc::new(ip.0.to_string())));
     }
     let c = opaque::<Cidr>("string", a, 0)?;
-    Ok(Value::String(Arc::new(format!("{}/{}", c.ip, c.prefix))))
+    Ok(Value::String(Arc::new(c.0.to_string())))
 });
 cel_fn!(family, |a| Ok(Value::Int(
     if ip_arg("family", a, 0)?.is_ipv4() {
@@ -201,16 +190,12 @@ cel_fn!(contains_ip, |a| {
 cel_fn!(contains_cidr, |a| {
     let c = cidr_arg("containsCIDR", a, 0)?;
     let o = cidr_arg("containsCIDR", a, 1)?;
-    Ok(Value::Bool(o.prefix >= c.prefix && c.contains(&o.ip)))
+    Ok(Value::Bool(c.0.contains(&o.0)))
 });
-cel_fn!(cidr_ip, |a| Ok(ip_val(cidr_arg("ip", a, 0)?.ip)));
-cel_fn!(masked, |a| {
-    let c = cidr_arg("masked", a, 0)?;
-    Ok(Value::Opaque(Arc::new(Cidr {
-        ip: mask(&c.ip, c.prefix),
-        prefix: c.prefix,
-    })))
-});
+cel_fn!(cidr_ip, |a| Ok(ip_val(cidr_arg("ip", a, 0)?.0.addr())));
+cel_fn!(masked, |a| Ok(Value::Opaque(Arc::new(Cidr(
+    cidr_arg("masked", a, 0)?.0.trunc()
+)))));
 cel_fn!(prefix_length, |a| Ok(Value::Int(
-    cidr_arg("prefixLength", a, 0)?.prefix as i64
+    cidr_arg("prefixLength", a, 0)?.0.prefix_len() as i64
 )));

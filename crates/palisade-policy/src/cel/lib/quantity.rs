@@ -6,11 +6,14 @@ use super::{cel_fn, fail, global, member, opaque, str_arg};
 use cel::common::types::{DYN_TYPE, STRING_TYPE};
 use cel::objects::Opaque;
 use cel::{DeclarationError, Env, ExecutionError, Value};
+use num_bigint::{BigInt, Sign};
+use num_traits::{ToPrimitive, Zero};
 use std::sync::Arc;
 
-/// A quantity in units of 10^-9.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Quantity(pub i128);
+/// A quantity in units of 10^-9 (nano), of any size: Kubernetes'
+/// `resource.Quantity` is arbitrary-precision above its nano resolution.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Quantity(pub BigInt);
 
 impl Opaque for Quantity {
     fn runtime_type_name(&self) -> &str {
@@ -18,7 +21,9 @@ impl Opaque for Quantity {
     }
 }
 
-const NANO: i128 = 1_000_000_000;
+fn nano() -> BigInt {
+    BigInt::from(1_000_000_000u32)
+}
 
 /// Parses a quantity (`500m`, `1.5Gi`, `1e3`, `-2k`).
 pub fn parse(s: &str) -> Option<Quantity> {
@@ -31,10 +36,10 @@ pub fn parse(s: &str) -> Option<Quantity> {
         .unwrap_or(body.len());
     let (num, suffix) = body.split_at(end);
     let (int, frac) = num.split_once('.').unwrap_or((num, ""));
-    if int.is_empty() && frac.is_empty() || frac.contains('.') || num.len() > 30 {
+    if int.is_empty() && frac.is_empty() || frac.contains('.') {
         return None;
     }
-    let (mut exp10, bin): (i32, u32) = match suffix {
+    let (mut exp10, bin): (i64, u32) = match suffix {
         "" => (0, 0),
         "n" => (-9, 0),
         "u" => (-6, 0),
@@ -51,17 +56,19 @@ pub fn parse(s: &str) -> Option<Quantity> {
         "Ti" => (0, 40),
         "Pi" => (0, 50),
         "Ei" => (0, 60),
-        e if e.starts_with(['e', 'E']) => (e[1..].parse::<i32>().ok().filter(|x| x.abs() < 30)?, 0),
+        e if e.starts_with(['e', 'E']) => {
+            (e[1..].parse::<i64>().ok().filter(|x| x.abs() <= 1000)?, 0)
+        }
         _ => return None,
     };
-    let digits: i128 = format!("{int}{frac}").parse().ok()?;
-    exp10 += 9 - frac.len() as i32;
-    let mut v = digits.checked_mul(1i128.checked_shl(bin)?)?;
+    let digits: BigInt = format!("{int}{frac}").parse().ok()?;
+    exp10 += 9 - frac.len() as i64;
+    let mut v = digits << bin;
     if exp10 >= 0 {
-        v = v.checked_mul(10i128.checked_pow(exp10 as u32)?)?;
+        v *= BigInt::from(10u32).pow(exp10 as u32);
     } else {
-        let d = 10i128.checked_pow((-exp10) as u32)?;
-        v = v.checked_add(d - 1)? / d; // Kubernetes rounds up below its precision
+        let d = BigInt::from(10u32).pow((-exp10) as u32);
+        v = (v + &d - 1u32) / d; // Kubernetes rounds up below its precision
     }
     Some(Quantity(if neg { -v } else { v }))
 }
@@ -79,15 +86,25 @@ pub fn register(env: &mut Env) -> Result<(), DeclarationError> {
     Ok(())
 }
 
-fn q(f: &str, a: &[Value], i: usize) -> Result<Quantity, ExecutionError> {
+fn q(f: &str, a: &[Value], i: usize) -> Result<BigInt, ExecutionError> {
     match a.get(i) {
-        Some(Value::Int(n)) => Ok(Quantity(*n as i128 * NANO)),
-        _ => Ok(*opaque::<Quantity>(f, a, i)?),
+        Some(Value::Int(n)) => Ok(BigInt::from(*n) * nano()),
+        _ => Ok(opaque::<Quantity>(f, a, i)?.0.clone()),
     }
 }
 
-fn val(x: i128) -> Value {
+fn val(x: BigInt) -> Value {
     Value::Opaque(Arc::new(Quantity(x)))
+}
+
+/// The whole number of units of `x`, if it is one and fits an int.
+fn as_int(x: &BigInt) -> Option<i64> {
+    let n = nano();
+    if (x % &n).is_zero() {
+        (x / n).to_i64()
+    } else {
+        None
+    }
 }
 
 cel_fn!(quantity, |a| {
@@ -100,47 +117,42 @@ cel_fn!(is_quantity, |a| Ok(Value::Bool(
     parse(str_arg("isQuantity", a, 0)?).is_some()
 )));
 cel_fn!(as_integer, |a| {
-    let x = q("asInteger", a, 0)?.0;
-    if x % NANO != 0 {
-        return Err(fail("asInteger", "quantity is not an integer"));
-    }
-    i64::try_from(x / NANO)
+    as_int(&q("asInteger", a, 0)?)
         .map(Value::Int)
-        .map_err(|_| fail("asInteger", "quantity overflows int"))
+        .ok_or_else(|| fail("asInteger", "cannot convert value to integer"))
 });
-cel_fn!(as_float, |a| Ok(Value::Float(
-    q("asApproximateFloat", a, 0)?.0 as f64 / NANO as f64
+cel_fn!(as_float, |a| {
+    let x = q("asApproximateFloat", a, 0)?;
+    Ok(Value::Float(x.to_f64().unwrap_or(f64::NAN) / 1e9))
+});
+cel_fn!(is_integer, |a| Ok(Value::Bool(
+    as_int(&q("isInteger", a, 0)?).is_some()
 )));
-cel_fn!(is_integer, |a| {
-    let x = q("isInteger", a, 0)?.0;
-    Ok(Value::Bool(
-        x % NANO == 0 && i64::try_from(x / NANO).is_ok(),
-    ))
-});
-cel_fn!(sign, |a| Ok(Value::Int(q("sign", a, 0)?.0.signum() as i64)));
-cel_fn!(add, |a| {
-    let s = q("add", a, 0)?.0.checked_add(q("add", a, 1)?.0);
-    s.map(val).ok_or_else(|| fail("add", "overflow"))
-});
-cel_fn!(sub, |a| {
-    let s = q("sub", a, 0)?.0.checked_sub(q("sub", a, 1)?.0);
-    s.map(val).ok_or_else(|| fail("sub", "overflow"))
-});
+cel_fn!(sign, |a| Ok(Value::Int(match q("sign", a, 0)?.sign() {
+    Sign::Minus => -1,
+    Sign::NoSign => 0,
+    Sign::Plus => 1,
+})));
+cel_fn!(add, |a| Ok(val(q("add", a, 0)? + q("add", a, 1)?)));
+cel_fn!(sub, |a| Ok(val(q("sub", a, 0)? - q("sub", a, 1)?)));
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn n(x: i128) -> Option<Quantity> {
+        Some(Quantity(BigInt::from(x)))
+    }
+
     #[test]
     fn parses_kubernetes_quantities() {
-        assert_eq!(parse("500m"), Some(Quantity(500_000_000)));
-        assert_eq!(parse("1Gi"), Some(Quantity(1_073_741_824 * NANO)));
-        assert_eq!(parse("1.5k"), Some(Quantity(1500 * NANO)));
-        assert_eq!(parse("1e3"), Some(Quantity(1000 * NANO)));
-        assert_eq!(
-            parse("2E"),
-            Some(Quantity(2_000_000_000_000_000_000 * NANO))
-        );
+        const NANO: i128 = 1_000_000_000;
+        assert_eq!(parse("500m"), n(500_000_000));
+        assert_eq!(parse("1Gi"), n(1_073_741_824 * NANO));
+        assert_eq!(parse("1.5k"), n(1500 * NANO));
+        assert_eq!(parse("1e3"), n(1000 * NANO));
+        assert_eq!(parse("2E"), n(2_000_000_000_000_000_000 * NANO));
+        assert!(parse("9999999999999999999999999999999999999G").is_some());
         assert!(parse("1.5.3").is_none() && parse("12Q").is_none() && parse("").is_none());
     }
 }

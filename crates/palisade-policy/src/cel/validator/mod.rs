@@ -2,41 +2,20 @@
 //! Gatekeeper's `K8sNativeValidation` share: variables, matchConditions,
 //! validations and auditAnnotations. Compiled once; evaluated per object.
 
-use super::check::{check, Ty};
-use super::convert::{to_text, to_val};
+use super::budget::{self, Limits};
+use super::check::{check_and_plan, Scope};
+use super::types::Ty;
+use super::CelOptions;
 use crate::error::PolicyError;
-use cel::common::types::{CelMap, CelMapKey, CelNull};
-use cel::common::value::Val;
 use cel::parser::Expression;
-use cel::{Context, Env};
+use cel::Env;
 use palisade_core::{FieldPath, Resource};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn val(v: Option<&Value>) -> Box<dyn Val + '_> {
-    match v {
-        Some(v) => to_val(v),
-        None => Box::new(CelNull),
-    }
-}
-
-/// Binds variable `name` as `variables.<name>` (and in the `variables` map
-/// when `whole`).
-fn bind<'v>(
-    scope: &mut Context<'_, 'v>,
-    map: &mut HashMap<CelMapKey<'v>, Box<dyn Val + 'v>>,
-    whole: bool,
-    name: &str,
-    v: Box<dyn Val + 'v>,
-) {
-    if whole {
-        map.insert(CelMapKey::from(name.to_string()), v.clone());
-        scope.add_variable_as_val("variables", Box::new(CelMap::from(map.clone())));
-    }
-    scope.add_variable_as_val(format!("variables.{name}"), v);
-}
+mod eval;
 
 /// The top-level variables of the Kubernetes CEL environment.
 const VARS: &[&str] = &[
@@ -131,8 +110,8 @@ pub struct Validator {
     validations: Vec<Validation>,
     audit_annotations: Vec<(String, Expression)>,
     gatekeeper: bool,
-    /// The longest one evaluation may run.
-    limit: Duration,
+    /// The time and cost limits of one evaluation.
+    limits: Limits,
     /// Some expression reads `variables` as a whole (`has(variables.x)`,
     /// `variables['x']`), so the map is built besides the qualified names.
     needs_map: bool,
@@ -161,6 +140,9 @@ pub struct Failure {
     pub message: String,
     /// The reason (default `Invalid`).
     pub reason: String,
+    /// The validation did not evaluate (`message` says why); the failure
+    /// policy decides what that means.
+    pub error: bool,
 }
 
 /// The result of an evaluation.
@@ -172,10 +154,53 @@ pub struct Outcome {
     pub failures: Vec<Failure>,
     /// auditAnnotations that produced a value.
     pub annotations: Vec<(String, String)>,
+    /// The cost the evaluation spent (see [`super::budget`]).
+    pub cost: u64,
+}
+
+/// Parses, checks and instruments one expression; its type, or why it is
+/// refused.
+fn compile_one(
+    env: &Env,
+    src: &str,
+    want: Option<Ty>,
+    types: &HashMap<String, Ty>,
+    opts: &CelOptions,
+) -> Result<(Expression, Ty), String> {
+    if src.trim().is_empty() {
+        return Err("expression is empty".into());
+    }
+    let program = env
+        .compile(src)
+        .map_err(|e| format!("does not compile: {e}"))?;
+    let scope = Scope {
+        vars: VARS,
+        variables: types,
+        version: opts.version,
+    };
+    let (t, rewrites) = check_and_plan(program.expression(), &scope)?;
+    if let Some(w) = want {
+        if !t.fits(&w) {
+            return Err(format!("must evaluate to {w}, but its type is {t}"));
+        }
+    }
+    let mut e = program.expression().clone();
+    let cost = budget::estimate(&e);
+    if cost > opts.per_call_limit {
+        return Err(format!(
+            "estimated cost {cost} exceeds the per-expression limit of {} (whatever the object holds)",
+            opts.per_call_limit
+        ));
+    }
+    super::lib::typed::apply(&mut e, &rewrites);
+    super::lib::regex::use_cache(&mut e);
+    budget::instrument(&mut e);
+    Ok((e, t))
 }
 
 impl Validator {
-    /// Compiles `spec` (of the policy `label` in `res`, fields under `base`).
+    /// Compiles `spec` (of the policy `label` in `res`, fields under `base`)
+    /// for the latest Kubernetes version, with `limit` on evaluation time.
     pub fn compile(
         spec: &ValidatorSpec,
         res: &Resource,
@@ -183,61 +208,68 @@ impl Validator {
         base: &FieldPath,
         limit: Duration,
     ) -> Result<Validator, Vec<PolicyError>> {
+        let opts = CelOptions {
+            limit,
+            ..CelOptions::default()
+        };
+        Validator::compile_with(spec, res, label, base, &opts)
+    }
+
+    /// Compiles `spec` as [`Validator::compile`] does, with `opts`.
+    pub fn compile_with(
+        spec: &ValidatorSpec,
+        res: &Resource,
+        label: &str,
+        base: &FieldPath,
+        opts: &CelOptions,
+    ) -> Result<Validator, Vec<PolicyError>> {
         let env = super::env::env().map_err(|e| vec![PolicyError::invalid(res, label, base, e)])?;
         let mut errors = Vec::new();
-        let mut var_names: Vec<String> = Vec::new();
+        let mut types: HashMap<String, Ty> = HashMap::new();
         if spec.gatekeeper {
-            var_names.extend(["anyObject".to_string(), "params".to_string()]);
+            types.insert("anyObject".into(), Ty::Dyn);
+            types.insert("params".into(), Ty::Dyn);
         }
-        var_names.extend(spec.variables.iter().map(|(n, _)| n.clone()));
-        let mut compile = |path: FieldPath, src: &str, want: Option<Ty>| -> Option<Expression> {
+        let mut compile = |path: FieldPath,
+                           src: &str,
+                           want: Option<Ty>,
+                           types: &HashMap<String, Ty>|
+         -> Option<(Expression, Ty)> {
             let fail = |m: String| PolicyError::expression(res, label, &path, src, m);
-            if src.trim().is_empty() {
-                errors.push(fail("expression is empty".into()));
-                return None;
-            }
-            let program = match env.compile(src) {
-                Ok(p) => p,
-                Err(e) => {
-                    errors.push(fail(format!("does not compile: {e}")));
-                    return None;
+            match compile_one(&env, src, want, types, opts) {
+                Ok(p) => Some(p),
+                Err(m) => {
+                    errors.push(fail(m));
+                    None
                 }
-            };
-            match check(program.expression(), VARS, &var_names) {
-                Err(m) => errors.push(fail(m)),
-                Ok(t) => match want {
-                    Some(w) if t != Ty::Dyn && t != w => errors.push(fail(
-                        format!("must evaluate to {w:?}, but its type is {t:?}").to_lowercase(),
-                    )),
-                    _ => {
-                        let mut e = program.expression().clone();
-                        super::budget::instrument(&mut e);
-                        return Some(e);
-                    }
-                },
             }
-            None
         };
         let mut variables = Vec::new();
         for (i, (name, src)) in spec.variables.iter().enumerate() {
             let p = base.key("variables").index(i).key("expression");
-            if let Some(prog) = compile(p, src, None) {
-                variables.push((name.clone(), prog));
-            }
+            let (prog, t) = match compile(p, src, None, &types) {
+                Some(x) => x,
+                None => (Expression::default(), Ty::Dyn),
+            };
+            types.insert(name.clone(), t);
+            variables.push((name.clone(), prog));
         }
         let mut match_conditions = Vec::new();
         for (i, (name, src)) in spec.match_conditions.iter().enumerate() {
             let p = base.key("matchConditions").index(i).key("expression");
-            if let Some(prog) = compile(p, src, Some(Ty::Bool)) {
+            if let Some((prog, _)) = compile(p, src, Some(Ty::Bool), &types) {
                 match_conditions.push((name.clone(), prog));
             }
         }
         let mut validations = Vec::new();
         for (i, v) in spec.validations.iter().enumerate() {
             let p = base.key("validations").index(i);
-            let program = compile(p.key("expression"), &v.expression, Some(Ty::Bool));
+            let program =
+                compile(p.key("expression"), &v.expression, Some(Ty::Bool), &types).map(|(e, _)| e);
             let message_program = match &v.message_expression {
-                Some(m) => compile(p.key("messageExpression"), m, Some(Ty::String)),
+                Some(m) => {
+                    compile(p.key("messageExpression"), m, Some(Ty::String), &types).map(|(e, _)| e)
+                }
                 None => None,
             };
             if let Some(program) = program {
@@ -253,7 +285,7 @@ impl Validator {
         let mut audit_annotations = Vec::new();
         for (i, (key, src)) in spec.audit_annotations.iter().enumerate() {
             let p = base.key("auditAnnotations").index(i).key("valueExpression");
-            if let Some(prog) = compile(p, src, None) {
+            if let Some((prog, _)) = compile(p, src, None, &types) {
                 audit_annotations.push((key.clone(), prog));
             }
         }
@@ -276,7 +308,11 @@ impl Validator {
             .chain(spec.audit_annotations.iter().map(|(_, e)| e.as_str()))
             .any(|e| whole.is_match(e));
         Ok(Validator {
-            limit,
+            limits: Limits {
+                time: opts.limit,
+                per_call: opts.per_call_limit,
+                budget: opts.budget,
+            },
             needs_map,
             env,
             variables,
@@ -285,115 +321,6 @@ impl Validator {
             audit_annotations,
             gatekeeper: spec.gatekeeper,
         })
-    }
-
-    /// Evaluates the validations; `Err` is an evaluation error (the caller
-    /// applies the failure policy).
-    pub fn evaluate(&self, act: &Activation<'_>) -> Result<Outcome, String> {
-        super::budget::with_deadline(self.limit, || self.evaluate_within(act))
-    }
-
-    fn evaluate_within(&self, act: &Activation<'_>) -> Result<Outcome, String> {
-        let mut ctx = Context::with_env(self.env.clone());
-        ctx.add_variable_as_val("object", val(act.object));
-        ctx.add_variable_as_val("oldObject", val(act.old_object));
-        ctx.add_variable_as_val("request", to_val(act.request));
-        ctx.add_variable_as_val("params", val(act.params));
-        ctx.add_variable_as_val("namespaceObject", val(act.namespace_object));
-        // Each variable is bound under its qualified name (`variables.x`),
-        // which CEL resolves before looking into a `variables` map: no copies.
-        // The map itself is built only for expressions that need it whole.
-        let mut scope = ctx.new_inner_scope();
-        let mut map: HashMap<CelMapKey<'_>, Box<dyn Val + '_>> = HashMap::new();
-        let whole = self.needs_map;
-        if self.gatekeeper {
-            bind(
-                &mut scope,
-                &mut map,
-                whole,
-                "anyObject",
-                val(act.object.or(act.old_object)),
-            );
-            bind(
-                &mut scope,
-                &mut map,
-                whole,
-                "params",
-                val(act.gatekeeper_params),
-            );
-        }
-        let mut var_errors: Vec<(String, String)> = Vec::new();
-        for (name, prog) in &self.variables {
-            match cel::Value::resolve_val(prog, &scope).map(|v| v.into_owned()) {
-                Ok(v) => bind(&mut scope, &mut map, whole, name, v),
-                Err(e) => var_errors.push((name.clone(), e.to_string())),
-            }
-        }
-        let explain = |what: &str, e: cel::ExecutionError| -> String {
-            let msg = e.to_string();
-            // A variable that failed is unbound: its use fails to resolve.
-            let failed = var_errors
-                .iter()
-                .find(|(n, _)| msg.contains(n.as_str()))
-                .or_else(|| var_errors.first().filter(|_| msg.contains("'variables'")));
-            match failed {
-                Some((n, ve)) => format!("{what}: variable `{n}` failed: {ve}"),
-                None => format!("{what}: {msg}"),
-            }
-        };
-        for (name, prog) in &self.match_conditions {
-            match cel::Value::resolve(prog, &scope) {
-                Ok(cel::Value::Bool(true)) => {}
-                Ok(cel::Value::Bool(false)) => return Ok(Outcome::default()),
-                Ok(other) => {
-                    return Err(format!(
-                        "matchCondition `{name}` returned {other:?}, not a bool"
-                    ))
-                }
-                Err(e) => return Err(explain(&format!("matchCondition `{name}`"), e)),
-            }
-        }
-        let mut out = Outcome {
-            matched: true,
-            ..Outcome::default()
-        };
-        for v in &self.validations {
-            match cel::Value::resolve(&v.program, &scope) {
-                Ok(cel::Value::Bool(true)) => {}
-                Ok(cel::Value::Bool(false)) => {
-                    let from_expr = v.message_program.as_ref().and_then(|p| {
-                        match cel::Value::resolve(p, &scope) {
-                            Ok(cel::Value::String(s)) if !s.trim().is_empty() => {
-                                Some(s.to_string())
-                            }
-                            _ => None,
-                        }
-                    });
-                    let message = from_expr
-                        .or_else(|| v.message.clone())
-                        .unwrap_or_else(|| format!("failed expression: {}", v.expression));
-                    out.failures.push(Failure {
-                        message,
-                        reason: v.reason.clone(),
-                    });
-                }
-                Ok(other) => {
-                    return Err(format!(
-                        "expression `{}` returned {other:?}, not a bool",
-                        v.expression
-                    ))
-                }
-                Err(e) => return Err(explain(&format!("expression `{}`", v.expression), e)),
-            }
-        }
-        for (key, prog) in &self.audit_annotations {
-            match cel::Value::resolve(prog, &scope) {
-                Ok(cel::Value::Null) => {}
-                Ok(v) => out.annotations.push((key.clone(), to_text(&v))),
-                Err(e) => return Err(explain(&format!("auditAnnotation `{key}`"), e)),
-            }
-        }
-        Ok(out)
     }
 }
 

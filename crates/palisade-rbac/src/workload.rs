@@ -8,6 +8,7 @@ use crate::graph::RbacGraph;
 use crate::matching::{covers, rule_allows, Request};
 use crate::model::{RuleRef, Subject};
 use crate::query::{Identity, Scope};
+use crate::valid::{is_dns1123_label, is_dns1123_subdomain};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The (group, resource) pairs whose creation runs pods.
@@ -60,7 +61,10 @@ impl RbacGraph {
     }
 
     /// The service accounts of each namespace: ServiceAccount objects,
-    /// accounts named by bindings, and every namespace's `default`.
+    /// accounts named by bindings, and every namespace's `default`. Names
+    /// Kubernetes would reject (a namespace that is not a DNS-1123 label, an
+    /// account that is not a DNS-1123 subdomain, such as an unrendered
+    /// `${NAMESPACE:-default}`) are left out: such accounts never exist.
     pub fn accounts_by_namespace(&self) -> BTreeMap<String, BTreeSet<String>> {
         let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (ns, name) in self.service_accounts.keys() {
@@ -76,7 +80,9 @@ impl RbacGraph {
         for ns in &self.namespaces {
             out.entry(ns.clone()).or_default();
         }
+        out.retain(|ns, _| is_dns1123_label(ns));
         for accounts in out.values_mut() {
+            accounts.retain(|n| is_dns1123_subdomain(n));
             accounts.insert("default".into());
         }
         out
@@ -132,6 +138,14 @@ impl<'g> Creator<'g> {
     }
 }
 
+/// Whether a grant is what Kubernetes gives every account through its
+/// implicit groups (`system:basic-user`, `system:discovery`, the service
+/// account issuer discovery URLs): no evidence of a stronger account.
+fn baseline(g: &RbacGraph, gr: &crate::query::Grant) -> bool {
+    g.bindings[gr.binding].builtin
+        && matches!(g.grant_subject(gr), Some(Subject::Group(n)) if n.starts_with("system:"))
+}
+
 fn compute(g: &RbacGraph) -> WorkloadPaths {
     let accounts = g.accounts_by_namespace();
     let mut account_grants: HashMap<(&str, &str), ScopedRules<'_>> = HashMap::new();
@@ -144,6 +158,7 @@ fn compute(g: &RbacGraph) -> WorkloadPaths {
             let grants = g
                 .grants_of(&id, Scope::Any)
                 .into_iter()
+                .filter(|gr| !baseline(g, gr))
                 .map(|gr| (gr.rule, g.bindings[gr.binding].scope()))
                 .collect();
             account_grants.insert((ns.as_str(), name.as_str()), grants);

@@ -444,13 +444,38 @@ fn workload_creation_reaches_stronger_accounts() {
 }
 
 #[test]
-fn bootstrap_objects_are_not_reported() {
+fn a_label_does_not_make_an_object_kubernetes_own() {
+    // anyone can write the bootstrapping label: it skips nothing
     let yaml = ROLES.replace(
         "  name: ops\nrules",
         "  name: ops\n  labels: {kubernetes.io/bootstrapping: rbac-defaults}\nrules",
     );
     let f = run(&yaml, "", None);
-    assert!(ids(&f, "rbac-wildcard").is_empty(), "{f:#?}");
+    assert!(!ids(&f, "rbac-wildcard").is_empty(), "{f:#?}");
+}
+
+const FORGED_DEFAULT: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: cluster-admin
+  labels: {kubernetes.io/bootstrapping: rbac-defaults}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: system:authenticated}]
+"#;
+
+#[test]
+fn kubernetes_own_objects_count_only_by_name_and_content() {
+    // the real default binding (cluster-admin to system:masters) is Kubernetes' own
+    let own = FORGED_DEFAULT.replace("system:authenticated", "system:masters");
+    assert!(ids(&run(&own, "", None), "rbac-cluster-admin-binding").is_empty());
+    // the same name and label binding cluster-admin to every user is reported
+    let f = run(FORGED_DEFAULT, "", None);
+    assert_eq!(
+        ids(&f, "rbac-cluster-admin-binding"),
+        ["rbac-cluster-admin-binding cluster-admin:7 roleRef.name"],
+        "{f:#?}"
+    );
 }
 
 #[test]

@@ -162,6 +162,9 @@ pub fn resolve(name: &str, extra: &[ApiResource]) -> Result<Resolved, String> {
         resource: r.resource.clone(),
         namespaced: r.namespaced,
     };
+    if let Some(r) = authorizer_only(&lower) {
+        return Ok(r);
+    }
     if let Some((res, rest)) = lower.split_once('.') {
         // RES.VERSION.GROUP, then RES.GROUP
         if let Some((version, group)) = rest.split_once('.') {
@@ -180,6 +183,22 @@ pub fn resolve(name: &str, extra: &[ApiResource]) -> Result<Resolved, String> {
         .find(|r| names(r).any(|n| n == lower))
         .map(hit)
         .ok_or_else(|| unknown(name))
+}
+
+/// `users`, `groups`, `uids.authentication.k8s.io`, ... (see [`AUTHORIZER_ONLY`]).
+fn authorizer_only(name: &str) -> Option<Resolved> {
+    AUTHORIZER_ONLY.iter().find_map(|(g, r)| {
+        let full = if g.is_empty() {
+            r.to_string()
+        } else {
+            format!("{r}.{g}")
+        };
+        (name == *r || name == full).then(|| Resolved {
+            group: g.to_string(),
+            resource: r.to_string(),
+            namespaced: false,
+        })
+    })
 }
 
 fn names(r: &ApiResource) -> impl Iterator<Item = String> + '_ {

@@ -391,8 +391,10 @@ fn check_invalid(
     }
     let Subject::Role(role, _) = s else { return };
     let namespaced = role.key.kind == RoleKind::Role;
+    let raw = res.value.get("rules").and_then(|r| r.as_array());
     for (i, rule) in entries(role) {
-        for (field, message) in entry_problems(i, rule, namespaced) {
+        let entry = raw.and_then(|r| r.get(i));
+        for (field, message) in entry_problems(i, rule, entry, namespaced) {
             out.emit(&at(i, field), message);
         }
     }
@@ -401,10 +403,21 @@ fn check_invalid(
 /// What the API server rejects in a rule entry (`ValidatePolicyRule` in
 /// `pkg/apis/rbac/validation`), and names that can never match because
 /// requests carry verbs and resources in lower case.
-fn entry_problems(i: usize, rule: &PolicyRule, namespaced: bool) -> Vec<(&'static str, String)> {
+fn entry_problems(
+    i: usize,
+    rule: &PolicyRule,
+    entry: Option<&serde_json::Value>,
+    namespaced: bool,
+) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     let rejected = "the API server rejects the role";
-    if rule.verbs.is_empty() {
+    // a field that is there but not a list of strings is reported by the graph
+    let missing = |field: &str| match entry.and_then(|e| e.get(field)) {
+        None | Some(serde_json::Value::Null) => true,
+        Some(serde_json::Value::Array(a)) => a.is_empty(),
+        Some(_) => false,
+    };
+    if missing("verbs") {
         out.push(("verbs", format!("rules[{i}].verbs is empty: {rejected}")));
     }
     if !rule.non_resource_urls.is_empty() {
@@ -421,13 +434,13 @@ fn entry_problems(i: usize, rule: &PolicyRule, namespaced: bool) -> Vec<(&'stati
             ));
         }
     } else {
-        if rule.api_groups.is_empty() {
+        if missing("apiGroups") {
             out.push((
                 "apiGroups",
                 format!("rules[{i}] has no apiGroups (use [\"\"] for the core group): {rejected}"),
             ));
         }
-        if rule.resources.is_empty() {
+        if missing("resources") {
             out.push(("resources", format!("rules[{i}] has no resources: {rejected}")));
         }
     }

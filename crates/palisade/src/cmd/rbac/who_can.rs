@@ -2,6 +2,7 @@
 
 use super::load::{implicit_note, known_members, load, place, place_json};
 use anyhow::anyhow;
+use palisade_rules::rbac::palisade_rbac::builtin::DEFAULT_VERSION;
 use palisade_rules::rbac::palisade_rbac::{query, resources, Grant, RbacGraph, Scope, Subject};
 use serde_json::json;
 use std::path::PathBuf;
@@ -100,7 +101,11 @@ pub fn run(args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
 pub fn print_grant(g: &RbacGraph, gr: &Grant) {
     let b = &g.bindings[gr.binding];
     println!("  {}", g.chain(gr));
-    println!("      binding {}", place(&b.resource));
+    if b.builtin {
+        println!("      binding Kubernetes default binding (bootstrap policy {DEFAULT_VERSION})");
+    } else {
+        println!("      binding {}", place(&b.resource));
+    }
     let rule_role = &g.roles[gr.rule.role];
     let origin = if rule_role.builtin {
         "Kubernetes default role".to_string()
@@ -151,6 +156,7 @@ pub fn grant_json(g: &RbacGraph, gr: &Grant) -> serde_json::Value {
             "namespace": b.namespace,
             "name": b.name,
             "source": place_json(&b.resource),
+            "builtin": b.builtin,
         },
         "role": {
             "kind": role.key.kind.as_str(),

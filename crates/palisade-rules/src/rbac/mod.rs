@@ -204,7 +204,21 @@ pub(crate) fn holders_text(graph: &RbacGraph, role: usize) -> String {
         }
     }
     if items.is_empty() {
-        return "no binding in the input grants it yet".into();
+        let bindings: Vec<String> = graph
+            .holders(role)
+            .iter()
+            .map(|&bi| graph.bindings[bi].label())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if bindings.is_empty() {
+            return "no binding in the input grants it yet".into();
+        }
+        // bound, but every subject is unusable as written (see rbac-binding-missing-subject)
+        return format!(
+            "bound by {}, whose subjects as written grant it to nobody",
+            bindings.join(", ")
+        );
     }
     let n = items.len();
     items.truncate(5);

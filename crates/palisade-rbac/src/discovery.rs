@@ -168,9 +168,9 @@ pub fn resolve(name: &str, extra: &[ApiResource]) -> Result<Resolved, String> {
     if let Some((res, rest)) = lower.split_once('.') {
         // RES.VERSION.GROUP, then RES.GROUP
         if let Some((version, group)) = rest.split_once('.') {
-            if let Some(r) = all().find(|r| {
-                r.group == group && r.version == version && names(r).any(|n| n == res)
-            }) {
+            if let Some(r) = all()
+                .find(|r| r.group == group && r.version == version && names(r).any(|n| n == res))
+            {
                 return Ok(hit(r));
             }
         }

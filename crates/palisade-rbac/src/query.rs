@@ -2,10 +2,10 @@
 //! something (every subject and the binding and role chain), and whether a
 //! request is allowed.
 
+use crate::discovery;
 use crate::graph::RbacGraph;
 use crate::matching::{rule_allows, Request, Target};
 use crate::model::{PolicyRule, RuleRef, Subject};
-use crate::discovery;
 use crate::resources::is_cluster_scoped;
 
 /// Group of every authenticated user.
@@ -145,8 +145,7 @@ pub fn effective_scope<'a>(req: &'a Request, asked: Scope<'a>) -> Scope<'a> {
 /// Whether `verb` acts on one named object (not list, watch, create or
 /// deletecollection, which address the collection).
 fn names_one_object(verb: &str, subresource: &str) -> bool {
-    !subresource.is_empty()
-        || !matches!(verb, "list" | "watch" | "create" | "deletecollection")
+    !subresource.is_empty() || !matches!(verb, "list" | "watch" | "create" | "deletecollection")
 }
 
 /// The request as asked in `scope`: `-n N` for a verb on namespaces that

@@ -63,7 +63,11 @@ fn parse(q: &str) -> Result<Ask, String> {
     Ok(ask)
 }
 
-fn check(g: &RbacGraph, extra: &[palisade_rbac::discovery::ApiResource], q: &Question) -> Result<(), String> {
+fn check(
+    g: &RbacGraph,
+    extra: &[palisade_rbac::discovery::ApiResource],
+    q: &Question,
+) -> Result<(), String> {
     if q.by.trim().is_empty() {
         return Err(format!("`{}`: no authorizer rule given", q.q));
     }
@@ -129,6 +133,9 @@ fn authorizer_questions() {
         "authorizer questions: {asked}, passed {}",
         asked - failures.len()
     );
-    assert!(asked >= 150, "the table has {asked} questions; at least 150");
+    assert!(
+        asked >= 150,
+        "the table has {asked} questions; at least 150"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -139,7 +139,10 @@ fn who_can_lists_every_subject_and_chain() {
     // Kubernetes' own bindings grant it too, in every cluster
     let defaults: Vec<String> = defaults.iter().map(|g| chain(g)).collect();
     assert!(
-        defaults.contains(&"group:system:masters <- ClusterRoleBinding/cluster-admin -> cluster-admin".to_string()),
+        defaults.contains(
+            &"group:system:masters <- ClusterRoleBinding/cluster-admin -> cluster-admin"
+                .to_string()
+        ),
         "{defaults:?}"
     );
     let ci = v["grants"]

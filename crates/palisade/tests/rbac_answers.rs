@@ -26,21 +26,67 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
 fn resource_names_resolve_as_kubectl_and_unknown_names_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "rbac.yaml", SECRETS);
-    let who = |res: &str| palisade(dir.path(), &["rbac", "who-can", "get", res, "-n", "shop", "rbac.yaml"]);
+    let who = |res: &str| {
+        palisade(
+            dir.path(),
+            &["rbac", "who-can", "get", res, "-n", "shop", "rbac.yaml"],
+        )
+    };
     for name in ["po", "Pods", "pod", "pods"] {
         let out = who(name);
         assert_eq!(out.code, 0, "{name}: {}", out.stderr);
-        assert!(out.stdout.starts_with("who can get pods in namespace shop:"), "{name}: {}", out.stdout);
-        assert!(out.stdout.contains("group:devs <- RoleBinding/reader (shop)"), "{}", out.stdout);
+        assert!(
+            out.stdout
+                .starts_with("who can get pods in namespace shop:"),
+            "{name}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout
+                .contains("group:devs <- RoleBinding/reader (shop)"),
+            "{}",
+            out.stdout
+        );
     }
-    let out = palisade(dir.path(), &["rbac", "who-can", "list", "deploy", "-n", "shop", "rbac.yaml"]);
-    assert!(out.stdout.starts_with("who can list deployments.apps in namespace shop:"), "{}", out.stdout);
-    let out = palisade(dir.path(), &["rbac", "who-can", "list", "deployments.v1.apps", "-n", "shop", "rbac.yaml"]);
+    let out = palisade(
+        dir.path(),
+        &[
+            "rbac",
+            "who-can",
+            "list",
+            "deploy",
+            "-n",
+            "shop",
+            "rbac.yaml",
+        ],
+    );
+    assert!(
+        out.stdout
+            .starts_with("who can list deployments.apps in namespace shop:"),
+        "{}",
+        out.stdout
+    );
+    let out = palisade(
+        dir.path(),
+        &[
+            "rbac",
+            "who-can",
+            "list",
+            "deployments.v1.apps",
+            "-n",
+            "shop",
+            "rbac.yaml",
+        ],
+    );
     assert!(out.stdout.contains("group:devs"), "{}", out.stdout);
     for unknown in ["widgets", "pods.apps", "deployments.v9.apps", "pods/nope"] {
         let out = who(unknown);
         assert_eq!(out.code, 2, "{unknown}: {}", out.stdout);
-        assert!(out.stderr.contains("error:") && out.stdout.is_empty(), "{unknown}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("error:") && out.stdout.is_empty(),
+            "{unknown}: {}",
+            out.stderr
+        );
     }
 }
 
@@ -61,9 +107,22 @@ fn two_identical_install_files_describe_one_cluster() {
         assert!(!m.contains("no binding in the input grants it yet"), "{m}");
     }
     // who-can answers once per subject, from the copy the cluster keeps
-    let one = palisade(dir.path(), &["rbac", "who-can", "get", "secrets", "-A", "a", "-f", "json"]).json();
-    let two = palisade(dir.path(), &["rbac", "who-can", "get", "secrets", "-A", "a", "b", "-f", "json"]).json();
-    assert_eq!(one["grants"].as_array().unwrap().len(), two["grants"].as_array().unwrap().len());
+    let one = palisade(
+        dir.path(),
+        &["rbac", "who-can", "get", "secrets", "-A", "a", "-f", "json"],
+    )
+    .json();
+    let two = palisade(
+        dir.path(),
+        &[
+            "rbac", "who-can", "get", "secrets", "-A", "a", "b", "-f", "json",
+        ],
+    )
+    .json();
+    assert_eq!(
+        one["grants"].as_array().unwrap().len(),
+        two["grants"].as_array().unwrap().len()
+    );
 }
 
 const FORGED: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
@@ -79,7 +138,11 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:auth
 fn a_bootstrapping_label_does_not_hide_a_binding() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "forged.yaml", FORGED);
-    write(dir.path(), "own.yaml", &FORGED.replace("system:authenticated", "system:masters"));
+    write(
+        dir.path(),
+        "own.yaml",
+        &FORGED.replace("system:authenticated", "system:masters"),
+    );
     let out = palisade(dir.path(), &["scan", "forged.yaml", "-f", "json"]);
     let v = out.json();
     let hit = v["findings"]
@@ -92,7 +155,9 @@ fn a_bootstrapping_label_does_not_hide_a_binding() {
     // Kubernetes' own binding (same name, label and content as the bootstrap policy)
     let v = palisade(dir.path(), &["scan", "own.yaml", "-f", "json"]).json();
     assert!(
-        !v["findings"].to_string().contains("rbac-cluster-admin-binding"),
+        !v["findings"]
+            .to_string()
+            .contains("rbac-cluster-admin-binding"),
         "{v}"
     );
 }
@@ -115,7 +180,9 @@ fn every_command_ends_quietly_when_its_output_is_closed() {
     write(dir.path(), "ca.crt", "not a certificate");
     let commands: &[&[&str]] = &[
         &["rbac", "who-can", "get", "secrets", "-A", "big.yaml"],
-        &["rbac", "who-can", "get", "secrets", "-A", "big.yaml", "-f", "json"],
+        &[
+            "rbac", "who-can", "get", "secrets", "-A", "big.yaml", "-f", "json",
+        ],
         &["rbac", "can", "group:g", "big.yaml"],
         &["rbac", "report", "big.yaml"],
         &["rbac", "report", "big.yaml", "-f", "json"],

@@ -511,16 +511,24 @@ fn a_bootstrapping_label_does_not_admit_cluster_admin_for_everyone() {
             "resource": {"group": "rbac.authorization.k8s.io", "version": "v1", "resource": "clusterrolebindings"},
             "operation": "CREATE", "name": "cluster-admin", "userInfo": {"username": "alice"}, "object": object}})
     };
-    let (status, v) = s.post("/validate", &review("forged", binding("system:authenticated")));
+    let (status, v) = s.post(
+        "/validate",
+        &review("forged", binding("system:authenticated")),
+    );
     assert_eq!(status, 200);
     let r = &v["response"];
     assert_eq!(r["allowed"], false, "{r}");
     let message = r["status"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("[rbac-cluster-admin-binding] critical"), "{r}");
+    assert!(
+        message.contains("[rbac-cluster-admin-binding] critical"),
+        "{r}"
+    );
     // Kubernetes' own binding, the same as the bootstrap policy's, is not reported
     let (_, v) = s.post("/validate", &review("own", binding("system:masters")));
     assert!(
-        !v["response"].to_string().contains("rbac-cluster-admin-binding"),
+        !v["response"]
+            .to_string()
+            .contains("rbac-cluster-admin-binding"),
         "{v}"
     );
 }

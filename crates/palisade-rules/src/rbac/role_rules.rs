@@ -427,7 +427,10 @@ fn entry_problems(
                 format!("rules[{i}]: a Role cannot grant non-resource URLs (namespaced rules never apply to them): {rejected}"),
             ));
         }
-        if !rule.api_groups.is_empty() || !rule.resources.is_empty() || !rule.resource_names.is_empty() {
+        if !rule.api_groups.is_empty()
+            || !rule.resources.is_empty()
+            || !rule.resource_names.is_empty()
+        {
             out.push((
                 "nonResourceURLs",
                 format!("rules[{i}] mixes resources and non-resource URLs: {rejected}"),
@@ -441,14 +444,20 @@ fn entry_problems(
             ));
         }
         if missing("resources") {
-            out.push(("resources", format!("rules[{i}] has no resources: {rejected}")));
+            out.push((
+                "resources",
+                format!("rules[{i}] has no resources: {rejected}"),
+            ));
         }
     }
     for (field, list, what) in [
         ("verbs", &rule.verbs, "verb"),
         ("resources", &rule.resources, "resource"),
     ] {
-        for v in list.iter().filter(|v| v.bytes().any(|b| b.is_ascii_uppercase())) {
+        for v in list
+            .iter()
+            .filter(|v| v.bytes().any(|b| b.is_ascii_uppercase()))
+        {
             out.push((
                 field,
                 format!(

@@ -677,3 +677,76 @@ fn an_updated_object_is_checked_as_it_is_now() {
         "{f:#?}"
     );
 }
+
+const CONTROLLER_ACCOUNTS: &str = r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: metrics, namespace: kube-system}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: hpa-extra}
+subjects:
+- {kind: ServiceAccount, name: horizontal-pod-autoscaler, namespace: kube-system}
+- {kind: ServiceAccount, name: no-such-account, namespace: kube-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+"#;
+
+#[test]
+fn controller_accounts_exist_in_every_cluster() {
+    // kube-system/horizontal-pod-autoscaler is named by the bootstrap policy
+    let f = run(CONTROLLER_ACCOUNTS, "", None);
+    assert_eq!(
+        ids(&f, "rbac-binding-missing-subject"),
+        ["rbac-binding-missing-subject hpa-extra:11 subjects[1]"],
+        "{f:#?}"
+    );
+}
+
+const NEVER_APPLIES: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: mixed}
+rules:
+- {apiGroups: [""], resources: [nodes], verbs: [get]}
+- {nonResourceURLs: [/metrics], verbs: [get]}
+- {apiGroups: [""], resources: ["pods/*"], verbs: [get]}
+- {apiGroups: [""], resources: [pods], verbs: [get]}
+- {apiGroups: [""], resources: [namespaces], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: local, namespace: p}
+subjects: [{kind: Group, name: team}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: mixed}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: global}
+subjects: [{kind: Group, name: ops}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: mixed}
+"#;
+
+#[test]
+fn grants_that_can_never_apply_are_told_apart() {
+    let items: Vec<Arc<Resource>> = parse_stream(NEVER_APPLIES)
+        .into_iter()
+        .map(|d| d.unwrap())
+        .flat_map(|d| Resource::from_document(d, &Arc::from("t.yaml")))
+        .map(Arc::new)
+        .collect();
+    let g = RbacGraph::from_resources(items);
+    let applies = |group: &str| -> Vec<usize> {
+        let id = palisade_rbac::Identity::of(&palisade_rbac::Subject::Group(group.into()));
+        g.grants_of(&id, palisade_rbac::Scope::Any)
+            .into_iter()
+            .filter(|gr| !g.bindings[gr.binding].builtin && g.grant_applies(gr))
+            .map(|gr| gr.rule.index)
+            .collect()
+    };
+    // through the RoleBinding: not nodes, not the URL, never pods/*; a
+    // namespace object in its own namespace stays
+    assert_eq!(applies("team"), [3, 4]);
+    // through the ClusterRoleBinding everything but pods/*
+    assert_eq!(applies("ops"), [0, 1, 3, 4]);
+}

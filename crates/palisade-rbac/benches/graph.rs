@@ -148,7 +148,7 @@ fn analyse(inventory: &Inventory, policy: &PolicySet) -> Figures {
         ("create", "pods/exec"),
         ("escalate", "clusterroles"),
     ] {
-        let req = request(verb, res, None, None).unwrap_or_else(|e| panic!("{e}"));
+        let req = request(verb, res, None, None, &[]).unwrap_or_else(|e| panic!("{e}"));
         grants += graph.who_can(&req, Scope::Any).len();
     }
     for b in 0..graph.bindings.len() {

@@ -31,7 +31,12 @@ pub fn resolve_aggregation(roles: &mut [RoleDef]) {
         .map(|&ai| {
             let selectors = roles[ai].aggregation.as_deref().unwrap_or(&[]);
             (0..roles.len())
-                .filter(|&ci| ci != ai && roles[ci].key.kind == RoleKind::ClusterRole)
+                .filter(|&ci| {
+                    ci != ai
+                        && roles[ci].key.kind == RoleKind::ClusterRole
+                        // an earlier copy of a role the input redefines is not in the cluster
+                        && roles[ci].superseded_by.is_none()
+                })
                 .filter(|&ci| {
                     let labels = roles[ci].resource.meta("labels");
                     // An empty selector selects every ClusterRole, as in the controller.

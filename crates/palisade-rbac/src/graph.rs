@@ -26,27 +26,42 @@ fn address(res: &Resource) -> usize {
 }
 
 /// The RBAC state described by one input (or one cluster).
+///
+/// Several objects with one identity (kind, namespace, name) in one input,
+/// as in a project's alternative install files, describe one cluster that
+/// ends up holding the last of them in input order (as `kubectl apply` of
+/// the files in that order leaves it): the earlier copies are kept and
+/// checked, marked `superseded_by` the last, and only the last grants
+/// anything (who-can, can, holders, aggregation). Kubernetes' bootstrap
+/// roles and bindings ([`builtin`]) are added where the input does not
+/// define the same identity.
 #[derive(Debug, Default)]
 pub struct RbacGraph {
     /// Every role: the input's, then the default roles that were added.
     pub roles: Vec<RoleDef>,
-    /// Every binding, in input order.
+    /// Every binding: the input's in input order, then the default bindings.
     pub bindings: Vec<Binding>,
     /// Input that could not be used.
     pub problems: Vec<Problem>,
     /// ServiceAccount objects by (namespace, name).
     pub service_accounts: HashMap<(String, String), Arc<Resource>>,
+    /// The service accounts every cluster has (the controllers' accounts of
+    /// kube-system named by the bootstrap bindings), by (namespace, name).
+    pub system_accounts: BTreeSet<(String, String)>,
     /// Names of the Namespace objects in the input.
     pub namespaces: BTreeSet<String>,
     sa_namespaces: HashSet<String>,
     by_object: HashMap<usize, Entry>,
     problem_index: HashMap<palisade_core::ResourceId, Vec<usize>>,
     role_index: HashMap<RoleKey, usize>,
-    binding_index: HashMap<(bool, Option<String>, String), usize>,
+    binding_index: HashMap<BindingKey, usize>,
     by_subject: HashMap<Subject, Vec<(usize, usize)>>,
     holders: Vec<Vec<usize>>,
     pub(crate) workload: OnceLock<WorkloadPaths>,
 }
+
+/// (cluster-wide, namespace, name) of a binding.
+type BindingKey = (bool, Option<String>, String);
 
 impl RbacGraph {
     /// Builds the graph from every RBAC object, ServiceAccount and Namespace of `inventory`.
@@ -65,26 +80,21 @@ impl RbacGraph {
         "Namespace",
     ];
 
-    /// Builds the graph from objects (other kinds are ignored).
+    /// Builds the graph from objects (other kinds are ignored), with the
+    /// bootstrap policy of [`builtin::DEFAULT_VERSION`].
     pub fn from_resources(items: impl IntoIterator<Item = Arc<Resource>>) -> RbacGraph {
+        Self::with_version(items, builtin::DEFAULT_VERSION)
+    }
+
+    /// Builds the graph from objects with the bootstrap policy of Kubernetes
+    /// `version` (one of [`builtin::VERSIONS`]; another adds none).
+    pub fn with_version(
+        items: impl IntoIterator<Item = Arc<Resource>>,
+        version: &str,
+    ) -> RbacGraph {
         let mut g = RbacGraph::default();
         for res in items {
-            if is_rbac(&res, "Role") || is_rbac(&res, "ClusterRole") {
-                g.add_role(&res, false);
-            } else if is_rbac(&res, "RoleBinding") || is_rbac(&res, "ClusterRoleBinding") {
-                let b = parse::binding(&res, &mut g.problems);
-                g.by_object
-                    .insert(address(&res), Entry::Binding(g.bindings.len()));
-                let key = (b.cluster, b.namespace.clone(), b.name.clone());
-                g.binding_index.insert(key, g.bindings.len());
-                g.bindings.push(b);
-            } else if res.id.kind == "ServiceAccount" && res.id.api_version == "v1" {
-                let ns = parse::namespace_of(&res);
-                g.sa_namespaces.insert(ns.clone());
-                g.service_accounts.insert((ns, res.id.name.clone()), res);
-            } else if res.id.kind == "Namespace" && res.id.api_version == "v1" {
-                g.namespaces.insert(res.id.name.clone());
-            }
+            g.add(&res);
         }
         for (i, p) in g.problems.iter().enumerate() {
             g.problem_index
@@ -92,10 +102,27 @@ impl RbacGraph {
                 .or_default()
                 .push(i);
         }
-        g.add_builtins();
+        g.add_builtins(version);
+        g.mark_superseded();
         resolve_aggregation(&mut g.roles);
         g.resolve_bindings();
         g
+    }
+
+    fn add(&mut self, res: &Arc<Resource>) {
+        if is_rbac(res, "Role") || is_rbac(res, "ClusterRole") {
+            self.add_role(res, false);
+        } else if is_rbac(res, "RoleBinding") || is_rbac(res, "ClusterRoleBinding") {
+            let b = parse::binding(res, &mut self.problems);
+            self.add_binding(res, b);
+        } else if res.id.kind == "ServiceAccount" && res.id.api_version == "v1" {
+            let ns = parse::namespace_of(res);
+            self.sa_namespaces.insert(ns.clone());
+            self.service_accounts
+                .insert((ns, res.id.name.clone()), res.clone());
+        } else if res.id.kind == "Namespace" && res.id.api_version == "v1" {
+            self.namespaces.insert(res.id.name.clone());
+        }
     }
 
     fn add_role(&mut self, res: &Arc<Resource>, builtin: bool) {
@@ -106,21 +133,58 @@ impl RbacGraph {
         self.roles.push(role);
     }
 
-    fn add_builtins(&mut self) {
-        let wanted: BTreeSet<String> = self
-            .bindings
-            .iter()
-            .filter_map(|b| b.role_ref.as_ref())
-            .filter(|r| r.kind == "ClusterRole" && builtin::NAMES.contains(&r.name.as_str()))
-            .map(|r| r.name.clone())
-            .filter(|n| self.cluster_role(n).is_none())
-            .collect();
-        for name in wanted {
-            for res in builtin::roles_for(&name) {
-                if self.cluster_role(&res.id.name).is_none() {
-                    self.add_role(&res, true);
+    fn add_binding(&mut self, res: &Arc<Resource>, b: Binding) {
+        self.by_object
+            .insert(address(res), Entry::Binding(self.bindings.len()));
+        let key = (b.cluster, b.namespace.clone(), b.name.clone());
+        self.binding_index.insert(key, self.bindings.len());
+        self.bindings.push(b);
+    }
+
+    /// Adds the bootstrap objects whose identity the input does not define.
+    fn add_builtins(&mut self, version: &str) {
+        for res in builtin::objects(version) {
+            match res.id.kind.as_str() {
+                "ClusterRole" | "Role" => {
+                    let kind = if res.id.kind == "Role" {
+                        RoleKind::Role
+                    } else {
+                        RoleKind::ClusterRole
+                    };
+                    let ns = (kind == RoleKind::Role).then(|| parse::namespace_of(res));
+                    if self.role(kind, ns.as_deref(), &res.id.name).is_none() {
+                        let mut ignored = Vec::new();
+                        let role = parse::role(res, true, &mut ignored);
+                        self.role_index.insert(role.key.clone(), self.roles.len());
+                        self.roles.push(role);
+                    }
+                }
+                _ => {
+                    let mut ignored = Vec::new();
+                    let mut b = parse::binding(res, &mut ignored);
+                    let key = (b.cluster, b.namespace.clone(), b.name.clone());
+                    if !self.binding_index.contains_key(&key) {
+                        b.builtin = true;
+                        self.binding_index.insert(key, self.bindings.len());
+                        self.bindings.push(b);
+                    }
                 }
             }
+        }
+        self.system_accounts = builtin::service_accounts(version);
+    }
+
+    /// Marks every copy but the last of each identity as superseded.
+    fn mark_superseded(&mut self) {
+        for i in 0..self.roles.len() {
+            let live = self.role_index.get(&self.roles[i].key).copied();
+            self.roles[i].superseded_by = live.filter(|&l| l != i);
+        }
+        for i in 0..self.bindings.len() {
+            let b = &self.bindings[i];
+            let key = (b.cluster, b.namespace.clone(), b.name.clone());
+            let live = self.binding_index.get(&key).copied();
+            self.bindings[i].superseded_by = live.filter(|&l| l != i);
         }
     }
 
@@ -139,7 +203,11 @@ impl RbacGraph {
                         .and_then(|ns| self.role(RoleKind::Role, Some(ns), &r.name)),
                     _ => None,
                 });
-            for s in &b.subjects {
+            self.bindings[bi].role = role;
+            if self.bindings[bi].superseded_by.is_some() {
+                continue;
+            }
+            for s in &self.bindings[bi].subjects {
                 self.by_subject
                     .entry(s.subject.clone())
                     .or_default()
@@ -154,7 +222,6 @@ impl RbacGraph {
                     }
                 }
             }
-            self.bindings[bi].role = role;
         }
     }
 
@@ -196,11 +263,7 @@ impl RbacGraph {
     /// The binding read from `res` (a RoleBinding or ClusterRoleBinding of the input).
     pub fn binding_of(&self, res: &Resource) -> Option<&Binding> {
         let cluster = res.id.kind == "ClusterRoleBinding";
-        let ns = if cluster {
-            None
-        } else {
-            res.id.namespace.clone()
-        };
+        let ns = (!cluster).then(|| parse::namespace_of(res));
         let key = (cluster, ns, res.id.name.clone());
         self.binding_index.get(&key).map(|&i| &self.bindings[i])
     }
@@ -217,7 +280,8 @@ impl RbacGraph {
     }
 
     /// The bindings (indices) that grant the rules of role `role`, directly
-    /// or through a role that aggregates it.
+    /// or through a role that aggregates it (none for a superseded copy:
+    /// see [`RbacGraph::roles`] and `superseded_by`).
     pub fn holders(&self, role: usize) -> &[usize] {
         self.holders.get(role).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -243,6 +307,13 @@ impl RbacGraph {
             .flatten()
             .map(|&i| &self.problems[i])
             .filter(move |p| p.resource.source == res.source)
+    }
+
+    /// Whether `namespace`/`name` is one of the service accounts every
+    /// cluster has (see [`RbacGraph::system_accounts`]).
+    pub fn is_system_account(&self, namespace: &str, name: &str) -> bool {
+        self.system_accounts
+            .contains(&(namespace.to_string(), name.to_string()))
     }
 
     /// Whether the input describes the service accounts of `namespace`: its

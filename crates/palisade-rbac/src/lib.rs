@@ -3,8 +3,10 @@
 //! [`RbacGraph::build`] reads the Roles, ClusterRoles, RoleBindings,
 //! ClusterRoleBindings, ServiceAccounts and Namespaces of an inventory,
 //! resolves ClusterRole aggregation as the controller does, adds Kubernetes'
-//! default roles (`cluster-admin`, `admin`, `edit`, `view`) when they are
-//! referenced but absent, and indexes bindings by subject. It then answers
+//! bootstrap roles and bindings ([`builtin`], shipped per version) where the
+//! input does not define them, and indexes bindings by subject. Which
+//! resources are cluster-scoped, and the names kubectl accepts for them,
+//! come from shipped discovery data ([`discovery`]). It then answers
 //! what an [`Identity`] (with its implicit groups) can do, who can make a
 //! [`Request`], and which bindings open a path to stronger service-account
 //! tokens through workload creation. Matching follows the Kubernetes RBAC
@@ -17,12 +19,14 @@
 pub mod aggregate;
 pub mod builtin;
 pub mod directory;
+pub mod discovery;
 pub mod graph;
 pub mod matching;
 pub mod model;
 pub mod parse;
 pub mod query;
 pub mod resources;
+pub mod valid;
 pub mod workload;
 
 pub use directory::{Directory, DirectoryError};

@@ -240,6 +240,9 @@ pub struct RoleDef {
     pub aggregated_from: Vec<usize>,
     /// Whether this is a Kubernetes default role shipped with Palisade (not in the input).
     pub builtin: bool,
+    /// The later copy of the same identity that the cluster holds instead
+    /// (index into the graph's roles); `None` for the copy that counts.
+    pub superseded_by: Option<usize>,
     /// The object.
     pub resource: Arc<Resource>,
 }
@@ -290,6 +293,11 @@ pub struct Binding {
     pub subjects: Vec<BindingSubject>,
     /// Expiry, owner and reason.
     pub membership: Membership,
+    /// Whether this is a Kubernetes default binding shipped with Palisade (not in the input).
+    pub builtin: bool,
+    /// The later copy of the same identity that the cluster holds instead
+    /// (index into the graph's bindings); `None` for the copy that counts.
+    pub superseded_by: Option<usize>,
     /// The object.
     pub resource: Arc<Resource>,
 }

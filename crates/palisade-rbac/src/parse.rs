@@ -125,6 +125,7 @@ pub fn role(res: &Arc<Resource>, builtin: bool, problems: &mut Vec<Problem>) -> 
         effective: Vec::new(),
         aggregated_from: Vec::new(),
         builtin,
+        superseded_by: None,
         resource: res.clone(),
     }
 }
@@ -211,6 +212,8 @@ pub fn binding(res: &Arc<Resource>, problems: &mut Vec<Problem>) -> Binding {
             owner: res.annotation(OWNER).map(str::to_string),
             reason: res.annotation(REASON).map(str::to_string),
         },
+        builtin: false,
+        superseded_by: None,
         resource: res.clone(),
     }
 }

@@ -2,6 +2,7 @@
 //! something (every subject and the binding and role chain), and whether a
 //! request is allowed.
 
+use crate::discovery;
 use crate::graph::RbacGraph;
 use crate::matching::{rule_allows, Request, Target};
 use crate::model::{PolicyRule, RuleRef, Subject};
@@ -34,7 +35,9 @@ impl Identity {
     /// - a service account `NS/NAME` is user `system:serviceaccount:NS:NAME` in
     ///   `system:serviceaccounts`, `system:serviceaccounts:NS` and `system:authenticated`;
     /// - a group stands for any member: the group and `system:authenticated`
-    ///   (except `system:unauthenticated`, whose members are anonymous).
+    ///   (except `system:unauthenticated`, whose members are anonymous);
+    ///   members of `system:serviceaccounts:NS` are also in
+    ///   `system:serviceaccounts`.
     pub fn of(subject: &Subject) -> Identity {
         match subject {
             Subject::User(name) if name == ANONYMOUS => Identity {
@@ -59,6 +62,11 @@ impl Identity {
             },
             Subject::Group(g) => {
                 let mut groups = vec![g.clone()];
+                // every member of system:serviceaccounts:NS is a service
+                // account, so also in system:serviceaccounts
+                if g.starts_with(&format!("{SERVICE_ACCOUNTS}:")) {
+                    groups.push(SERVICE_ACCOUNTS.into());
+                }
                 if g != AUTHENTICATED {
                     groups.push(AUTHENTICATED.into());
                 }
@@ -101,26 +109,66 @@ impl Scope<'_> {
 }
 
 /// Where a request is really made, as the API server sees it: non-resource
-/// URLs and cluster-scoped resources carry no namespace (so only
-/// ClusterRoleBindings grant them, whatever namespace was asked), and a
-/// request for namespace `N` itself (`get namespaces N`) is made in `N`.
+/// URLs and cluster-scoped resources (from the shipped discovery data)
+/// carry no namespace, so only ClusterRoleBindings grant them, whatever
+/// namespace was asked. A request for one namespace object (`get
+/// namespaces N`, or `-n N` with a verb on one object) is made in `N`
+/// itself, as the API server's request info puts it.
 pub fn effective_scope<'a>(req: &'a Request, asked: Scope<'a>) -> Scope<'a> {
     match &req.target {
         Target::NonResource { .. } => Scope::Cluster,
         Target::Resource {
             group,
             resource,
+            subresource,
             name,
-            ..
         } => {
-            if group.is_empty() && resource == "namespaces" && !name.is_empty() {
-                Scope::Namespace(name)
-            } else if is_cluster_scoped(group, resource) {
+            if group.is_empty() && resource == "namespaces" {
+                if !name.is_empty() {
+                    return Scope::Namespace(name);
+                }
+                return match asked {
+                    Scope::Namespace(_) if names_one_object(&req.verb, subresource) => asked,
+                    Scope::Any => Scope::Any,
+                    _ => Scope::Cluster,
+                };
+            }
+            if is_cluster_scoped(group, resource) {
                 Scope::Cluster
             } else {
                 asked
             }
         }
+    }
+}
+
+/// Whether `verb` acts on one named object (not list, watch, create or
+/// deletecollection, which address the collection).
+fn names_one_object(verb: &str, subresource: &str) -> bool {
+    !subresource.is_empty() || !matches!(verb, "list" | "watch" | "create" | "deletecollection")
+}
+
+/// The request as asked in `scope`: `-n N` for a verb on namespaces that
+/// names one object asks about namespace `N` itself (kubectl's `get
+/// namespace N`), so a rule with `resourceNames` sees the name.
+pub fn with_scope_name(req: &Request, asked: Scope<'_>) -> Request {
+    match (&req.target, asked) {
+        (
+            Target::Resource {
+                group,
+                resource,
+                subresource,
+                name,
+            },
+            Scope::Namespace(ns),
+        ) if group.is_empty()
+            && resource == "namespaces"
+            && name.is_empty()
+            && names_one_object(&req.verb, subresource) =>
+        {
+            Request::resource(&req.verb, "", "namespaces", subresource, ns)
+        }
+        _ => req.clone(),
     }
 }
 
@@ -178,18 +226,23 @@ impl RbacGraph {
 
     /// Whether `id` may make `req` in `scope` (see [`effective_scope`]).
     pub fn allows(&self, id: &Identity, req: &Request, scope: Scope<'_>) -> bool {
-        self.grants_of(id, effective_scope(req, scope))
+        let req = with_scope_name(req, scope);
+        self.grants_of(id, effective_scope(&req, scope))
             .iter()
-            .any(|g| rule_allows(self.rule(g.rule), req))
+            .any(|g| rule_allows(self.rule(g.rule), &req))
     }
 
     /// Every grant, to any subject, that allows `req` in `scope` (see
     /// [`effective_scope`]); one per binding subject, with the first
     /// matching rule of the role.
     pub fn who_can(&self, req: &Request, scope: Scope<'_>) -> Vec<Grant> {
+        let req = &with_scope_name(req, scope);
         let scope = effective_scope(req, scope);
         let mut out = Vec::new();
         for (bi, b) in self.bindings.iter().enumerate() {
+            if b.superseded_by.is_some() {
+                continue;
+            }
             let Some(role) = b.role else { continue };
             if !scope.admits(b.scope()) {
                 continue;
@@ -232,4 +285,39 @@ impl RbacGraph {
         }
         s
     }
+}
+
+impl RbacGraph {
+    /// Whether the rule of grant `g` can ever allow a request in the scope
+    /// of its binding: a non-resource URL or a cluster-scoped resource only
+    /// through a ClusterRoleBinding (a namespace object also in its own
+    /// namespace), never a resource that does not exist (`pods/*`: no
+    /// subresource is called `*`), never with no verbs.
+    pub fn grant_applies(&self, g: &Grant) -> bool {
+        let rule = self.rule(g.rule);
+        if rule.verbs.is_empty() {
+            return false;
+        }
+        let namespaced = self.bindings[g.binding].scope().is_some();
+        let urls = !rule.non_resource_urls.is_empty() && !namespaced;
+        urls || rule.api_groups.iter().any(|group| {
+            rule.resources
+                .iter()
+                .any(|res| resource_applies(group, res, namespaced))
+        })
+    }
+}
+
+fn resource_applies(group: &str, res: &str, namespaced: bool) -> bool {
+    if group == "*" || res == "*" || res.starts_with("*/") {
+        return true;
+    }
+    let base = res.split('/').next().unwrap_or(res);
+    if discovery::find(group, base).is_some() && !discovery::exists(group, res) {
+        return false;
+    }
+    if res.ends_with("/*") {
+        return false;
+    }
+    !(namespaced && is_cluster_scoped(group, res) && !(group.is_empty() && base == "namespaces"))
 }

@@ -8,6 +8,7 @@ use crate::graph::RbacGraph;
 use crate::matching::{covers, rule_allows, Request};
 use crate::model::{RuleRef, Subject};
 use crate::query::{Identity, Scope};
+use crate::valid::{is_dns1123_label, is_dns1123_subdomain};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The (group, resource) pairs whose creation runs pods.
@@ -60,7 +61,10 @@ impl RbacGraph {
     }
 
     /// The service accounts of each namespace: ServiceAccount objects,
-    /// accounts named by bindings, and every namespace's `default`.
+    /// accounts named by bindings, and every namespace's `default`. Names
+    /// Kubernetes would reject (a namespace that is not a DNS-1123 label, an
+    /// account that is not a DNS-1123 subdomain, such as an unrendered
+    /// `${NAMESPACE:-default}`) are left out: such accounts never exist.
     pub fn accounts_by_namespace(&self) -> BTreeMap<String, BTreeSet<String>> {
         let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (ns, name) in self.service_accounts.keys() {
@@ -76,7 +80,9 @@ impl RbacGraph {
         for ns in &self.namespaces {
             out.entry(ns.clone()).or_default();
         }
+        out.retain(|ns, _| is_dns1123_label(ns));
         for accounts in out.values_mut() {
+            accounts.retain(|n| is_dns1123_subdomain(n));
             accounts.insert("default".into());
         }
         out
@@ -98,14 +104,20 @@ fn creates(g: &RbacGraph, role: usize) -> Option<&'static str> {
 /// Rules held, with the namespace each is limited to (`None`: cluster-wide).
 type ScopedRules<'g> = Vec<(RuleRef, Option<&'g str>)>;
 
-/// A creator's grants and which (rule, scope) they cover, memoised.
+/// A map with a fast, non-cryptographic hasher (the keys are the graph's
+/// own indices and names, not attacker-chosen in bulk).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A creator's grants, which (rule, scope) they cover, and the first rule
+/// of each account grant list they lack (memoised per list).
 struct Creator<'g> {
     grants: ScopedRules<'g>,
-    memo: HashMap<(RuleRef, Option<&'g str>), bool>,
+    memo: FastMap<(RuleRef, Option<&'g str>), bool>,
+    witness: Vec<Option<Option<RuleRef>>>,
 }
 
 impl<'g> Creator<'g> {
-    fn new(g: &'g RbacGraph, subject: &Subject) -> Self {
+    fn new(g: &'g RbacGraph, subject: &Subject, lists: usize) -> Self {
         let grants = g
             .grants_of(&Identity::of(subject), Scope::Any)
             .into_iter()
@@ -113,7 +125,8 @@ impl<'g> Creator<'g> {
             .collect();
         Creator {
             grants,
-            memo: HashMap::new(),
+            memo: FastMap::default(),
+            witness: vec![None; lists],
         }
     }
 
@@ -130,27 +143,74 @@ impl<'g> Creator<'g> {
         self.memo.insert((rule, scope), v);
         v
     }
+
+    /// The first rule of account grant list `list` this creator lacks.
+    fn lacks(&mut self, g: &RbacGraph, lists: &[ScopedRules<'g>], list: usize) -> Option<RuleRef> {
+        if let Some(w) = self.witness[list] {
+            return w;
+        }
+        let w = lists[list]
+            .iter()
+            .find(|(r, scope)| !self.holds(g, *r, *scope))
+            .map(|(r, _)| *r);
+        self.witness[list] = Some(w);
+        w
+    }
 }
 
-fn compute(g: &RbacGraph) -> WorkloadPaths {
-    let accounts = g.accounts_by_namespace();
-    let mut account_grants: HashMap<(&str, &str), ScopedRules<'_>> = HashMap::new();
-    for (ns, names) in &accounts {
+/// Whether a grant is what Kubernetes gives every account through its
+/// implicit groups (`system:basic-user`, `system:discovery`, the service
+/// account issuer discovery URLs): no evidence of a stronger account.
+fn baseline(g: &RbacGraph, gr: &crate::query::Grant) -> bool {
+    g.bindings[gr.binding].builtin
+        && matches!(g.grant_subject(gr), Some(Subject::Group(n)) if n.starts_with("system:"))
+}
+
+/// Every account's grants as an index into a list of distinct grant lists:
+/// most accounts of a namespace hold only what their groups give, so they
+/// share one list and each creator checks it once.
+struct AccountGrants<'g> {
+    lists: Vec<ScopedRules<'g>>,
+    of: FastMap<(&'g str, &'g str), usize>,
+}
+
+fn account_grants<'g>(
+    g: &'g RbacGraph,
+    accounts: &'g BTreeMap<String, BTreeSet<String>>,
+) -> AccountGrants<'g> {
+    let mut out = AccountGrants {
+        lists: Vec::new(),
+        of: FastMap::default(),
+    };
+    let mut index: FastMap<ScopedRules<'g>, usize> = FastMap::default();
+    for (ns, names) in accounts {
         for name in names {
             let id = Identity::of(&Subject::ServiceAccount {
                 namespace: ns.clone(),
                 name: name.clone(),
             });
-            let grants = g
+            let grants: ScopedRules<'g> = g
                 .grants_of(&id, Scope::Any)
                 .into_iter()
+                .filter(|gr| !baseline(g, gr))
                 .map(|gr| (gr.rule, g.bindings[gr.binding].scope()))
                 .collect();
-            account_grants.insert((ns.as_str(), name.as_str()), grants);
+            let next = out.lists.len();
+            let li = *index.entry(grants.clone()).or_insert(next);
+            if li == next {
+                out.lists.push(grants);
+            }
+            out.of.insert((ns.as_str(), name.as_str()), li);
         }
     }
-    let mut role_creates: HashMap<usize, Option<&'static str>> = HashMap::new();
-    let mut creators: HashMap<&Subject, Creator<'_>> = HashMap::new();
+    out
+}
+
+fn compute(g: &RbacGraph) -> WorkloadPaths {
+    let accounts = g.accounts_by_namespace();
+    let ag = account_grants(g, &accounts);
+    let mut role_creates: FastMap<usize, Option<&'static str>> = FastMap::default();
+    let mut creators: FastMap<&Subject, Creator<'_>> = FastMap::default();
     let mut out = WorkloadPaths::default();
     for (bi, b) in g.bindings.iter().enumerate() {
         let Some(role) = b.role else { continue };
@@ -164,7 +224,7 @@ fn compute(g: &RbacGraph) -> WorkloadPaths {
         for s in &b.subjects {
             let creator = creators
                 .entry(&s.subject)
-                .or_insert_with(|| Creator::new(g, &s.subject));
+                .or_insert_with(|| Creator::new(g, &s.subject, ag.lists.len()));
             for ns in &namespaces {
                 let mut first: Option<(String, RuleRef)> = None;
                 let mut stronger = 0;
@@ -173,16 +233,12 @@ fn compute(g: &RbacGraph) -> WorkloadPaths {
                     if me {
                         continue;
                     }
-                    let grants = account_grants
-                        .get(&(*ns, name.as_str()))
-                        .map(Vec::as_slice)
-                        .unwrap_or(&[]);
-                    let witness = grants
-                        .iter()
-                        .find(|(r, scope)| !creator.holds(g, *r, *scope));
-                    if let Some((r, _)) = witness {
+                    let Some(&li) = ag.of.get(&(*ns, name.as_str())) else {
+                        continue;
+                    };
+                    if let Some(r) = creator.lacks(g, &ag.lists, li) {
                         stronger += 1;
-                        first.get_or_insert((name.clone(), *r));
+                        first.get_or_insert((name.clone(), r));
                     }
                 }
                 if let Some((service_account, witness)) = first {

@@ -4,7 +4,7 @@
 
 use palisade_core::yaml::parse_stream;
 use palisade_core::Resource;
-use palisade_rbac::resources::request;
+use palisade_rbac::resources::{custom_resources, request};
 use palisade_rbac::{Identity, RbacGraph, Scope, Subject};
 use serde::Deserialize;
 use std::path::Path;
@@ -20,6 +20,11 @@ struct Case {
     can: Vec<Can>,
     #[serde(default)]
     problems: Vec<String>,
+    /// Whether who-can answers list Kubernetes' bootstrap bindings too
+    /// (`system:masters` and the controllers); off by default so a case
+    /// lists only what its input grants.
+    #[serde(default)]
+    with_defaults: bool,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +68,7 @@ fn run(path: &Path) -> Vec<String> {
         .flat_map(|d| Resource::from_document(d, &file))
         .map(Arc::new)
         .collect();
+    let extra = custom_resources(objects.iter().map(|o| &**o));
     let g = RbacGraph::from_resources(objects);
     let mut failures = Vec::new();
     for q in &case.who_can {
@@ -71,11 +77,13 @@ fn run(path: &Path) -> Vec<String> {
             &q.resource,
             q.subresource.as_deref(),
             q.name.as_deref(),
+            &extra,
         )
         .unwrap();
         let mut got: Vec<String> = g
             .who_can(&req, scope(&q.namespace))
             .iter()
+            .filter(|gr| case.with_defaults || !g.bindings[gr.binding].builtin)
             .map(|gr| g.chain(gr))
             .collect();
         got.sort();
@@ -90,7 +98,7 @@ fn run(path: &Path) -> Vec<String> {
     }
     for q in &case.can {
         let subject = Subject::parse_cli(&q.subject).unwrap();
-        let req = request(&q.verb, &q.resource, None, q.name.as_deref()).unwrap();
+        let req = request(&q.verb, &q.resource, None, q.name.as_deref(), &extra).unwrap();
         let got = g.allows(&Identity::of(&subject), &req, scope(&q.namespace));
         if got != q.allowed {
             failures.push(format!(

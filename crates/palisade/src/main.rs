@@ -44,6 +44,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        quiet_on_closed_output();
+    }
     let result = match cli.command {
         Command::Rules(args) => cmd::rules::list(&args),
         Command::Explain(args) => cmd::rules::explain(&args),
@@ -60,5 +63,20 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Makes a closed standard output (`palisade rbac who-can ... | head -1`)
+/// end the command quietly, as it ends `grep` or `cat`: Rust ignores
+/// SIGPIPE, so every write to the closed pipe would fail and `println!`
+/// would panic (exit 101). With the default action restored, the first
+/// such write ends the process without a message. Not for `serve`, whose
+/// sockets report a closed peer as an error to the connection alone.
+fn quiet_on_closed_output() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: restoring the default disposition of SIGPIPE at start, before
+    // any thread is spawned; no signal handler is installed.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

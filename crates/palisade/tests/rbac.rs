@@ -70,11 +70,14 @@ fn setup() -> tempfile::TempDir {
     dir
 }
 
+/// The grants through the input's bindings (Kubernetes' own bindings,
+/// `binding.builtin`, are in every answer and checked separately).
 fn subjects(v: &Value) -> Vec<String> {
     let mut s: Vec<String> = v["grants"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|g| g["binding"]["builtin"] != true)
         .map(|g| {
             format!(
                 "{} <- {}/{} -> {}",
@@ -109,13 +112,38 @@ fn who_can_lists_every_subject_and_chain() {
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v = out.json();
+    let (defaults, input): (Vec<_>, Vec<_>) = v["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .partition(|g| g["binding"]["builtin"] == true);
+    let chain = |g: &serde_json::Value| {
+        format!(
+            "{} <- {}/{} -> {}",
+            g["subject"].as_str().unwrap(),
+            g["binding"]["kind"].as_str().unwrap(),
+            g["binding"]["name"].as_str().unwrap(),
+            g["role"]["name"].as_str().unwrap()
+        )
+    };
+    let mut got: Vec<String> = input.iter().map(|g| chain(g)).collect();
+    got.sort();
     assert_eq!(
-        subjects(&v),
+        got,
         [
             "group:sre <- ClusterRoleBinding/sre-admin -> cluster-admin",
             "sa:shop/ci <- RoleBinding/ci-secrets -> secret-reader",
             "user:bob@example.com <- RoleBinding/ci-secrets -> secret-reader",
         ]
+    );
+    // Kubernetes' own bindings grant it too, in every cluster
+    let defaults: Vec<String> = defaults.iter().map(|g| chain(g)).collect();
+    assert!(
+        defaults.contains(
+            &"group:system:masters <- ClusterRoleBinding/cluster-admin -> cluster-admin"
+                .to_string()
+        ),
+        "{defaults:?}"
     );
     let ci = v["grants"]
         .as_array()
@@ -324,9 +352,13 @@ fn can_shows_a_subjects_permissions_with_implicit_groups() {
         "{}",
         out.stdout
     );
+    // every authenticated user holds what Kubernetes' own bindings give
+    // system:authenticated, and nothing of the input
     let out = palisade(dir.path(), &["rbac", "can", "user:nobody", "cluster.yaml"]);
     assert!(
-        out.stdout.contains("no permissions") && out.stdout.contains("identity provider"),
+        out.stdout.contains("ClusterRoleBinding/system:basic-user")
+            && out.stdout.contains("identity provider")
+            && !out.stdout.contains("cluster.yaml"),
         "{}",
         out.stdout
     );

@@ -489,3 +489,46 @@ spec: {policyName: no-bad-uid, validationActions: [Deny]}
         "{v}"
     );
 }
+
+/// Issue 14: a label the requester writes does not make an object
+/// Kubernetes' own at admission. The binding of cluster-admin to every
+/// authenticated user, labelled `kubernetes.io/bootstrapping: rbac-defaults`,
+/// is denied as critical.
+#[test]
+fn a_bootstrapping_label_does_not_admit_cluster_admin_for_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    certs(dir.path());
+    let s = serve(dir.path(), &[]);
+    let binding = |group: &str| {
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "cluster-admin", "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}]})
+    };
+    let review = |uid: &str, object: Value| {
+        json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+            "uid": uid, "kind": {"group": "rbac.authorization.k8s.io", "version": "v1", "kind": "ClusterRoleBinding"},
+            "resource": {"group": "rbac.authorization.k8s.io", "version": "v1", "resource": "clusterrolebindings"},
+            "operation": "CREATE", "name": "cluster-admin", "userInfo": {"username": "alice"}, "object": object}})
+    };
+    let (status, v) = s.post(
+        "/validate",
+        &review("forged", binding("system:authenticated")),
+    );
+    assert_eq!(status, 200);
+    let r = &v["response"];
+    assert_eq!(r["allowed"], false, "{r}");
+    let message = r["status"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("[rbac-cluster-admin-binding] critical"),
+        "{r}"
+    );
+    // Kubernetes' own binding, the same as the bootstrap policy's, is not reported
+    let (_, v) = s.post("/validate", &review("own", binding("system:masters")));
+    assert!(
+        !v["response"]
+            .to_string()
+            .contains("rbac-cluster-admin-binding"),
+        "{v}"
+    );
+}

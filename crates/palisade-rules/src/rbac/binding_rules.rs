@@ -270,27 +270,19 @@ fn check_missing_role(
             "a ClusterRoleBinding cannot refer to Role `{}` (roleRef.kind must be ClusterRole); it grants nothing",
             rr.name
         ),
-        // Kubernetes' own system: roles are present in every cluster; only
-        // cluster-admin, admin, edit and view are shipped with Palisade.
-        ("ClusterRole", _) if rr.name.starts_with("system:") && !builtin::NAMES.contains(&rr.name.as_str()) => return,
-        ("ClusterRole", _) => format!("ClusterRole `{}` is not in the input", rr.name),
-        // Kubernetes' own Roles of kube-system and kube-public
-        (_, _) if is_bootstrap_role(b.namespace.as_deref(), &rr.name) => return,
-        (_, _) => format!(
-            "Role `{}` is not in namespace {} of the input",
+        ("ClusterRole", _) => format!(
+            "ClusterRole `{}` is neither in the input nor one of Kubernetes' built-in roles ({})",
             rr.name,
-            b.namespace.as_deref().unwrap_or("?")
+            builtin::DEFAULT_VERSION
+        ),
+        (_, _) => format!(
+            "Role `{}` is neither in namespace {} of the input nor one of Kubernetes' built-in roles ({})",
+            rr.name,
+            b.namespace.as_deref().unwrap_or("?"),
+            builtin::DEFAULT_VERSION
         ),
     };
     out.emit(&path, message);
-}
-
-/// Whether a Role is one the API server creates in every cluster
-/// (`extension-apiserver-authentication-reader`, the `system:` roles of
-/// kube-system and kube-public).
-fn is_bootstrap_role(namespace: Option<&str>, name: &str) -> bool {
-    matches!(namespace, Some("kube-system") | Some("kube-public"))
-        && (name == "extension-apiserver-authentication-reader" || name.starts_with("system:"))
 }
 
 fn check_missing_subject(
@@ -313,8 +305,12 @@ fn check_missing_subject(
         let Who::ServiceAccount { namespace, name } = &bs.subject else {
             continue;
         };
-        // every namespace has `default`, created by the controller
-        if name == "default" || !g.knows_namespace(namespace) {
+        // every namespace has `default`, created by the controller, and
+        // kube-system has the controllers' accounts (bootstrap policy)
+        if name == "default"
+            || g.is_system_account(namespace, name)
+            || !g.knows_namespace(namespace)
+        {
             continue;
         }
         if !g

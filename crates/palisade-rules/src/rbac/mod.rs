@@ -7,9 +7,11 @@
 //! (an admission request), a graph of the inventory plus the object is built
 //! for that check, so the answer is the same, only slower.
 //!
-//! Objects labelled `kubernetes.io/bootstrapping: rbac-defaults` are
-//! Kubernetes' own defaults, reconciled by the API server at every start;
-//! they are not reported (bindings to them are).
+//! Kubernetes' own objects (the bootstrap policy, reconciled by the API
+//! server at every start) are not reported: an object counts as Kubernetes'
+//! own only when its name and content equal the shipped bootstrap policy of
+//! a Kubernetes version ([`palisade_rbac::builtin::is_own`]), never for a
+//! label, which whoever writes the object chooses.
 
 mod binding_rules;
 mod decay;
@@ -125,7 +127,7 @@ impl Rule for RbacRule {
             .kinds()
             .iter()
             .any(|k| palisade_rbac::parse::is_rbac(res, k))
-            || is_bootstrap(res)
+            || palisade_rbac::builtin::is_own(res)
         {
             return;
         }
@@ -173,14 +175,22 @@ fn find<'g>(graph: &'g RbacGraph, res: &Resource) -> Option<Subject<'g>> {
     Some(Subject::Role(role, index))
 }
 
-/// Whether `res` is one of Kubernetes' own default RBAC objects.
-fn is_bootstrap(res: &Resource) -> bool {
-    res.labels()
-        .any(|(k, v)| k == "kubernetes.io/bootstrapping" && v == "rbac-defaults")
-}
-
-/// The subjects holding a role, as `user:alice (RoleBinding/x (shop))`, at most five.
+/// The subjects holding a role, as `user:alice (RoleBinding/x (shop))`, at
+/// most five. For an earlier copy of a role the input defines again, the
+/// holders of the copy the cluster keeps when both say the same, else where
+/// that copy is.
 pub(crate) fn holders_text(graph: &RbacGraph, role: usize) -> String {
+    let mut role = role;
+    if let Some(live) = graph.roles[role].superseded_by {
+        let kept = &graph.roles[live];
+        if kept.resource.value.get("rules") != graph.roles[role].resource.value.get("rules") {
+            return format!(
+                "the input defines it again ({}), and that copy is the one the cluster keeps",
+                place(&kept.resource)
+            );
+        }
+        role = live;
+    }
     let mut items = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for &bi in graph.holders(role) {
@@ -194,7 +204,21 @@ pub(crate) fn holders_text(graph: &RbacGraph, role: usize) -> String {
         }
     }
     if items.is_empty() {
-        return "no binding in the input grants it yet".into();
+        let bindings: Vec<String> = graph
+            .holders(role)
+            .iter()
+            .map(|&bi| graph.bindings[bi].label())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if bindings.is_empty() {
+            return "no binding in the input grants it yet".into();
+        }
+        // bound, but every subject is unusable as written (see rbac-binding-missing-subject)
+        return format!(
+            "bound by {}, whose subjects as written grant it to nobody",
+            bindings.join(", ")
+        );
     }
     let n = items.len();
     items.truncate(5);
@@ -204,6 +228,15 @@ pub(crate) fn holders_text(graph: &RbacGraph, role: usize) -> String {
         String::new()
     };
     format!("held by {}{more}", items.join(", "))
+}
+
+/// `file:line` of an object, or its identity.
+pub(crate) fn place(res: &Resource) -> String {
+    match (&res.source, &res.positions) {
+        (Some(s), Some(p)) => format!("{}:{}", s.file, p.start().line),
+        (Some(s), None) => s.file.to_string(),
+        _ => res.id.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 use super::{holders_text, RbacData, RbacRule, Subject, Texts};
 use palisade_core::{Context, Emitter, FieldPath, Resource, Rule, Severity};
 use palisade_rbac::matching::{api_group_matches, resource_matches, verb_matches};
-use palisade_rbac::{PolicyRule, RoleDef};
+use palisade_rbac::resources::is_cluster_scoped;
+use palisade_rbac::{PolicyRule, RoleDef, RoleKind};
 use std::sync::Arc;
 
 /// The rules of this module.
@@ -77,7 +78,9 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
                 severity: Severity::Medium,
                 title: "Role has fields Kubernetes cannot use",
                 description: "A rule entry or aggregation selector that is not well formed is \
-                    rejected by the API server or grants something other than intended.",
+                    rejected by the API server or grants something other than intended: \
+                    empty verbs, missing apiGroups or resources, non-resource URLs in a \
+                    Role or mixed with resources, capitalised verbs or resources.",
                 remediation: "Fix the field: rule fields are lists of strings, selectors use \
                     matchLabels and matchExpressions with In, NotIn, Exists or DoesNotExist.",
             },
@@ -286,6 +289,14 @@ fn grants(rule: &PolicyRule, verb: &str, group: &str, resource: &str, sub: &str)
     }
 }
 
+/// Whether (verb, group, resource) is asked with no namespace, so a Role
+/// (which grants only in its namespace) can never grant it. `bind` is the
+/// exception: creating a RoleBinding to a ClusterRole asks `bind` on
+/// `clusterroles` in the binding's namespace.
+fn cluster_only(verb: &str, group: &str, resource: &str) -> bool {
+    verb != "bind" && is_cluster_scoped(group, resource)
+}
+
 fn limited(rule: &PolicyRule) -> String {
     if rule.resource_names.is_empty() {
         String::new()
@@ -302,9 +313,11 @@ fn check_escalation(
     out: &mut Emitter<'_>,
 ) {
     let Subject::Role(role, ri) = s else { return };
+    let namespaced = role.key.kind == RoleKind::Role;
     for (i, rule) in entries(role) {
         let mut what: Vec<&str> = ESCALATIONS
             .iter()
+            .filter(|(v, g, r, _, _)| !(namespaced && cluster_only(v, g, r)))
             .filter(|(v, g, r, sub, _)| grants(rule, v, g, r, sub))
             .map(|e| e.4)
             .collect();
@@ -332,12 +345,15 @@ fn check_exec(
     out: &mut Emitter<'_>,
 ) {
     let Subject::Role(role, ri) = s else { return };
+    let namespaced = role.key.kind == RoleKind::Role;
     for (i, rule) in entries(role) {
         // exec and attach need `create` (websocket upgrades too, since
         // Kubernetes 1.31); the kubelet API behind nodes/proxy runs commands
         // with a plain `get`.
         let what: Vec<&str> = [("pods", "exec"), ("pods", "attach"), ("nodes", "proxy")]
             .into_iter()
+            // a Role's rules apply only in its namespace: never to nodes
+            .filter(|(r, _)| !(namespaced && is_cluster_scoped("", r)))
             .filter(|(r, sub)| {
                 grants(rule, "create", "", r, sub)
                     || (*r == "nodes" && grants(rule, "get", "", r, sub))
@@ -367,10 +383,89 @@ fn check_invalid(
     res: &Resource,
     _ctx: &Context<'_>,
     data: &RbacData,
-    _s: Subject<'_>,
+    s: Subject<'_>,
     out: &mut Emitter<'_>,
 ) {
     for p in data.graph.problems_of(res) {
         out.emit(&p.path, p.message.clone());
     }
+    let Subject::Role(role, _) = s else { return };
+    let namespaced = role.key.kind == RoleKind::Role;
+    let raw = res.value.get("rules").and_then(|r| r.as_array());
+    for (i, rule) in entries(role) {
+        let entry = raw.and_then(|r| r.get(i));
+        for (field, message) in entry_problems(i, rule, entry, namespaced) {
+            out.emit(&at(i, field), message);
+        }
+    }
+}
+
+/// What the API server rejects in a rule entry (`ValidatePolicyRule` in
+/// `pkg/apis/rbac/validation`), and names that can never match because
+/// requests carry verbs and resources in lower case.
+fn entry_problems(
+    i: usize,
+    rule: &PolicyRule,
+    entry: Option<&serde_json::Value>,
+    namespaced: bool,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let rejected = "the API server rejects the role";
+    // a field that is there but not a list of strings is reported by the graph
+    let missing = |field: &str| match entry.and_then(|e| e.get(field)) {
+        None | Some(serde_json::Value::Null) => true,
+        Some(serde_json::Value::Array(a)) => a.is_empty(),
+        Some(_) => false,
+    };
+    if missing("verbs") {
+        out.push(("verbs", format!("rules[{i}].verbs is empty: {rejected}")));
+    }
+    if !rule.non_resource_urls.is_empty() {
+        if namespaced {
+            out.push((
+                "nonResourceURLs",
+                format!("rules[{i}]: a Role cannot grant non-resource URLs (namespaced rules never apply to them): {rejected}"),
+            ));
+        }
+        if !rule.api_groups.is_empty()
+            || !rule.resources.is_empty()
+            || !rule.resource_names.is_empty()
+        {
+            out.push((
+                "nonResourceURLs",
+                format!("rules[{i}] mixes resources and non-resource URLs: {rejected}"),
+            ));
+        }
+    } else {
+        if missing("apiGroups") {
+            out.push((
+                "apiGroups",
+                format!("rules[{i}] has no apiGroups (use [\"\"] for the core group): {rejected}"),
+            ));
+        }
+        if missing("resources") {
+            out.push((
+                "resources",
+                format!("rules[{i}] has no resources: {rejected}"),
+            ));
+        }
+    }
+    for (field, list, what) in [
+        ("verbs", &rule.verbs, "verb"),
+        ("resources", &rule.resources, "resource"),
+    ] {
+        for v in list
+            .iter()
+            .filter(|v| v.bytes().any(|b| b.is_ascii_uppercase()))
+        {
+            out.push((
+                field,
+                format!(
+                    "rules[{i}].{field} has `{v}`, which never matches: requests name the {what} in lower case (`{}`)",
+                    v.to_ascii_lowercase()
+                ),
+            ));
+        }
+    }
+    out
 }

@@ -444,13 +444,38 @@ fn workload_creation_reaches_stronger_accounts() {
 }
 
 #[test]
-fn bootstrap_objects_are_not_reported() {
+fn a_label_does_not_make_an_object_kubernetes_own() {
+    // anyone can write the bootstrapping label: it skips nothing
     let yaml = ROLES.replace(
         "  name: ops\nrules",
         "  name: ops\n  labels: {kubernetes.io/bootstrapping: rbac-defaults}\nrules",
     );
     let f = run(&yaml, "", None);
-    assert!(ids(&f, "rbac-wildcard").is_empty(), "{f:#?}");
+    assert!(!ids(&f, "rbac-wildcard").is_empty(), "{f:#?}");
+}
+
+const FORGED_DEFAULT: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: cluster-admin
+  labels: {kubernetes.io/bootstrapping: rbac-defaults}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: system:authenticated}]
+"#;
+
+#[test]
+fn kubernetes_own_objects_count_only_by_name_and_content() {
+    // the real default binding (cluster-admin to system:masters) is Kubernetes' own
+    let own = FORGED_DEFAULT.replace("system:authenticated", "system:masters");
+    assert!(ids(&run(&own, "", None), "rbac-cluster-admin-binding").is_empty());
+    // the same name and label binding cluster-admin to every user is reported
+    let f = run(FORGED_DEFAULT, "", None);
+    assert_eq!(
+        ids(&f, "rbac-cluster-admin-binding"),
+        ["rbac-cluster-admin-binding cluster-admin:7 roleRef.name"],
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -651,4 +676,77 @@ fn an_updated_object_is_checked_as_it_is_now() {
         !f.iter().any(|f| &*f.rule == "rbac-cluster-admin-binding"),
         "{f:#?}"
     );
+}
+
+const CONTROLLER_ACCOUNTS: &str = r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: metrics, namespace: kube-system}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: hpa-extra}
+subjects:
+- {kind: ServiceAccount, name: horizontal-pod-autoscaler, namespace: kube-system}
+- {kind: ServiceAccount, name: no-such-account, namespace: kube-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+"#;
+
+#[test]
+fn controller_accounts_exist_in_every_cluster() {
+    // kube-system/horizontal-pod-autoscaler is named by the bootstrap policy
+    let f = run(CONTROLLER_ACCOUNTS, "", None);
+    assert_eq!(
+        ids(&f, "rbac-binding-missing-subject"),
+        ["rbac-binding-missing-subject hpa-extra:11 subjects[1]"],
+        "{f:#?}"
+    );
+}
+
+const NEVER_APPLIES: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: mixed}
+rules:
+- {apiGroups: [""], resources: [nodes], verbs: [get]}
+- {nonResourceURLs: [/metrics], verbs: [get]}
+- {apiGroups: [""], resources: ["pods/*"], verbs: [get]}
+- {apiGroups: [""], resources: [pods], verbs: [get]}
+- {apiGroups: [""], resources: [namespaces], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: local, namespace: p}
+subjects: [{kind: Group, name: team}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: mixed}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: global}
+subjects: [{kind: Group, name: ops}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: mixed}
+"#;
+
+#[test]
+fn grants_that_can_never_apply_are_told_apart() {
+    let items: Vec<Arc<Resource>> = parse_stream(NEVER_APPLIES)
+        .into_iter()
+        .map(|d| d.unwrap())
+        .flat_map(|d| Resource::from_document(d, &Arc::from("t.yaml")))
+        .map(Arc::new)
+        .collect();
+    let g = RbacGraph::from_resources(items);
+    let applies = |group: &str| -> Vec<usize> {
+        let id = palisade_rbac::Identity::of(&palisade_rbac::Subject::Group(group.into()));
+        g.grants_of(&id, palisade_rbac::Scope::Any)
+            .into_iter()
+            .filter(|gr| !g.bindings[gr.binding].builtin && g.grant_applies(gr))
+            .map(|gr| gr.rule.index)
+            .collect()
+    };
+    // through the RoleBinding: not nodes, not the URL, never pods/*; a
+    // namespace object in its own namespace stays
+    assert_eq!(applies("team"), [3, 4]);
+    // through the ClusterRoleBinding everything but pods/*
+    assert_eq!(applies("ops"), [0, 1, 3, 4]);
 }

@@ -38,7 +38,13 @@ pub fn run(args: &CanArgs) -> anyhow::Result<ExitCode> {
     let loaded = load(&args.paths);
     let graph = loaded.graph();
     let g = &graph;
-    let mut grants = g.grants_of(&id, Scope::Any);
+    // rules that can never apply in their binding's scope (a URL or a
+    // cluster-scoped resource through a RoleBinding, `pods/*`) are not listed
+    let mut grants: Vec<_> = g
+        .grants_of(&id, Scope::Any)
+        .into_iter()
+        .filter(|gr| g.grant_applies(gr))
+        .collect();
     grants.sort_by_key(|gr| {
         (
             g.bindings[gr.binding].scope().map(str::to_string),

@@ -141,11 +141,19 @@ fn write_out(output: Option<&PathBuf>, bytes: &[u8], append: bool) -> anyhow::Re
 /// One group's grants: (scope, binding, role) -> rule texts.
 type GroupGrants = BTreeMap<(String, String, String), Vec<String>>;
 
-/// What each group named by a binding is granted directly.
+/// What each group named by a binding of the input is granted directly
+/// (Kubernetes' own bindings, present in every cluster, are left out).
 fn group_summary(g: &RbacGraph) -> BTreeMap<String, GroupGrants> {
     let mut out = BTreeMap::new();
     for s in g.subjects() {
         let Subject::Group(name) = s else { continue };
+        let named_by_input = g
+            .bindings_naming(s)
+            .iter()
+            .any(|&(bi, _)| !g.bindings[bi].builtin);
+        if !named_by_input {
+            continue;
+        }
         let id = Identity {
             user: None,
             groups: vec![name.clone()],
@@ -153,6 +161,9 @@ fn group_summary(g: &RbacGraph) -> BTreeMap<String, GroupGrants> {
         let mut grants: GroupGrants = BTreeMap::new();
         for gr in g.grants_of(&id, Scope::Any) {
             let b = &g.bindings[gr.binding];
+            if b.builtin {
+                continue;
+            }
             let scope = match b.scope() {
                 Some(ns) => format!("namespace {ns}"),
                 None => "cluster-wide".into(),

@@ -2,6 +2,7 @@
 
 use super::load::{implicit_note, known_members, load, place, place_json};
 use anyhow::anyhow;
+use palisade_rules::rbac::palisade_rbac::builtin::DEFAULT_VERSION;
 use palisade_rules::rbac::palisade_rbac::{query, resources, Grant, RbacGraph, Scope, Subject};
 use serde_json::json;
 use std::path::PathBuf;
@@ -47,14 +48,17 @@ pub struct WhoCanArgs {
 
 /// Runs `who-can`.
 pub fn run(args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
+    let loaded = load(&args.paths);
+    // custom resources are known from the input's CustomResourceDefinitions
+    let custom = resources::custom_resources(loaded.inventory.iter().map(|r| &**r));
     let req = resources::request(
         &args.verb,
         &args.resource,
         args.subresource.as_deref(),
         args.name.as_deref(),
+        &custom,
     )
     .map_err(|e| anyhow!(e))?;
-    let loaded = load(&args.paths);
     let graph = loaded.graph();
     let g = &graph;
     let scope = match (&args.namespace, args.all_namespaces) {
@@ -62,27 +66,17 @@ pub fn run(args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
         (None, true) => Scope::Any,
         (None, false) => Scope::Cluster,
     };
-    // URLs and cluster-scoped resources are asked without a namespace
-    let scope = query::effective_scope(&req, scope);
     let grants = g.who_can(&req, scope);
+    // URLs and cluster-scoped resources are asked without a namespace
+    let asked_req = query::with_scope_name(&req, scope);
+    let scope = query::effective_scope(&asked_req, scope);
     let where_ = match scope {
         Scope::Namespace(ns) => format!("in namespace {ns}"),
         Scope::Any => "in some namespace".to_string(),
         Scope::Cluster => "cluster-wide".to_string(),
     };
-    let asked = format!(
-        "{} {}{}{}",
-        args.verb,
-        args.resource,
-        args.subresource
-            .as_deref()
-            .map(|s| format!("/{s}"))
-            .unwrap_or_default(),
-        args.name
-            .as_deref()
-            .map(|n| format!(" {n}"))
-            .unwrap_or_default()
-    );
+    // the resource as resolved from discovery (`po` -> `pods`, `deploy` -> `deployments.apps`)
+    let asked = format!("{} {}", args.verb, resources::describe(&asked_req));
     match args.format {
         ListFormat::Json => {
             let rows: Vec<_> = grants.iter().map(|gr| grant_json(g, gr)).collect();
@@ -107,7 +101,11 @@ pub fn run(args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
 pub fn print_grant(g: &RbacGraph, gr: &Grant) {
     let b = &g.bindings[gr.binding];
     println!("  {}", g.chain(gr));
-    println!("      binding {}", place(&b.resource));
+    if b.builtin {
+        println!("      binding Kubernetes default binding (bootstrap policy {DEFAULT_VERSION})");
+    } else {
+        println!("      binding {}", place(&b.resource));
+    }
     let rule_role = &g.roles[gr.rule.role];
     let origin = if rule_role.builtin {
         "Kubernetes default role".to_string()
@@ -158,6 +156,7 @@ pub fn grant_json(g: &RbacGraph, gr: &Grant) -> serde_json::Value {
             "namespace": b.namespace,
             "name": b.name,
             "source": place_json(&b.resource),
+            "builtin": b.builtin,
         },
         "role": {
             "kind": role.key.kind.as_str(),

@@ -109,13 +109,7 @@ pub fn render(page: &Page<'_>) -> String {
         .iter()
         .map(|s| (s.to_string(), by_sev.get(s).copied().unwrap_or(0)))
         .collect();
-    chart(
-        &mut h,
-        "chart-severity",
-        "Findings by severity",
-        &sev_bars,
-        by_ns.len(),
-    );
+    chart(&mut h, "chart-severity", "Findings by severity", &sev_bars);
     chart(
         &mut h,
         "chart-namespace",
@@ -123,7 +117,7 @@ pub fn render(page: &Page<'_>) -> String {
         &top(by_ns),
         0,
     );
-    chart(&mut h, "chart-rule", "Findings by rule", &top(by_rule), 0);
+    chart(&mut h, "chart-rule", "Findings by rule", &top(by_rule));
     h.push_str("</div>");
     if !page.not_audited.is_empty() {
         h.push_str("<h2>Not audited</h2><ul id=\"not-audited\">");
@@ -133,7 +127,7 @@ pub fn render(page: &Page<'_>) -> String {
         h.push_str("</ul>");
     }
     table(&mut h, page.findings);
-    let _ = write!(h, "<script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(h, "<script>{SCRIPT}</script></body></html>");
     h
 }
 
@@ -164,7 +158,7 @@ fn top(counts: BTreeMap<String, usize>) -> Vec<(String, usize)> {
 }
 
 /// A horizontal bar chart as inline SVG.
-fn chart(h: &mut String, id: &str, title: &str, bars: &[(String, usize)], _: usize) {
+fn chart(h: &mut String, id: &str, title: &str, bars: &[(String, usize)]) {
     const ROW: usize = 22;
     const LABEL: usize = 220;
     const WIDTH: usize = 460;

@@ -115,7 +115,6 @@ pub fn render(page: &Page<'_>) -> String {
         "chart-namespace",
         "Findings by namespace",
         &top(by_ns),
-        0,
     );
     chart(&mut h, "chart-rule", "Findings by rule", &top(by_rule));
     h.push_str("</div>");

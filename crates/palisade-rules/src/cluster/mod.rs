@@ -6,7 +6,7 @@
 //! The rules need objects that a cluster has and manifests rarely do
 //! (Nodes, the server version, the kube-apiserver static pod); they run in
 //! `scan` too when the input holds them. The server version is the object
-//! `palisade.io/v1` `ClusterVersion` whose `serverVersion` is what
+//! `palisade.io/v1` `ClusterVersion` named `cluster` whose `serverVersion` is what
 //! `kubectl version -o json` prints (`palisade audit` makes it from that
 //! output or from the API server's `/version`).
 //!

@@ -48,7 +48,9 @@ impl ContextProvider for NetworkProvider {
                 entry.1 |= e;
             }
         }
-        ext.insert(n);
+        if !n.with_workloads.is_empty() {
+            ext.insert(n); // without workloads nothing is reported: no allocation per admission review
+        }
     }
 
     fn reads(&self) -> Scope {

@@ -97,9 +97,10 @@ fn version_at(res: &Resource, path: &FieldPath) -> Option<Version> {
         .and_then(Version::parse)
 }
 
-/// The API server version of the inventory's ClusterVersion object.
+/// The API server version of the inventory's ClusterVersion object named
+/// `cluster` (an indexed lookup: this runs once per Node).
 pub fn server_version(ctx: &Context<'_>) -> Option<Version> {
-    let cv = ctx.inventory.of_kind(CLUSTER_VERSION_KIND).next()?;
+    let cv = ctx.inventory.get(CLUSTER_VERSION_KIND, None, "cluster")?;
     version_at(cv, &server_path())
 }
 

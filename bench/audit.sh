@@ -9,15 +9,20 @@
 # between 50,000 and 100,000. Target: 100,000 objects in <= 5 s and
 # <= 500 MiB.
 #
-# Usage: bench/audit.sh   (RUNS=N, SIZES="0.2 0.5 1.0" to override)
+# Usage: bench/audit.sh   (RUNS=N, SIZES="0.2 0.5 1.0" to override;
+#        PALISADE_BIN=path to measure another build instead of building the release binary)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-3}
 sizes=${SIZES:-"0.2 0.5 1.0"}
 target=${CARGO_TARGET_DIR:-$root/target}
-(cd "$root" && cargo build --release -p palisade --quiet)
-bin=$target/release/palisade
+if [ -n "${PALISADE_BIN:-}" ]; then
+  bin=$PALISADE_BIN
+else
+  (cd "$root" && cargo build --release -p palisade --quiet)
+  bin=$target/release/palisade
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -48,7 +48,7 @@ def meta(name, i, **extra):
 
 def write(name, items):
     with open(os.path.join(out, name), "w") as f:
-        json.dump({"apiVersion": "v1", "kind": "List", "items": items}, f)
+        json.dump({"apiVersion": "v1", "kind": "List", "items": items}, f, indent=4)  # as kubectl prints
     return len(items)
 
 

@@ -1,6 +1,7 @@
 //! Palisade's built-in rules, one module per family, and the profiles that
 //! select them.
 
+pub mod cluster;
 pub mod pss;
 pub mod rbac;
 pub mod registry;

@@ -30,6 +30,7 @@ pub fn profile_names() -> Vec<&'static str> {
         "default",
         "workload",
         "rbac",
+        "cluster",
         "pss-baseline",
         "pss-restricted",
     ]
@@ -46,12 +47,14 @@ pub fn profile(name: &str, opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, 
         "default" => Ok(crate::workload::rules()
             .into_iter()
             .chain(crate::rbac::rules())
+            .chain(crate::cluster::rules())
             .chain(pss(crate::pss::Level::Restricted)?)
             .collect()),
         "pss-baseline" => pss(crate::pss::Level::Baseline),
         "pss-restricted" => pss(crate::pss::Level::Restricted),
         "workload" => Ok(crate::workload::rules()),
         "rbac" => Ok(crate::rbac::rules()),
+        "cluster" => Ok(crate::cluster::rules()),
         other => Err(ProfileError::Unknown(other.to_string())),
     }
 }
@@ -60,6 +63,7 @@ pub fn profile(name: &str, opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, 
 pub fn catalog() -> Vec<Arc<dyn Rule>> {
     let mut all = crate::workload::rules();
     all.extend(crate::rbac::rules());
+    all.extend(crate::cluster::rules());
     all.extend(crate::pss::rules(crate::pss::Level::Restricted, None));
     all
 }
@@ -70,6 +74,7 @@ pub fn providers() -> Vec<Arc<dyn ContextProvider>> {
     vec![
         Arc::new(crate::rbac::RbacProvider::default()),
         Arc::new(crate::pss::PssProvider::default()),
+        Arc::new(crate::cluster::NetworkProvider),
     ]
 }
 
@@ -81,5 +86,6 @@ pub fn providers_for(config: &Config) -> Result<Vec<Arc<dyn ContextProvider>>, C
     Ok(vec![
         Arc::new(crate::rbac::RbacProvider::new(rbac)),
         Arc::new(crate::pss::PssProvider::new(pss)),
+        Arc::new(crate::cluster::NetworkProvider),
     ])
 }

@@ -35,7 +35,14 @@ fn default_profile_keeps_whole_only_what_it_reads() {
     for kind in ["Role", "ClusterRoleBinding", "ServiceAccount", "Namespace"] {
         assert_eq!(p.keep(kind), Keep::Whole, "{kind}: read by the RBAC graph");
     }
-    for kind in ["CustomResourceDefinition", "ConfigMap", "Secret"] {
+    for kind in ["ConfigMap", "Service", "Node", "NetworkPolicy"] {
+        assert_eq!(
+            p.keep(kind),
+            Keep::Whole,
+            "{kind}: checked by cluster rules"
+        );
+    }
+    for kind in ["CustomResourceDefinition", "Secret", "Endpoints"] {
         assert_eq!(
             p.keep(kind),
             Keep::Metadata,

@@ -128,3 +128,48 @@ fn secret_values_never_appear_in_findings() {
         assert!(f.message.contains("<redacted, "), "{}", f.message);
     }
 }
+
+#[test]
+fn configmap_values_never_appear_in_findings() {
+    let input = r#"
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: leaky, namespace: default}
+data:
+  DB_PASSWORD: "Tr0ub4dor&3-horse-battery"
+  aws: AKIAQWERTYUIOPASDFGH
+  app.properties: |
+    db.url=postgres://app:pg-pass-8a7sd6@db:5432/app
+    slack.token=xoxp-998877665544-secretslacktoken
+"#;
+    let case: Case = serde_json::from_value(json!({
+        "description": "configmap secrets",
+        "rules": ["secret-in-configmap"],
+        "input": input,
+        "expect": [],
+    }))
+    .expect("valid case");
+    let outcome = run(&case).expect("case runs");
+    let reported: Vec<_> = outcome
+        .findings
+        .iter()
+        .filter(|f| &*f.rule == "secret-in-configmap")
+        .collect();
+    assert_eq!(reported.len(), 3, "{reported:#?}");
+    for f in &outcome.findings {
+        let texts = [
+            f.message.clone(),
+            serde_json::to_string(f).expect("serializes"),
+            format!("{f:?}"),
+        ];
+        for text in &texts {
+            for secret in SECRETS {
+                let head: String = secret.chars().take(10).collect();
+                assert!(
+                    !text.contains(&head),
+                    "part of secret {secret:?} printed in: {text}"
+                );
+            }
+        }
+    }
+}

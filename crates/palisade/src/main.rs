@@ -30,6 +30,8 @@ enum Command {
     Explain(cmd::rules::ExplainArgs),
     /// Scan manifests (files, directories, `-` for stdin) for security problems.
     Scan(cmd::scan::ScanArgs),
+    /// Audit a cluster snapshot (`kubectl get -A -o yaml|json` output, `kubectl version -o json`): findings, PolicyReports, HTML.
+    Audit(Box<cmd::audit::AuditArgs>),
     /// RBAC analysis: who-can, can, report (findings and per-group summary), prune-expired.
     Rbac(cmd::rbac::RbacArgs),
     /// User policies (ValidatingAdmissionPolicy, Gatekeeper): run gator suites, list compiled rules.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => cmd::rules::list(&args),
         Command::Explain(args) => cmd::rules::explain(&args),
         Command::Scan(args) => cmd::scan::run(&args),
+        Command::Audit(args) => cmd::audit::run(&args),
         Command::Rbac(args) => cmd::rbac::run(&args),
         Command::Policy(args) => cmd::policy::run(&args),
         Command::Serve(args) => cmd::serve::run(*args),

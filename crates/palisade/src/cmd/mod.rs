@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod audit;
 pub mod certs;
 pub mod policy;
 pub mod rbac;

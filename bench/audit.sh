@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Benchmark of `palisade audit --snapshot` through the release binary.
+#
+# Generates snapshots (bench/gen_cluster.py) of 20,000, 50,000 and 100,000
+# objects (50% Pods, 10% ReplicaSets, 10% Deployments, 10% RBAC, 5%
+# Namespaces, 5% NetworkPolicies, 9% Services, 1% Nodes) and prints, best of
+# RUNS (default 3), the wall time and peak RSS of `palisade audit -f json`
+# and `-f policyreport` (default profile), then the growth per 10,000 objects
+# between 50,000 and 100,000. Target: 100,000 objects in <= 5 s and
+# <= 500 MiB.
+#
+# Usage: bench/audit.sh   (RUNS=N, SIZES="0.2 0.5 1.0" to override;
+#        PALISADE_BIN=path to measure another build instead of building the release binary)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+runs=${RUNS:-3}
+sizes=${SIZES:-"0.2 0.5 1.0"}
+target=${CARGO_TARGET_DIR:-$root/target}
+if [ -n "${PALISADE_BIN:-}" ]; then
+  bin=$PALISADE_BIN
+else
+  (cd "$root" && cargo build --release -p palisade --quiet)
+  bin=$target/release/palisade
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# measure CMD... -> best wall seconds in $secs, peak RSS (KiB) of that run in $rss_kb
+measure() {
+  secs=; rss_kb=
+  for _ in $(seq "$runs"); do
+    local start end s
+    start=$(date +%s%N)
+    /usr/bin/time -f "%M" -o "$tmp/rss" "$@" > /dev/null 2> "$tmp/err" || true
+    end=$(date +%s%N)
+    s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    if [ -z "$secs" ] || awk -v a="$s" -v b="$secs" 'BEGIN { exit !(a < b) }'; then
+      secs=$s
+      rss_kb=$(tail -n 1 "$tmp/rss")
+    fi
+  done
+}
+
+declare -A T M
+for scale in $sizes; do
+  dir="$tmp/cluster-$scale"
+  objects=$(python3 "$root/bench/gen_cluster.py" "$dir" "$scale")
+  measure "$bin" audit --snapshot "$dir" -f json
+  printf "%7d objects  audit -f json          %6.3f s  %5d MiB\n" "$objects" "$secs" $((rss_kb / 1024))
+  T[$scale]=$secs; M[$scale]=$rss_kb
+  measure "$bin" audit --snapshot "$dir" -f policyreport
+  printf "%7d objects  audit -f policyreport  %6.3f s  %5d MiB\n" "$objects" "$secs" $((rss_kb / 1024))
+  rm -rf "$dir"
+done
+if [ -n "${T[0.5]:-}" ] && [ -n "${T[1.0]:-}" ]; then
+  awk -v a="${T[0.5]}" -v b="${T[1.0]}" -v ma="${M[0.5]}" -v mb="${M[1.0]}" \
+    'BEGIN { printf "growth per 10,000 objects (50,000 -> 100,000, -f json): %.3f s, %.1f MiB\n", (b - a) / 5, (mb - ma) / 5 / 1024 }'
+fi

@@ -1,0 +1,131 @@
+//! `palisade audit`: judge what already runs, from a cluster snapshot.
+//!
+//! The snapshot is read as `scan` reads manifests (files, directories,
+//! Lists, JSON or YAML); a `kubectl version -o json` output in it gives the
+//! API server's version. The same engine, profiles, configuration, user
+//! policies and RBAC graph as `scan` evaluate it; namespace labels come from
+//! its Namespaces.
+
+mod coverage;
+mod output;
+mod snapshot;
+
+use crate::engine::{self, EngineArgs};
+use crate::input;
+use crate::report::Report;
+use anyhow::Context as _;
+use palisade_audit::ReportApi;
+use palisade_core::{ContextProvider, Inventory, Severity};
+use palisade_rules::cluster::{Releases, ReleasesProvider};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub use output::AuditFormat;
+
+/// The report API, as named on the command line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportApiArg {
+    /// PolicyReport / ClusterPolicyReport, wgpolicyk8s.io/v1alpha2.
+    #[default]
+    #[value(name = "wgpolicyk8s.io/v1alpha2")]
+    Wgpolicy,
+    /// Report / ClusterReport, openreports.io/v1alpha1.
+    #[value(name = "openreports.io/v1alpha1")]
+    OpenReports,
+}
+
+/// Arguments of `palisade audit`.
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    /// A cluster snapshot: files or directories of `kubectl get ... -A -o
+    /// yaml|json` output (Lists or objects) and `kubectl version -o json`
+    /// output; repeat for several.
+    #[arg(long, required = true, value_name = "FILE|DIR")]
+    pub snapshot: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The API of `--format policyreport`.
+    #[arg(long, value_enum, default_value_t = ReportApiArg::Wgpolicy)]
+    pub report_api: ReportApiArg,
+    /// Results kept per PolicyReport (the summary counts all of them).
+    #[arg(long, value_name = "N", default_value_t = palisade_audit::policy_report::DEFAULT_MAX_RESULTS)]
+    pub max_results: usize,
+    /// Kubernetes release data replacing the shipped data (the JSON shape
+    /// of crates/palisade-rules/data/k8s-releases.json).
+    #[arg(long, value_name = "FILE")]
+    pub releases: Option<PathBuf>,
+    /// Lowest severity that fails the audit with exit code 1 [default: the
+    /// config's failOn, else low].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Configuration, profiles and profile options.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// What the audit read besides the report: release data and coverage.
+pub struct AuditFacts {
+    /// The release data the version rules used.
+    pub releases: Arc<Releases>,
+    /// What was not audited, and why.
+    pub not_audited: Vec<coverage::NotAudited>,
+    /// When the audit ran.
+    pub now: jiff::Timestamp,
+    /// The report API and cap for `policyreport`.
+    pub report_api: ReportApi,
+    /// Results per report.
+    pub max_results: usize,
+}
+
+/// Runs the audit; exit codes as `scan`'s.
+pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
+    let releases = match &args.releases {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read release data {}", path.display()))?;
+            Arc::new(Releases::parse(&text, &path.display().to_string())?)
+        }
+        None => palisade_rules::cluster::releases::shipped(),
+    };
+    let extra: Vec<Arc<dyn ContextProvider>> = match args.releases {
+        Some(_) => vec![Arc::new(ReleasesProvider(releases.clone()))],
+        None => Vec::new(),
+    };
+    let config = engine::load_config(args.engine.config.as_deref())?;
+    let policy = engine::build_with_providers(config, &args.engine, extra)?;
+    let fail_on = args
+        .fail_on
+        .or(policy.config().spec.fail_on)
+        .unwrap_or(Severity::Low);
+    let mut loaded = input::discover_and_load(
+        &args.snapshot,
+        input::read_stdin,
+        &|kind| policy.keep(kind),
+        &|| {},
+        &|| {},
+    );
+    let (versions, version_errors) = snapshot::extra_objects(&args.snapshot);
+    loaded.errors.extend(version_errors);
+    loaded.resources.extend(versions.into_iter().map(Arc::new));
+    let inventory = Inventory::new(loaded.resources);
+    let now = jiff::Timestamp::now();
+    let report =
+        Report::scan(&policy, &inventory, now, fail_on).with_input(loaded.errors, loaded.stats);
+    let facts = AuditFacts {
+        releases,
+        not_audited: coverage::not_audited(&policy, &inventory),
+        now,
+        report_api: match args.report_api {
+            ReportApiArg::Wgpolicy => ReportApi::Wgpolicy,
+            ReportApiArg::OpenReports => ReportApi::OpenReports,
+        },
+        max_results: args.max_results,
+    };
+    output::emit(&report, &facts, args.format, args.output.as_ref())?;
+    Ok(ExitCode::from(report.exit_code()))
+}

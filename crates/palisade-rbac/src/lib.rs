@@ -14,6 +14,8 @@
 //! authorization-decay analysis; [`parse::EXPIRES_AT`] and friends are the
 //! time-bound membership annotations.
 
+#![forbid(unsafe_code)]
+
 pub mod aggregate;
 pub mod builtin;
 pub mod directory;

@@ -1,6 +1,8 @@
 //! Palisade's built-in rules, one module per family, and the profiles that
 //! select them.
 
+#![forbid(unsafe_code)]
+
 pub mod pss;
 pub mod rbac;
 pub mod registry;

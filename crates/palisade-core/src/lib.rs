@@ -12,6 +12,7 @@
 //! [`yaml::parse_stream`] or build resources from JSON values.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod context;

@@ -8,6 +8,7 @@
 //! files and directories first. [`suite`] runs Gatekeeper's gator suites.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod cel;
 pub mod error;

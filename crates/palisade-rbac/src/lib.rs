@@ -15,6 +15,7 @@
 //! time-bound membership annotations.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod aggregate;
 pub mod builtin;

@@ -2,6 +2,7 @@
 //! select them.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod pss;
 pub mod rbac;

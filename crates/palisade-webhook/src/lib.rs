@@ -13,6 +13,7 @@
 //! configuration is refused and the old one stays.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod app;
 pub mod certs;

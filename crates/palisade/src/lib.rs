@@ -7,6 +7,7 @@
 //! `crate::input`, `crate::output`, ... because `main.rs` re-imports them.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod engine;
 pub mod input;

@@ -6,6 +6,9 @@
 //! as `scan`, evaluates it with the same [`palisade_core::PolicySet`], and
 //! hands the findings to [`policy_report`] or [`html`].
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod html;
 pub mod policy_report;
 pub mod snapshot;

@@ -11,6 +11,9 @@
 //! This crate does no I/O: front doors read bytes and hand them to
 //! [`yaml::parse_stream`] or build resources from JSON values.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod context;
 pub mod finding;

@@ -6,7 +6,7 @@
 use palisade_core::{Config, Context, Inventory, PolicySet, Resource, Rule};
 use palisade_policy::files::{policy_files, read_resources};
 use palisade_policy::{load, LoadOptions, PolicyEngine};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ fn psp_policies() -> Vec<Resource> {
     dirs.sort();
     for dir in dirs.iter().filter(|d| d.is_dir()) {
         out.extend(read_resources(&dir.join("template.yaml")).unwrap());
-        for f in policy_files(&dir.join("samples")).unwrap() {
+        for f in files(&dir.join("samples")) {
             if f.file_name().is_some_and(|n| n == "constraint.yaml") {
                 out.extend(read_resources(&f).unwrap());
             }
@@ -49,7 +49,7 @@ fn psp_policies() -> Vec<Resource> {
 fn corpus() -> (Vec<Arc<Resource>>, usize) {
     let mut res = Vec::new();
     let mut errors = 0;
-    for f in policy_files(&corpora().join("real-world")).unwrap() {
+    for f in files(&corpora().join("real-world")) {
         match read_resources(&f) {
             Ok(r) => res.extend(r.into_iter().map(Arc::new)),
             Err(_) => errors += 1,
@@ -148,4 +148,11 @@ fn main() {
         docs,
         time(&builtin_set, &inv, 3),
     );
+}
+
+/// The policy files under `dir`; the corpus must be readable.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let (files, errors) = policy_files(dir);
+    assert!(errors.is_empty(), "{errors:?}");
+    files
 }

@@ -1,59 +1,95 @@
 //! Reading policy files: YAML or JSON streams into resources, directories
-//! walked in name order.
+//! walked in name order with the `ignore` crate's walker (as `palisade scan`
+//! walks its inputs).
 
 use crate::error::{Place, PolicyError};
 use palisade_core::{yaml::parse_stream, Resource};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Every `.yaml`, `.yml` and `.json` file under `path` (or `path` itself),
-/// sorted.
-pub fn policy_files(path: &Path) -> Result<Vec<PathBuf>, PolicyError> {
-    let mut out = Vec::new();
+/// Every `.yaml`, `.yml` and `.json` file under `path` (or `path` itself,
+/// whatever its name), in file-name order, with an error for every entry
+/// that cannot be read (the walk goes on past it).
+pub fn policy_files(path: &Path) -> (Vec<PathBuf>, Vec<PolicyError>) {
     walk(
         path,
         &mut |p| {
             let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-            matches!(ext, "yaml" | "yml" | "json")
+            ["yaml", "yml", "json"]
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(ext))
         },
-        &mut out,
         true,
-    )?;
-    Ok(out)
+    )
 }
 
-/// Walks `path` collecting files accepted by `keep` (a file given directly
-/// is kept when `keep_direct`).
+/// Walks `path` as `palisade scan` walks a directory (the `ignore` crate's
+/// walker: file-name order, symbolic links followed, `.gitignore` not
+/// honoured, `.git` not entered), collecting the files accepted by `keep`
+/// (`path` itself is kept when it is not a directory and `keep_direct`).
+///
+/// An entry that cannot be read (no permission, a broken link, a link
+/// loop) gives an error naming it; the rest is still walked.
 pub fn walk(
     path: &Path,
     keep: &mut dyn FnMut(&Path) -> bool,
-    out: &mut Vec<PathBuf>,
     keep_direct: bool,
-) -> Result<(), PolicyError> {
-    let read_err = |e: std::io::Error| PolicyError::Read {
-        place: Place::file(&path.display().to_string()),
-        message: format!("cannot read: {e}"),
-    };
-    let meta = std::fs::metadata(path).map_err(read_err)?;
-    if meta.is_file() {
-        if keep_direct || keep(path) {
-            out.push(path.to_path_buf());
+) -> (Vec<PathBuf>, Vec<PolicyError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let walker = ignore::WalkBuilder::new(path)
+        .standard_filters(false)
+        .follow_links(true)
+        .filter_entry(|e| e.file_name() != ".git")
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(e) => {
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                let is_file = e.file_type().is_some_and(|t| t.is_file());
+                let direct = e.depth() == 0 && keep_direct && !is_dir;
+                if direct || (is_file && keep(e.path())) {
+                    files.push(e.into_path());
+                }
+            }
+            Err(e) => {
+                let (at, message) = describe(&e);
+                let at = at.as_deref().unwrap_or(path).display().to_string();
+                errors.push(PolicyError::Read {
+                    place: Place::file(&at),
+                    message,
+                });
+            }
         }
-        return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(read_err)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            walk(&e, keep, out, false)?;
-        } else if keep(&e) {
-            out.push(e);
+    (files, errors)
+}
+
+/// The path a walk error is about (when it names one) and a plain message.
+fn describe(e: &ignore::Error) -> (Option<PathBuf>, String) {
+    match e {
+        ignore::Error::WithPath { path, err } => (Some(path.clone()), describe(err).1),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            describe(err)
         }
+        ignore::Error::Loop { ancestor, child } => (
+            Some(child.clone()),
+            format!(
+                "symbolic link loop: points to its ancestor {}",
+                ancestor.display()
+            ),
+        ),
+        ignore::Error::Io(io) => {
+            // walkdir wraps the OS error with its path, which is named already
+            let os = io.get_ref().and_then(|e| e.source());
+            match os {
+                Some(os) => (None, format!("cannot read: {os}")),
+                None => (None, format!("cannot read: {io}")),
+            }
+        }
+        other => (None, format!("cannot read: {other}")),
     }
-    Ok(())
 }
 
 /// The Kubernetes objects of one file, with positions.
@@ -87,4 +123,104 @@ pub fn parse_resources(text: &str, name: &str) -> Result<Vec<Resource>, PolicyEr
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(root: &Path, files: &[PathBuf]) -> Vec<String> {
+        files
+            .iter()
+            .map(|f| f.strip_prefix(root).unwrap().display().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn walks_in_name_order_and_keeps_a_named_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("b/.git")).unwrap();
+        for f in [
+            "b/z.yaml",
+            "b/a.yml",
+            "a.JSON",
+            "notes.txt",
+            "b/.git/x.yaml",
+        ] {
+            std::fs::write(root.join(f), "x: 1\n").unwrap();
+        }
+        let (files, errors) = policy_files(root);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(names(root, &files), ["a.JSON", "b/a.yml", "b/z.yaml"]);
+        let (files, errors) = policy_files(&root.join("notes.txt"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(names(root, &files), ["notes.txt"]);
+    }
+
+    #[test]
+    fn unreadable_entries_are_errors_and_the_walk_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::os::unix::fs::symlink("/nonexistent", root.join("sub/broken.yaml")).unwrap();
+        std::os::unix::fs::symlink("..", root.join("sub/loop")).unwrap();
+        std::fs::write(root.join("sub/ok.yaml"), "x: 1\n").unwrap();
+        std::fs::write(root.join("z.yaml"), "x: 1\n").unwrap();
+        let (files, errors) = policy_files(root);
+        assert_eq!(names(root, &files), ["sub/ok.yaml", "z.yaml"]);
+        let mut shown: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        shown.sort();
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert_eq!(
+            shown[0],
+            format!(
+                "{}: cannot read: No such file or directory (os error 2)",
+                root.join("sub/broken.yaml").display()
+            )
+        );
+        assert!(
+            shown[1].starts_with(&format!(
+                "{}: symbolic link loop",
+                root.join("sub/loop").display()
+            )),
+            "{shown:?}"
+        );
+        let (files, errors) = policy_files(&root.join("missing"));
+        assert!(files.is_empty());
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].to_string().contains("missing: cannot read"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_directory_without_permission_is_an_error() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let locked = root.join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        std::fs::write(locked.join("p.yaml"), "x: 1\n").unwrap();
+        std::fs::write(root.join("open.yaml"), "x: 1\n").unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let privileged = std::fs::read_dir(&locked).is_ok(); // root reads it anyway
+        let (files, errors) = policy_files(root);
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+        if privileged {
+            assert!(errors.is_empty(), "{errors:?}");
+            assert_eq!(names(root, &files), ["locked/p.yaml", "open.yaml"]);
+        } else {
+            assert_eq!(names(root, &files), ["open.yaml"]);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(
+                errors[0].to_string(),
+                format!(
+                    "{}: cannot read: Permission denied (os error 13)",
+                    locked.display()
+                )
+            );
+        }
+    }
 }

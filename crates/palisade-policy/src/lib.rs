@@ -7,6 +7,9 @@
 //! [`load`] turns policy objects into rules; [`load_files`] reads them from
 //! files and directories first. [`suite`] runs Gatekeeper's gator suites.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod cel;
 pub mod error;
 mod loader;

@@ -269,14 +269,10 @@ pub fn load_files<P: AsRef<Path>>(
     let mut resources = Vec::new();
     let mut errors = Vec::new();
     for p in paths {
-        let files = match policy_files(p.as_ref()) {
-            Ok(f) => f,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        if files.is_empty() {
+        let (files, mut unreadable) = policy_files(p.as_ref());
+        let all_readable = unreadable.is_empty();
+        errors.append(&mut unreadable);
+        if files.is_empty() && all_readable {
             errors.push(PolicyError::Read {
                 place: Place::file(&p.as_ref().display().to_string()),
                 message: "no .yaml, .yml or .json files".into(),

@@ -16,6 +16,9 @@
 //! authorization-decay analysis; [`parse::EXPIRES_AT`] and friends are the
 //! time-bound membership annotations.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod aggregate;
 pub mod builtin;
 pub mod directory;

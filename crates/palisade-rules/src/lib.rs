@@ -1,6 +1,9 @@
 //! Palisade's built-in rules, one module per family, and the profiles that
 //! select them.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod cluster;
 pub mod pss;
 pub mod rbac;

@@ -12,6 +12,9 @@
 //! files are re-read on change and on SIGHUP ([`reload`]); an invalid new
 //! configuration is refused and the old one stays.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod certs;
 pub mod decide;

@@ -13,6 +13,11 @@
 //!   container is neither privileged nor adds `SYS_ADMIN` (the API server
 //!   rejects that combination).
 //!
+//! Windows pods (`spec.os.name: windows`) get neither of the container
+//! fields nor the seccomp profile: the API server rejects them for Windows
+//! pods, and Pod Security's restricted level exempts Windows pods from the
+//! same three checks. They still get `automountServiceAccountToken: false`.
+//!
 //! Values set explicitly are never overwritten, so a mutated object yields
 //! no patch: the mutation is idempotent. Pods are only mutated on CREATE
 //! (a pod's spec cannot change later) and, on the `ephemeralcontainers`
@@ -58,10 +63,14 @@ pub fn patch_for(
                 == Some("true")
         });
     let spec = pointer_mut(&mut new, &spec_path)?.as_object_mut()?;
+    let windows = is_windows(spec);
     if !only_ephemeral {
-        harden_pod(spec, needs_api);
+        harden_pod(spec, needs_api, windows);
     }
-    let lists: &[&str] = if only_ephemeral {
+    // capabilities and allowPrivilegeEscalation are forbidden in Windows pods
+    let lists: &[&str] = if windows {
+        &[]
+    } else if only_ephemeral {
         &["ephemeralContainers"]
     } else {
         &["containers", "initContainers", "ephemeralContainers"]
@@ -88,7 +97,15 @@ fn pointer_mut<'v>(v: &'v mut Value, path: &FieldPath) -> Option<&'v mut Value> 
     Some(cur)
 }
 
-fn harden_pod(spec: &mut Map<String, Value>, needs_api: bool) {
+/// Whether the pod spec declares a Windows pod (`os.name: windows`).
+fn is_windows(spec: &Map<String, Value>) -> bool {
+    spec.field("os")
+        .and_then(|o| o.field("name"))
+        .and_then(Value::as_str)
+        == Some("windows")
+}
+
+fn harden_pod(spec: &mut Map<String, Value>, needs_api: bool, windows: bool) {
     let sa = spec
         .field("serviceAccountName")
         .or_else(|| spec.field("serviceAccount"))
@@ -100,11 +117,6 @@ fn harden_pod(spec: &mut Map<String, Value>, needs_api: bool) {
     {
         spec.insert("automountServiceAccountToken".into(), Value::Bool(false));
     }
-    let windows = spec
-        .field("os")
-        .and_then(|o| o.field("name"))
-        .and_then(Value::as_str)
-        == Some("windows");
     if windows {
         return;
     }
@@ -234,6 +246,38 @@ mod tests {
             "spec": {"serviceAccountName": "operator", "containers": [{"name": "a"}]}});
         let out = apply(&sa, &patch_for(&sa, Operation::Create, None).unwrap());
         assert!(out["spec"].get("automountServiceAccountToken").is_none());
+    }
+
+    #[test]
+    fn windows_pods_get_no_linux_only_container_fields() {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "w"},
+            "spec": {"os": {"name": "windows"},
+              "containers": [{"name": "a", "image": "x"}],
+              "initContainers": [{"name": "i", "image": "x", "securityContext": {}}],
+              "ephemeralContainers": [{"name": "debug"}]}});
+        let out = apply(&pod, &patch_for(&pod, Operation::Create, None).unwrap());
+        assert_eq!(out["spec"]["automountServiceAccountToken"], false);
+        assert!(out["spec"].get("securityContext").is_none(), "{out}");
+        for list in ["containers", "initContainers", "ephemeralContainers"] {
+            assert_eq!(out["spec"][list], pod["spec"][list], "{list} untouched");
+        }
+        // the same pod as a Deployment template, and its ephemeral containers
+        let d = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+            "spec": {"template": {"spec": pod["spec"].clone()}}});
+        let out = apply(&d, &patch_for(&d, Operation::Create, None).unwrap());
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"],
+            pod["spec"]["containers"]
+        );
+        assert!(patch_for(&pod, Operation::Update, Some("ephemeralcontainers")).is_none());
+        // a Linux pod (os.name: linux) is hardened as before
+        let mut linux = pod.clone();
+        linux["spec"]["os"]["name"] = json!("linux");
+        let out = apply(&linux, &patch_for(&linux, Operation::Create, None).unwrap());
+        assert_eq!(
+            out["spec"]["containers"][0]["securityContext"],
+            json!({"capabilities": {"drop": ["ALL"]}, "allowPrivilegeEscalation": false})
+        );
     }
 
     #[test]

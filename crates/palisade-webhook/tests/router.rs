@@ -72,6 +72,31 @@ async fn enforce_at_and_actions_come_from_the_config() {
     assert!(v["response"]["warnings"].to_string().contains("host-pid"));
 }
 
+/// The message is worded for admission: the request carries the pod, not
+/// its ServiceAccount, and there is no scan to speak of (the scan's wording
+/// is checked by the case file workload/service-account/automount-positive).
+#[tokio::test]
+async fn service_account_warning_is_worded_for_admission() {
+    let mut pod = good_pod("a");
+    pod["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("automountServiceAccountToken");
+    let body = serde_json::to_vec(&review("r3", "CREATE", pod)).unwrap();
+    let (_, out) = call(app(""), "POST", "/validate", body).await;
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["response"]["allowed"], true, "{v}");
+    let warnings = v["response"]["warnings"].to_string();
+    assert!(
+        warnings.contains(
+            "the token of service account `web` is mounted unless that ServiceAccount disables \
+             automountServiceAccountToken (admission sees the pod, not its ServiceAccount)"
+        ),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("scanned"), "{warnings}");
+}
+
 #[tokio::test]
 async fn limits_health_and_noop() {
     let (status, _) = call(

@@ -179,6 +179,19 @@ async fn mutation_patches_and_is_idempotent() {
         again.get("patch").is_none(),
         "mutating a mutated object must give no patch: {again}"
     );
+    // A Windows pod: the API server forbids capabilities and
+    // allowPrivilegeEscalation there, so only the token is turned off.
+    let win = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "w", "namespace": "team-a"},
+        "spec": {"os": {"name": "windows"}, "containers": [{"name": "app", "image": "iis"}]}});
+    let r = c
+        .post("/mutate", &review("m4", "CREATE", win.clone()))
+        .await
+        .response();
+    let patch = decode_patch(r["patch"].as_str().unwrap());
+    assert_eq!(
+        serde_json::to_value(&patch).unwrap(),
+        json!([{"op": "add", "path": "/spec/automountServiceAccountToken", "value": false}])
+    );
     srv.shutdown().await;
 
     // Off by default.

@@ -6,6 +6,9 @@
 //! Commands live in the binary (`src/cmd/`); they reach these modules as
 //! `crate::input`, `crate::output`, ... because `main.rs` re-imports them.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod engine;
 pub mod input;
 pub mod output;

@@ -1,4 +1,8 @@
 //! `palisade`: scan manifests in CI, admit at runtime, audit the cluster.
+//!
+//! No unsafe code but one system call (`prctl`, in `cmd/scan.rs`); the
+//! library crates forbid unsafe code altogether.
+#![deny(unsafe_code)]
 
 mod cmd;
 

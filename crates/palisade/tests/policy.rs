@@ -241,3 +241,64 @@ fn list_and_explain_name_the_engine() {
         ex.stdout
     );
 }
+
+#[test]
+fn policy_list_has_a_header_and_says_when_there_are_no_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "pols/vap.yaml", VAP);
+    let out = palisade(d, &["policy", "list", "pols"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["RULE", "SEVERITY", "ENGINE"]
+    );
+    assert!(
+        lines[1].starts_with("need-team/need-team  "),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        lines[0].find("SEVERITY"),
+        lines[1].find("high"),
+        "{}",
+        out.stdout
+    );
+
+    // Only non-policy objects: nothing to list, said on stderr, exit 2.
+    write(d, "none/pod.yaml", POD);
+    let out = palisade(d, &["policy", "list", "none"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains("error: no policies found under none"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn unreadable_policy_entries_are_errors_and_the_rest_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "pols/vap.yaml", VAP);
+    std::os::unix::fs::symlink("/nonexistent", d.join("pols/gone.yaml")).unwrap();
+    let out = palisade(d, &["policy", "list", "pols"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("need-team/need-team"), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("error: pols/gone.yaml: cannot read: No such file or directory"),
+        "{}",
+        out.stderr
+    );
+    // the same for suites
+    let out = palisade(d, &["policy", "test", "pols"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("pols/gone.yaml: cannot read"),
+        "{}",
+        out.stderr
+    );
+}

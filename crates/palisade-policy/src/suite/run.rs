@@ -50,35 +50,43 @@ pub struct Report {
     pub summary: Summary,
     /// Every assertion.
     pub results: Vec<AssertionResult>,
+    /// Paths that could not be read while looking for suites (the others
+    /// were still run).
+    #[serde(skip)]
+    pub errors: Vec<crate::PolicyError>,
 }
 
-/// Every `suite.yaml` under `paths` (a file path is taken as a suite).
-pub fn find_suites(paths: &[PathBuf]) -> Result<Vec<PathBuf>, crate::PolicyError> {
+/// Every `suite.yaml` under `paths` (a file path is taken as a suite), and
+/// an error for every entry that cannot be read.
+pub fn find_suites(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<crate::PolicyError>) {
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     for p in paths {
-        walk(
+        let (mut found, mut unreadable) = walk(
             p,
             &mut |f| f.file_name().is_some_and(|n| n == "suite.yaml"),
-            &mut out,
             true,
-        )?;
+        );
+        out.append(&mut found);
+        errors.append(&mut unreadable);
     }
-    Ok(out)
+    (out, errors)
 }
 
-/// Runs every suite under `paths`.
-pub fn run_paths(
-    paths: &[PathBuf],
-    engine: PolicyEngine,
-    limit: Duration,
-) -> Result<Report, crate::PolicyError> {
-    let mut report = Report::default();
-    for suite in find_suites(paths)? {
+/// Runs every suite under `paths`; entries that cannot be read are in
+/// [`Report::errors`].
+pub fn run_paths(paths: &[PathBuf], engine: PolicyEngine, limit: Duration) -> Report {
+    let (suites, errors) = find_suites(paths);
+    let mut report = Report {
+        errors,
+        ..Report::default()
+    };
+    for suite in suites {
         report.results.extend(run_suite(&suite, engine, limit));
     }
     report.summary.passed = report.results.iter().filter(|r| r.passed).count();
     report.summary.failed = report.results.len() - report.summary.passed;
-    Ok(report)
+    report
 }
 
 struct Assertion {

@@ -113,6 +113,13 @@ fn check_automount(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>) {
                         "pod does not set {path}: false and its ServiceAccount `{account}` does not disable \
                          automountServiceAccountToken either, so its token is mounted"
                     ),
+                    // At admission the request carries the pod alone: say so
+                    // instead of pointing at a scan that did not happen.
+                    None if ctx.request.is_some() => format!(
+                        "pod does not set {path}: false, so the token of service account `{account}` is mounted \
+                         unless that ServiceAccount disables automountServiceAccountToken (admission sees the pod, \
+                         not its ServiceAccount)"
+                    ),
                     None => format!(
                         "pod does not set {path}: false, so the token of service account `{account}` is mounted \
                          (the ServiceAccount is not among the scanned objects)"

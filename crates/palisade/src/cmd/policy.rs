@@ -84,10 +84,14 @@ pub fn run(args: &PolicyArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Exit code 0 when every assertion passed, 1 when some failed, 2 when no
-/// suite was found or a path cannot be read.
+/// suite was found or a path cannot be read (the suites that could be read
+/// are still run and reported).
 fn test(args: &TestArgs) -> anyhow::Result<ExitCode> {
     let limit = Duration::from_millis(args.timeout_ms.max(1));
-    let report = run_paths(&args.paths, args.engine.into(), limit)?;
+    let report = run_paths(&args.paths, args.engine.into(), limit);
+    for e in &report.errors {
+        eprintln!("error: {e}");
+    }
     if report.results.is_empty() {
         bail!("no suite.yaml with assertions under {}", show(&args.paths));
     }
@@ -116,7 +120,9 @@ fn test(args: &TestArgs) -> anyhow::Result<ExitCode> {
         }
     }
     print_quietly(&text)?;
-    Ok(ExitCode::from(if report.summary.failed == 0 {
+    Ok(ExitCode::from(if !report.errors.is_empty() {
+        2
+    } else if report.summary.failed == 0 {
         0
     } else {
         1
@@ -139,31 +145,49 @@ fn show(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// Exit code 0 when everything compiled, 2 otherwise (errors on stderr).
+/// Exit code 0 when everything compiled into at least one rule, 2 when a
+/// policy does not compile, a path cannot be read, or the paths hold no
+/// policy that checks anything (errors on stderr; what compiled is listed).
 fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
     let opts = LoadOptions {
         engine: args.engine.into(),
         ..LoadOptions::default()
     };
     let (loaded, errors) = load_files(&args.paths, opts);
-    let mut text = String::new();
-    for r in &loaded.rules {
-        use std::fmt::Write as _;
-        let i = r.info();
-        let line = i
-            .description
-            .lines()
-            .find(|l| l.starts_with("Engine: "))
-            .unwrap_or("");
-        let engine = line.trim_start_matches("Engine: ").trim_end_matches('.');
-        writeln!(text, "{:<50} {:<9} {engine}", i.id, i.severity)?;
+    let rows: Vec<[String; 3]> = loaded
+        .rules
+        .iter()
+        .map(|r| {
+            let i = r.info();
+            let line = i
+                .description
+                .lines()
+                .find(|l| l.starts_with("Engine: "))
+                .unwrap_or("");
+            let engine = line.trim_start_matches("Engine: ").trim_end_matches('.');
+            [i.id.clone(), i.severity.to_string(), engine.to_string()]
+        })
+        .collect();
+    if !rows.is_empty() {
+        let header = ["RULE", "SEVERITY", "ENGINE"];
+        crate::output::listing::print(&crate::output::listing::columns(header, &rows))?;
     }
-    print_quietly(&text)?;
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
     for e in &errors {
         eprintln!("error: {e}");
     }
-    Ok(ExitCode::from(if errors.is_empty() { 0 } else { 2 }))
+    if rows.is_empty() {
+        eprintln!(
+            "error: no policies found under {}: no ValidatingAdmissionPolicy with a binding \
+             and no Gatekeeper constraint with its ConstraintTemplate",
+            show(&args.paths)
+        );
+    }
+    Ok(ExitCode::from(if errors.is_empty() && !rows.is_empty() {
+        0
+    } else {
+        2
+    }))
 }

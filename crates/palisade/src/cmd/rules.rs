@@ -34,10 +34,21 @@ pub fn list(args: &RulesArgs) -> anyhow::Result<ExitCode> {
             .collect();
         println!("{}", serde_json::to_string_pretty(&items)?);
     } else {
-        for r in &rules {
-            let i = r.info();
-            println!("{:<40} {:<9} {:<9} {}", i.id, i.severity, i.family, i.title);
-        }
+        let rows: Vec<[String; 4]> = rules
+            .iter()
+            .map(|r| {
+                let i = r.info();
+                [
+                    i.id.to_string(),
+                    i.severity.to_string(),
+                    i.family.to_string(),
+                    i.title.to_string(),
+                ]
+            })
+            .collect();
+        let header = ["RULE", "SEVERITY", "FAMILY", "TITLE"];
+        let listing = crate::output::listing::columns(header, &rows);
+        crate::output::listing::print(&listing)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 
 mod json;
 mod junit;
+pub mod listing;
 mod sarif;
 mod table;
 

@@ -83,6 +83,42 @@ fn new_table(style: &Style, header: &[&str]) -> Table {
     t
 }
 
+/// The table as text. Off a terminal (no width to wrap to) the line under
+/// the header stops where the header does, at the last column's title,
+/// instead of running on to the end of the longest message.
+fn render(t: &Table, style: &Style) -> String {
+    let text = t.trim_fmt();
+    if style.width.is_some() {
+        return text;
+    }
+    let mut lines = text.split('\n');
+    let (Some(header), Some(rule)) = (lines.next(), lines.next()) else {
+        return text;
+    };
+    let rule: String = rule.chars().take(visible_width(header)).collect();
+    let mut out = format!("{header}\n{rule}");
+    for line in lines {
+        out.push('\n');
+        out.push_str(line);
+    }
+    out
+}
+
+/// The number of characters of `line` a terminal shows (ANSI colour
+/// sequences, `ESC [ ... m`, take no room).
+fn visible_width(line: &str) -> usize {
+    let mut width = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+        } else {
+            width += 1;
+        }
+    }
+    width
+}
+
 /// Writes the table.
 pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Result<()> {
     if !report.findings.is_empty() {
@@ -99,7 +135,7 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
                 Cell::new(&f.message),
             ]);
         }
-        writeln!(out, "{}\n", t.trim_fmt())?;
+        writeln!(out, "{}\n", render(&t, style))?;
     }
     if !report.errors.is_empty() {
         let mut t = new_table(style, &["INPUT ERROR", "MESSAGE"]);
@@ -117,7 +153,7 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
             };
             t.add_row(vec![cell, Cell::new(&e.message)]);
         }
-        writeln!(out, "{}\n", t.trim_fmt())?;
+        writeln!(out, "{}\n", render(&t, style))?;
     }
     if !report.suppressed.is_empty() {
         let mut t = new_table(style, &["SUPPRESSED", "OBJECT", "LOCATION", "BY", "REASON"]);
@@ -130,7 +166,7 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
                 Cell::new(&s.reason),
             ]);
         }
-        writeln!(out, "{}\n", t.trim_fmt())?;
+        writeln!(out, "{}\n", render(&t, style))?;
     }
     writeln!(out, "{}", summary_line(report))
 }
@@ -195,5 +231,16 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible_width;
+
+    #[test]
+    fn colour_sequences_take_no_room() {
+        assert_eq!(visible_width("\u{1b}[1mRULE\u{1b}[0m  MESSAGE"), 13);
+        assert_eq!(visible_width("SEVERITY"), 8);
     }
 }

@@ -178,7 +178,7 @@ pub fn emit(report: &Report, format: Format, output: Option<&PathBuf>) -> anyhow
 /// pages, so every 2 MiB region it touches becomes resident: on the
 /// real-world corpus that is 55-57 MiB of peak RSS instead of 48.
 #[cfg(target_os = "linux")]
-#[allow(unsafe_code)] // the binary's only unsafe code (main.rs denies the rest)
+#[allow(unsafe_code)] // one of the binary's two unsafe calls (main.rs denies the rest)
 fn batch_memory() {
     // SAFETY: PR_SET_THP_DISABLE sets a flag of this process that the kernel
     // reads on later page faults; the arguments are the documented ones (flag

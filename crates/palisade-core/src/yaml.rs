@@ -1,10 +1,12 @@
 //! YAML and JSON streams to JSON values with source positions.
 //!
 //! Built on saphyr-parser's event stream so that every node keeps its line and
-//! column. Scalars are resolved as Kubernetes reads YAML 1.2 (only
-//! `true`/`false` are booleans, `012` stays a string), anchors and aliases are
+//! column. Scalars and mapping keys are resolved as kubectl reads them
+//! (sigs.k8s.io/yaml: YAML 1.1, `yes`/`no`/`on`/`off` are booleans, `012` is
+//! octal, a key `n` is "false"; see `scalar.rs`), anchors and aliases are
 //! expanded, merge keys (`<<: *x`) are applied, and a duplicate key in a
-//! mapping is an error naming both lines. JSON is read by the same parser.
+//! mapping (after resolution) is an error naming both lines. JSON is read
+//! by the same parser.
 //!
 //! Positions are built flat, in the same pass as the value
 //! ([`Positions`]). With [`parse_stream_keep`], an object whose kind needs
@@ -22,12 +24,12 @@ use crate::position::Pos;
 use crate::positions::Positions;
 use crate::scope::Keep;
 use build::{Builder, Scratch};
-use saphyr_parser::{Event, Marker, Parser, Span};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
 use serde_json::Value;
 use std::cell::RefCell;
 
-/// Most nodes one document may expand to through aliases (guards against
-/// "billion laughs" documents).
+/// Most nodes the aliases of one document may add (guards against
+/// "billion laughs" documents; nodes written out in the text do not count).
 pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
 
 /// Deepest nesting accepted.
@@ -151,6 +153,8 @@ fn run(text: &str, b: &mut Builder<'_>) -> Vec<Result<Document, LoadError>> {
     let mut parser = Parser::new_from_str(text);
     let mut index = 0usize;
     let mut failed = false;
+    let text_of = text;
+    let mut last_line = None; // counted once, for a block scalar at the end
     while let Some(ev) = parser.next_event() {
         let (event, span): (Event<'_>, Span) = match ev {
             Ok(ev) => ev,
@@ -182,7 +186,11 @@ fn run(text: &str, b: &mut Builder<'_>) -> Vec<Result<Document, LoadError>> {
                 Ok(())
             }
             _ if failed => Ok(()),
-            Event::Scalar(text, style, anchor, tag) => {
+            Event::Scalar(mut text, style, anchor, tag) => {
+                if text.ends_with('\n') && unterminated_block(&mut last_line, text_of, style, span)
+                {
+                    text.to_mut().pop(); // go-yaml: no line break at EOF, none kept
+                }
                 b.scalar(text, style, anchor, tag.as_deref(), pos)
             }
             Event::Alias(id) => b.alias(id, pos),
@@ -197,6 +205,26 @@ fn run(text: &str, b: &mut Builder<'_>) -> Vec<Result<Document, LoadError>> {
         }
     }
     out
+}
+
+/// Whether a block scalar (`|`, `>`) runs to the end of a text that has
+/// no final line break: saphyr still ends its value with `\n`, go-yaml
+/// (kubectl) does not. `last_line` caches the text's last line number.
+fn unterminated_block(
+    last_line: &mut Option<usize>,
+    text: &str,
+    style: ScalarStyle,
+    span: Span,
+) -> bool {
+    if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) || text.ends_with('\n') {
+        return false;
+    }
+    let tail = text.rsplit('\n').next().unwrap_or_default().trim();
+    if tail.is_empty() || tail.starts_with('#') || tail.starts_with("...") {
+        return false; // the text ends with a comment: the scalar has its line break
+    }
+    let last = *last_line.get_or_insert_with(|| text.lines().count());
+    span.end.line() >= last
 }
 
 #[cfg(test)]
@@ -244,12 +272,61 @@ mod tests {
     }
 
     #[test]
-    fn scalars_resolve_as_kubernetes_reads_them() {
-        let d = one("a: yes\nb: 012\nc: 12\nd: true\ne: 1.5\nf: ~\ng: '1'\nh: 0x1F\ni: on\nj: 1e3\nk: .inf\n");
+    fn scalars_resolve_as_kubectl_reads_them() {
+        let d = one("a: yes\nb: 012\nc: 12\nd: true\ne: 1.5\nf: ~\ng: '1'\nh: 0x1F\ni: on\nj: 1e3\nk: 00\nl: 0b11\nm: 1_000\no: 08\np: 2001-12-14\nq: \"no\"\nr: !!str yes\n");
         assert_eq!(
             d.value,
-            json!({"a":"yes","b":"012","c":12,"d":true,"e":1.5,"f":null,"g":"1","h":31,"i":"on","j":1000.0,"k":".inf"})
+            json!({"a":true,"b":10,"c":12,"d":true,"e":1.5,"f":null,"g":"1","h":31,"i":true,"j":1000,"k":0,"l":3,"m":1000,"o":8,"p":"2001-12-14","q":"no","r":"yes"})
         );
+    }
+
+    #[test]
+    fn keys_resolve_as_kubectl_reads_them() {
+        let d = one("n: 1\nY: 2\n012: 3\n1e3: 4\n0.1: 5\n'y': 6\n~x: 7\n");
+        assert_eq!(
+            d.value,
+            json!({"false": 1, "true": 2, "10": 3, "1000": 4, "0.1": 5, "y": 6, "~x": 7})
+        );
+        // `n` and `false` are one key to kubectl: a duplicate here
+        let err = parse_stream("n: 1\nfalse: 2\n").remove(0).unwrap_err();
+        assert!(err.message.contains("duplicate key `false`"), "{err}");
+        // what kubectl cannot turn into JSON is an error with its position
+        let err = parse_stream("a: 1\nb: .inf\n").remove(0).unwrap_err();
+        assert_eq!(err.pos, Some(Pos { line: 2, column: 4 }));
+        assert!(err.message.contains("JSON cannot hold"), "{err}");
+        let err = parse_stream("~: 1\n").remove(0).unwrap_err();
+        assert!(err.message.contains("null"), "{err}");
+        let err = parse_stream("a: !!int yes\n").remove(0).unwrap_err();
+        assert!(
+            err.message
+                .contains("cannot decode !!bool `yes` as a !!int"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_block_scalar_at_the_end_without_a_line_break_has_none() {
+        assert_eq!(one("a: |\n  x\n  y").value, json!({"a": "x\ny"}));
+        assert_eq!(one("a: |\n  x\n  y\n").value, json!({"a": "x\ny\n"}));
+        assert_eq!(one("a: |\n  x\n# end").value, json!({"a": "x\n"}));
+    }
+
+    #[test]
+    fn the_alias_budget_counts_only_what_aliases_add() {
+        // a million written nodes and no alias: not limited
+        let mut s = String::from("items:\n");
+        for i in 0..350_000 {
+            s.push_str(&format!("- {{a: {i}, b: x}}\n"));
+        }
+        assert!(parse_stream(&s)[0].is_ok());
+        // an anchor of 1,000 nodes aliased 1,001 times: over the budget
+        let mut s = String::from("a: &a [");
+        s.push_str(&"x, ".repeat(999));
+        s.push_str("x]\nb: [");
+        s.push_str(&"*a, ".repeat(1000));
+        s.push_str("*a]\n");
+        let err = parse_stream(&s).remove(0).unwrap_err();
+        assert!(err.message.contains("through aliases"), "{err}");
     }
 
     #[test]
@@ -352,14 +429,14 @@ mod tests {
         err
     }
 
-    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a\n  labels: {x: y}\nspec:\n  group: g\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        type: object\n";
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a\n  labels: {x: z}\nspec:\n  group: g\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        type: object\n";
 
     #[test]
     fn metadata_kinds_build_only_their_metadata() {
         let d = meta_one(CRD);
         assert_eq!(
             d.value,
-            json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "a", "labels": {"x": "y"}}})
+            json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "a", "labels": {"x": "z"}}})
         );
         let p = d
             .positions

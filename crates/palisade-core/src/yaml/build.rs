@@ -90,22 +90,41 @@ pub(super) struct Scratch {
 
 /// The builder of one stream's documents.
 pub(super) struct Builder<'k> {
-    keep: &'k dyn Fn(&str) -> Keep,
+    pub(super) keep: &'k dyn Fn(&str) -> Keep,
     s: Scratch,
     root: Option<Value>,
     nodes: usize,
     /// The kept part of the document, once its `kind` is read.
     doc_keep: Option<Keep>,
+    /// Whether the document's `kind` ends in `List`, once read.
+    doc_list: Option<bool>,
+    /// Whether objects in a List's `items` are handed out one at a time.
+    stream_items: bool,
+    /// Items read and not yet handed out, with their positions.
+    pub(super) streamed: Vec<(Value, Vec<Pos>)>,
+    /// Whether this document handed out items.
+    doc_streamed: bool,
+    /// A document handed out items and turned out not to be a List.
+    pub(super) not_a_list: bool,
 }
 
 impl<'k> Builder<'k> {
-    pub(super) fn new(keep: &'k dyn Fn(&str) -> Keep, scratch: Scratch) -> Self {
+    pub(super) fn new(
+        keep: &'k dyn Fn(&str) -> Keep,
+        scratch: Scratch,
+        stream_items: bool,
+    ) -> Self {
         let mut b = Builder {
             keep,
             s: scratch,
             root: None,
             nodes: 0,
             doc_keep: None,
+            doc_list: None,
+            stream_items,
+            streamed: Vec::new(),
+            doc_streamed: false,
+            not_a_list: false,
         };
         b.reset();
         b
@@ -127,6 +146,8 @@ impl<'k> Builder<'k> {
         self.root = None;
         self.nodes = 0;
         self.doc_keep = None;
+        self.doc_list = None;
+        self.doc_streamed = false;
     }
 
     /// The finished document: its value and positions (`None` if nothing
@@ -141,6 +162,9 @@ impl<'k> Builder<'k> {
             };
             let keep = self.doc_keep.or_else(|| kind.map(|k| self.decide(k)));
             let is_list = kind.is_some_and(|k| k.ends_with("List"));
+            if self.doc_streamed && !is_list {
+                self.not_a_list = true;
+            }
             let mut out = Vec::new();
             if keep == Some(Keep::Metadata) && map.keys().any(|k| !is_metadata(k)) {
                 prune_object(map, &flat, &mut out);
@@ -178,6 +202,26 @@ impl<'k> Builder<'k> {
             Some(Value::String(k)) => self.decide(k) == Keep::Metadata,
             _ => false,
         })
+    }
+
+    /// Whether a finished item is an object in the `items` of a document
+    /// that is (or may still turn out to be) a List, to be handed out now.
+    fn streams(&self, item: &Value) -> bool {
+        if !self.stream_items || self.doc_list == Some(false) {
+            return false;
+        }
+        let [root, items] = self.s.stack.as_slice() else {
+            return false;
+        };
+        let in_items = self.s.entries.last().is_some_and(|e| e.key == "items");
+        let is_object = |k: &str| item.get(k).is_some_and(Value::is_string);
+        root.map
+            && root.mode == Mode::Build
+            && !items.map
+            && items.mode == Mode::Build
+            && in_items
+            && is_object("apiVersion")
+            && is_object("kind")
     }
 
     fn role(&self) -> Role {
@@ -418,6 +462,12 @@ impl<'k> Builder<'k> {
                 self.root = Some(value);
                 Ok(())
             }
+            Role::Item if self.streams(&value) => {
+                let positions = self.s.pos.split_off(slot);
+                self.streamed.push((value, positions));
+                self.doc_streamed = true;
+                Ok(())
+            }
             Role::Item => {
                 self.s.items.push(value);
                 Ok(())
@@ -427,6 +477,7 @@ impl<'k> Builder<'k> {
                     let is_kind = self.s.entries.last().is_some_and(|e| e.key == "kind");
                     if let (true, Value::String(kind)) = (is_kind, &value) {
                         self.doc_keep = Some(self.decide(kind));
+                        self.doc_list = Some(kind.ends_with("List"));
                     }
                 }
                 if let Some(f) = self.s.stack.last_mut() {

@@ -207,16 +207,18 @@ impl PolicySetBuilder {
         }
         let scopes: Vec<Scope> = active.iter().map(|a| a.rule.scope()).collect();
         let dispatch = Dispatch::new(&scopes);
-        let reads: Vec<Scope> = active
+        let context: Vec<Scope> = active
             .iter()
             .map(|a| a.rule.reads_inventory())
             .chain(self.providers.iter().map(|p| p.reads()))
-            .chain(scopes)
             .collect();
+        let context_kinds = ContextKinds::new(&context);
+        let reads: Vec<Scope> = context.into_iter().chain(scopes).collect();
         Ok(PolicySet {
             rules: active,
             dispatch,
             keep: KeepTable::new(&reads),
+            context_kinds,
             exemptions,
             providers: self.providers,
             config: self.config,
@@ -288,12 +290,29 @@ impl KeepTable {
     }
 }
 
+/// The kinds some rule or provider reads from the inventory (`None`: all).
+struct ContextKinds(Option<HashSet<String>>);
+
+impl ContextKinds {
+    fn new(reads: &[Scope]) -> ContextKinds {
+        let mut kinds = HashSet::new();
+        for s in reads {
+            match &s.kinds {
+                None => return ContextKinds(None),
+                Some(list) => kinds.extend(list.iter().map(|k| k.to_string())),
+            }
+        }
+        ContextKinds(Some(kinds))
+    }
+}
+
 /// The compiled, immutable set of rules and settings that every front door
 /// evaluates objects against.
 pub struct PolicySet {
     rules: Vec<ActiveRule>,
     dispatch: Dispatch,
     keep: KeepTable,
+    context_kinds: ContextKinds,
     exemptions: Vec<CompiledExemption>,
     providers: Vec<Arc<dyn ContextProvider>>,
     config: Config,
@@ -333,6 +352,17 @@ impl PolicySet {
             .get(kind)
             .copied()
             .unwrap_or(self.keep.any)
+    }
+
+    /// Whether some rule or provider reads objects of `kind` from the
+    /// inventory (a pod's ServiceAccount, the RBAC kinds, Namespaces): the
+    /// objects a scan must hold until every object is evaluated. The others
+    /// can be evaluated and dropped one at a time.
+    pub fn keeps_in_context(&self, kind: &str) -> bool {
+        self.context_kinds
+            .0
+            .as_ref()
+            .is_none_or(|kinds| kinds.contains(kind))
     }
 
     /// Derives the shared data every rule reads for this inventory.

@@ -213,12 +213,13 @@ impl PolicySetBuilder {
             .collect();
         let scopes: Vec<Scope> = active.iter().map(|a| a.rule.scope()).collect();
         let dispatch = Dispatch::new(&scopes);
-        let mut reads: Vec<Scope> = active
+        let context: Vec<Scope> = active
             .iter()
             .map(|a| a.rule.reads_inventory())
             .chain(self.providers.iter().map(|p| p.reads()))
-            .chain(scopes)
             .collect();
+        let context_kinds = ContextKinds::new(&context);
+        let mut reads: Vec<Scope> = context.into_iter().chain(scopes).collect();
         if !template_rules.is_empty() {
             reads.push(Scope::kinds_owned(templates.kind_names().map(String::from)));
         }
@@ -228,6 +229,7 @@ impl PolicySetBuilder {
             templates,
             template_rules,
             keep: KeepTable::new(&reads),
+            context_kinds,
             exemptions,
             providers: self.providers,
             config: self.config,
@@ -299,6 +301,22 @@ impl KeepTable {
     }
 }
 
+/// The kinds some rule or provider reads from the inventory (`None`: all).
+struct ContextKinds(Option<HashSet<String>>);
+
+impl ContextKinds {
+    fn new(reads: &[Scope]) -> ContextKinds {
+        let mut kinds = HashSet::new();
+        for s in reads {
+            match &s.kinds {
+                None => return ContextKinds(None),
+                Some(list) => kinds.extend(list.iter().map(|k| k.to_string())),
+            }
+        }
+        ContextKinds(Some(kinds))
+    }
+}
+
 /// The compiled, immutable set of rules and settings that every front door
 /// evaluates objects against.
 pub struct PolicySet {
@@ -309,6 +327,7 @@ pub struct PolicySet {
     /// The rules run on each pod template of such a resource.
     template_rules: Vec<usize>,
     keep: KeepTable,
+    context_kinds: ContextKinds,
     exemptions: Vec<CompiledExemption>,
     providers: Vec<Arc<dyn ContextProvider>>,
     config: Config,
@@ -348,6 +367,17 @@ impl PolicySet {
             .get(kind)
             .copied()
             .unwrap_or(self.keep.any)
+    }
+
+    /// Whether some rule or provider reads objects of `kind` from the
+    /// inventory (a pod's ServiceAccount, the RBAC kinds, Namespaces): the
+    /// objects a scan must hold until every object is evaluated. The others
+    /// can be evaluated and dropped one at a time.
+    pub fn keeps_in_context(&self, kind: &str) -> bool {
+        self.context_kinds
+            .0
+            .as_ref()
+            .is_none_or(|kinds| kinds.contains(kind))
     }
 
     /// Derives the shared data every rule reads for this inventory.

@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn fields_are_found_at_their_lines_and_columns() {
-        let text = "base: &b\n  hostNetwork: true\n  x: [1, {y: 2}]\nspec:\n  <<: *b\n  containers:\n  - name: a\n    image: x\n  - {}\n  list: []\nmetadata:\n  annotations:\n    a.b/c: \"1\"\n";
+        let text = "base: &b\n  hostNetwork: true\n  x: [1, {z: 2}]\nspec:\n  <<: *b\n  containers:\n  - name: a\n    image: x\n  - {}\n  list: []\nmetadata:\n  annotations:\n    a.b/c: \"1\"\n";
         let doc = parse_stream(text).remove(0).unwrap();
         let at = |p: &FieldPath| {
             let pos = doc.positions.locate(&doc.value, p);
@@ -125,7 +125,7 @@ mod tests {
             (FieldPath::parse("spec"), (4, 1)),
             // merged: points into the anchor
             (FieldPath::parse("spec.hostNetwork"), (2, 3)),
-            (FieldPath::parse("spec.x[1].y"), (3, 11)),
+            (FieldPath::parse("spec.x[1].z"), (3, 11)),
             (FieldPath::parse("spec.containers[0].image"), (8, 5)),
             (FieldPath::parse("spec.containers[1]"), (9, 5)),
             // missing fields: their nearest ancestor

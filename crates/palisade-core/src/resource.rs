@@ -143,6 +143,21 @@ impl Resource {
         }]
     }
 
+    /// One object of a List's `items`, read on its own (see
+    /// [`crate::yaml::parse_stream_each`]); `None` when it has no apiVersion
+    /// or kind. An item whose own kind ends in `List` is not expanded.
+    pub fn from_item(doc: Document, file: &Arc<str>) -> Option<Resource> {
+        Some(Resource {
+            id: ResourceId::of(&doc.value)?,
+            source: Some(SourceRef {
+                file: file.clone(),
+                document: doc.index,
+            }),
+            positions: Some(doc.positions),
+            value: doc.value,
+        })
+    }
+
     /// The source position of `path` (or of its nearest ancestor in the source).
     pub fn locate(&self, path: &FieldPath) -> Option<Pos> {
         self.positions.as_ref().map(|p| p.locate(&self.value, path))

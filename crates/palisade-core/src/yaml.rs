@@ -1,10 +1,12 @@
 //! YAML and JSON streams to JSON values with source positions.
 //!
 //! Built on saphyr-parser's event stream so that every node keeps its line and
-//! column. Scalars are resolved as Kubernetes reads YAML 1.2 (only
-//! `true`/`false` are booleans, `012` stays a string), anchors and aliases are
+//! column. Scalars and mapping keys are resolved as kubectl reads them
+//! (sigs.k8s.io/yaml: YAML 1.1, `yes`/`no`/`on`/`off` are booleans, `012` is
+//! octal, a key `n` is "false"; see `scalar.rs`), anchors and aliases are
 //! expanded, merge keys (`<<: *x`) are applied, and a duplicate key in a
-//! mapping is an error naming both lines. JSON is read by the same parser.
+//! mapping (after resolution) is an error naming both lines. JSON is read
+//! by the same parser.
 //!
 //! Positions are built flat, in the same pass as the value
 //! ([`Positions`]). With [`parse_stream_keep`], an object whose kind needs
@@ -14,6 +16,7 @@
 //! not built.
 
 mod build;
+mod json;
 mod keys;
 mod prune;
 mod scalar;
@@ -22,12 +25,12 @@ use crate::position::Pos;
 use crate::positions::Positions;
 use crate::scope::Keep;
 use build::{Builder, Scratch};
-use saphyr_parser::{Event, Marker, Parser, Span};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
 use serde_json::Value;
 use std::cell::RefCell;
 
-/// Most nodes one document may expand to through aliases (guards against
-/// "billion laughs" documents).
+/// Most nodes the aliases of one document may add (guards against
+/// "billion laughs" documents; nodes written out in the text do not count).
 pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
 
 /// Deepest nesting accepted.
@@ -100,35 +103,153 @@ pub fn parse_stream_keep(
     text: &str,
     keep: &dyn Fn(&str) -> Keep,
 ) -> Vec<Result<Document, LoadError>> {
-    let mut out = build_stream(text, keep);
+    let mut out = Vec::new();
+    drive(text, keep, false, &mut |p| match p {
+        Parsed::Document(d) => out.push(d),
+        Parsed::Item(_) => {} // not streamed
+        Parsed::Restart => out.clear(),
+    });
+    out
+}
+
+/// What [`parse_stream_each`] gives, in stream order.
+#[derive(Debug)]
+pub enum Parsed {
+    /// A document, or the error that ended it. A `List` document comes
+    /// without the objects of its `items`, given before it as [`Parsed::Item`].
+    Document(Result<Document, LoadError>),
+    /// One object of the `items` of a `List`, as soon as it is read (its
+    /// `index` is its List's), built as `keep` says its kind needs: a List
+    /// is never held whole. Items that are not objects (no `apiVersion` or
+    /// `kind`) stay in the List's `items`.
+    Item(Document),
+    /// Forget everything given so far: the stream is given again from its
+    /// start. Happens when a document whose `items` were handed out turns
+    /// out not to be a List (it is then given whole), or when a layout
+    /// Kubernetes accepts had to be relaxed (see [`parse_stream_keep`]).
+    Restart,
+}
+
+/// [`parse_stream_keep`], handing each document and each object of a
+/// List's `items` to `each` as soon as it is read.
+pub fn parse_stream_each(text: &str, keep: &dyn Fn(&str) -> Keep, each: &mut dyn FnMut(Parsed)) {
+    drive(text, keep, true, each);
+}
+
+/// Parses `text` (relaxed where Kubernetes is lenient, again without
+/// streaming if a non-List handed out items) into `each`.
+fn drive(text: &str, keep: &dyn Fn(&str) -> Keep, stream: bool, each: &mut dyn FnMut(Parsed)) {
     let mut relaxed: Option<String> = None;
+    let mut stream = stream;
     for _ in 0..MAX_RELAXED_LINES {
-        let Some(Err(LoadError {
+        let current = relaxed.as_deref().unwrap_or(text);
+        let end = build_stream(current, keep, stream, each);
+        if end.not_a_list {
+            each(Parsed::Restart);
+            stream = false;
+            continue;
+        }
+        let Some(LoadError {
             pos: Some(pos),
             message,
-        })) = out.last()
+        }) = end.last_error
         else {
-            break;
+            return;
         };
-        let current = relaxed.as_deref().unwrap_or(text);
         let (line, column) = (pos.line as usize, pos.column as usize);
-        let Some(next) = crate::lenient::relax(current, line, column, message) else {
-            break;
+        let Some(next) = crate::lenient::relax(current, line, column, &message) else {
+            return;
         };
-        out = build_stream(&next, keep);
+        each(Parsed::Restart);
         relaxed = Some(next);
     }
-    out
 }
 
 /// How many times one stream is relaxed and parsed again at most.
 const MAX_RELAXED_LINES: usize = 64;
 
-fn build_stream(text: &str, keep: &dyn Fn(&str) -> Keep) -> Vec<Result<Document, LoadError>> {
-    let mut b = Builder::new(keep, SCRATCH.take());
-    let out = run(text, &mut b);
+/// How a run over a stream ended.
+struct End {
+    /// The error the stream ended with, if the last thing given was one.
+    last_error: Option<LoadError>,
+    /// A document handed out items and was not a List.
+    not_a_list: bool,
+}
+
+fn build_stream(
+    text: &str,
+    keep: &dyn Fn(&str) -> Keep,
+    stream: bool,
+    each: &mut dyn FnMut(Parsed),
+) -> End {
+    let mut b = Builder::new(keep, SCRATCH.take(), stream);
+    let mut out = Out {
+        each,
+        last_error: None,
+        index: 0,
+    };
+    if json::looks_like_json(text) {
+        json::run(text, &mut b, &mut out);
+    } else {
+        run(text, &mut b, &mut out);
+    }
+    let end = End {
+        last_error: out.last_error,
+        not_a_list: b.not_a_list,
+    };
     SCRATCH.set(b.into_scratch());
-    out
+    end
+}
+
+/// Where a run gives what it reads.
+struct Out<'a> {
+    each: &'a mut dyn FnMut(Parsed),
+    last_error: Option<LoadError>,
+    /// Index of the current document.
+    index: usize,
+}
+
+impl Out<'_> {
+    fn error(&mut self, e: LoadError) {
+        self.last_error = Some(e.clone());
+        (self.each)(Parsed::Document(Err(e)));
+    }
+
+    /// Gives the items the builder has finished.
+    fn items(&mut self, b: &mut Builder<'_>) {
+        for (mut value, flat) in b.streamed.drain(..) {
+            let mut positions = flat;
+            if let Value::Object(map) = &mut value {
+                let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default();
+                if (b.keep)(kind) == Keep::Metadata && map.keys().any(|k| !prune::is_metadata(k)) {
+                    let mut out = Vec::new();
+                    prune::prune_object(map, &positions, &mut out);
+                    positions = out;
+                }
+            }
+            self.last_error = None;
+            (self.each)(Parsed::Item(Document {
+                value,
+                positions: Positions::new(&positions),
+                index: self.index,
+            }));
+        }
+    }
+
+    /// The end of a document: gives it unless it failed.
+    fn document_end(&mut self, b: &mut Builder<'_>, failed: bool) {
+        self.items(b);
+        if let (false, Some((value, flat))) = (failed, b.take()) {
+            self.last_error = None;
+            (self.each)(Parsed::Document(Ok(Document {
+                value,
+                positions: Positions::new(&flat),
+                index: self.index,
+            })));
+            b.give_back(flat);
+        }
+        self.index += 1;
+    }
 }
 
 /// Only runs the parser over `text` (no value is built): the number of
@@ -146,19 +267,17 @@ pub fn count_events(text: &str) -> Result<usize, LoadError> {
     Ok(n)
 }
 
-fn run(text: &str, b: &mut Builder<'_>) -> Vec<Result<Document, LoadError>> {
-    let mut out = Vec::new();
+fn run(text: &str, b: &mut Builder<'_>, out: &mut Out<'_>) {
     let mut parser = Parser::new_from_str(text);
-    let mut index = 0usize;
     let mut failed = false;
+    let text_of = text;
+    let mut last_line = None; // counted once, for a block scalar at the end
     while let Some(ev) = parser.next_event() {
         let (event, span): (Event<'_>, Span) = match ev {
             Ok(ev) => ev,
             Err(e) => {
-                out.push(Err(LoadError::at(
-                    pos_of(*e.marker()),
-                    e.info().to_string(),
-                )));
+                out.items(b);
+                out.error(LoadError::at(pos_of(*e.marker()), e.info().to_string()));
                 break;
             }
         };
@@ -170,33 +289,53 @@ fn run(text: &str, b: &mut Builder<'_>) -> Vec<Result<Document, LoadError>> {
                 Ok(())
             }
             Event::DocumentEnd => {
-                if let (false, Some((value, flat))) = (failed, b.take()) {
-                    out.push(Ok(Document {
-                        value,
-                        positions: Positions::new(&flat),
-                        index,
-                    }));
-                    b.give_back(flat);
-                }
-                index += 1;
+                out.document_end(b, failed);
                 Ok(())
             }
             _ if failed => Ok(()),
-            Event::Scalar(text, style, anchor, tag) => {
+            Event::Scalar(mut text, style, anchor, tag) => {
+                if text.ends_with('\n') && unterminated_block(&mut last_line, text_of, style, span)
+                {
+                    text.to_mut().pop(); // go-yaml: no line break at EOF, none kept
+                }
                 b.scalar(text, style, anchor, tag.as_deref(), pos)
             }
             Event::Alias(id) => b.alias(id, pos),
             Event::SequenceStart(anchor, _) => b.start(false, anchor, pos),
             Event::MappingStart(anchor, _) => b.start(true, anchor, pos),
-            Event::SequenceEnd | Event::MappingEnd => b.end(pos),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let r = b.end(pos);
+                out.items(b); // an item of a List may have ended
+                r
+            }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(()),
         };
         if let Err(e) = result {
-            out.push(Err(e));
+            out.items(b);
+            out.error(e);
             failed = true;
         }
     }
-    out
+}
+
+/// Whether a block scalar (`|`, `>`) runs to the end of a text that has
+/// no final line break: saphyr still ends its value with `\n`, go-yaml
+/// (kubectl) does not. `last_line` caches the text's last line number.
+fn unterminated_block(
+    last_line: &mut Option<usize>,
+    text: &str,
+    style: ScalarStyle,
+    span: Span,
+) -> bool {
+    if !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) || text.ends_with('\n') {
+        return false;
+    }
+    let tail = text.rsplit('\n').next().unwrap_or_default().trim();
+    if tail.is_empty() || tail.starts_with('#') || tail.starts_with("...") {
+        return false; // the text ends with a comment: the scalar has its line break
+    }
+    let last = *last_line.get_or_insert_with(|| text.lines().count());
+    span.end.line() >= last
 }
 
 #[cfg(test)]
@@ -244,12 +383,129 @@ mod tests {
     }
 
     #[test]
-    fn scalars_resolve_as_kubernetes_reads_them() {
-        let d = one("a: yes\nb: 012\nc: 12\nd: true\ne: 1.5\nf: ~\ng: '1'\nh: 0x1F\ni: on\nj: 1e3\nk: .inf\n");
+    fn scalars_resolve_as_kubectl_reads_them() {
+        let d = one("a: yes\nb: 012\nc: 12\nd: true\ne: 1.5\nf: ~\ng: '1'\nh: 0x1F\ni: on\nj: 1e3\nk: 00\nl: 0b11\nm: 1_000\no: 08\np: 2001-12-14\nq: \"no\"\nr: !!str yes\n");
         assert_eq!(
             d.value,
-            json!({"a":"yes","b":"012","c":12,"d":true,"e":1.5,"f":null,"g":"1","h":31,"i":"on","j":1000.0,"k":".inf"})
+            json!({"a":true,"b":10,"c":12,"d":true,"e":1.5,"f":null,"g":"1","h":31,"i":true,"j":1000,"k":0,"l":3,"m":1000,"o":8,"p":"2001-12-14","q":"no","r":"yes"})
         );
+    }
+
+    #[test]
+    fn keys_resolve_as_kubectl_reads_them() {
+        let d = one("n: 1\nY: 2\n012: 3\n1e3: 4\n0.1: 5\n'y': 6\n~x: 7\n");
+        assert_eq!(
+            d.value,
+            json!({"false": 1, "true": 2, "10": 3, "1000": 4, "0.1": 5, "y": 6, "~x": 7})
+        );
+        // `n` and `false` are one key to kubectl: a duplicate here
+        let err = parse_stream("n: 1\nfalse: 2\n").remove(0).unwrap_err();
+        assert!(err.message.contains("duplicate key `false`"), "{err}");
+        // what kubectl cannot turn into JSON is an error with its position
+        let err = parse_stream("a: 1\nb: .inf\n").remove(0).unwrap_err();
+        assert_eq!(err.pos, Some(Pos { line: 2, column: 4 }));
+        assert!(err.message.contains("JSON cannot hold"), "{err}");
+        let err = parse_stream("~: 1\n").remove(0).unwrap_err();
+        assert!(err.message.contains("null"), "{err}");
+        let err = parse_stream("a: !!int yes\n").remove(0).unwrap_err();
+        assert!(
+            err.message
+                .contains("cannot decode !!bool `yes` as a !!int"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_block_scalar_at_the_end_without_a_line_break_has_none() {
+        assert_eq!(one("a: |\n  x\n  y").value, json!({"a": "x\ny"}));
+        assert_eq!(one("a: |\n  x\n  y\n").value, json!({"a": "x\ny\n"}));
+        assert_eq!(one("a: |\n  x\n# end").value, json!({"a": "x\n"}));
+    }
+
+    /// Everything `parse_stream_each` gives, after its last restart.
+    fn each(text: &str) -> (Vec<Document>, Vec<Document>, usize) {
+        let (mut items, mut docs, mut restarts) = (Vec::new(), Vec::new(), 0);
+        parse_stream_each(text, &crd_meta, &mut |p| match p {
+            Parsed::Item(d) => items.push(d),
+            Parsed::Document(d) => docs.push(d.unwrap()),
+            Parsed::Restart => {
+                items.clear();
+                docs.clear();
+                restarts += 1;
+            }
+        });
+        (items, docs, restarts)
+    }
+
+    const LIST_JSON: &str = "{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"},\n     \"spec\": {\"hostPID\": true, \"n\": 1.0}},\n    {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"c\"}, \"data\": {\"k\": \"\\u00e9\\n\"}},\n    \"not an object\"\n  ],\n  \"kind\": \"List\",\n  \"metadata\": {}\n}\n";
+
+    #[test]
+    fn list_items_are_given_one_at_a_time_even_before_the_kind() {
+        for text in [LIST_JSON.to_string(), LIST_JSON.replace("{\n", "{ \n")] {
+            let (items, docs, restarts) = each(&text);
+            assert_eq!(restarts, 0);
+            assert_eq!(items.len(), 2);
+            assert_eq!(items[0].value["spec"], json!({"hostPID": true, "n": 1}));
+            // kept as its kind needs: a ConfigMap as metadata
+            assert_eq!(items[1].value.get("data"), None);
+            let p = items[0]
+                .positions
+                .locate(&items[0].value, &FieldPath::parse("spec.hostPID"));
+            assert_eq!((p.line, p.column), (5, 15));
+            // the List itself keeps what is not an object
+            assert_eq!(docs.len(), 1);
+            assert_eq!(docs[0].value["items"], json!(["not an object"]));
+        }
+        // the JSON reader and the YAML parser agree on values and positions
+        let yaml = parse_stream_keep(&format!("# yaml\n{LIST_JSON}"), &crd_meta);
+        let (items, _, _) = each(LIST_JSON);
+        let whole = yaml[0].as_ref().unwrap();
+        let from_yaml = whole
+            .positions
+            .items(&whole.value, &FieldPath::parse("items"));
+        assert_eq!(whole.value["items"][0], items[0].value);
+        let shifted: Vec<Pos> = items[0]
+            .positions
+            .as_slice()
+            .iter()
+            .map(|p| Pos {
+                line: p.line + 1,
+                ..*p
+            })
+            .collect();
+        assert_eq!(from_yaml[0].as_slice(), &shifted[..]);
+    }
+
+    #[test]
+    fn items_of_a_document_that_is_no_list_are_taken_back() {
+        let text = "items:\n- {apiVersion: v1, kind: Pod, metadata: {name: a}}\nkind: Thing\napiVersion: x/v1\n";
+        let (items, docs, restarts) = each(text);
+        assert_eq!((items.len(), restarts), (0, 1));
+        assert_eq!(docs[0].value["items"][0]["kind"], json!("Pod"));
+        // YAML Lists too, with an error after the first item
+        let text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: a}}\n- {apiVersion: v1, kind: Pod, a: 1, a: 2}\n";
+        let mut got = Vec::new();
+        parse_stream_each(text, &crd_meta, &mut |p| got.push(p));
+        assert!(matches!(&got[0], Parsed::Item(d) if d.value["metadata"]["name"] == "a"));
+        assert!(matches!(&got[1], Parsed::Document(Err(e)) if e.message.contains("duplicate key")));
+    }
+
+    #[test]
+    fn the_alias_budget_counts_only_what_aliases_add() {
+        // a million written nodes and no alias: not limited
+        let mut s = String::from("items:\n");
+        for i in 0..350_000 {
+            s.push_str(&format!("- {{a: {i}, b: x}}\n"));
+        }
+        assert!(parse_stream(&s)[0].is_ok());
+        // an anchor of 1,000 nodes aliased 1,001 times: over the budget
+        let mut s = String::from("a: &a [");
+        s.push_str(&"x, ".repeat(999));
+        s.push_str("x]\nb: [");
+        s.push_str(&"*a, ".repeat(1000));
+        s.push_str("*a]\n");
+        let err = parse_stream(&s).remove(0).unwrap_err();
+        assert!(err.message.contains("through aliases"), "{err}");
     }
 
     #[test]
@@ -352,14 +608,14 @@ mod tests {
         err
     }
 
-    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a\n  labels: {x: y}\nspec:\n  group: g\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        type: object\n";
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a\n  labels: {x: z}\nspec:\n  group: g\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        type: object\n";
 
     #[test]
     fn metadata_kinds_build_only_their_metadata() {
         let d = meta_one(CRD);
         assert_eq!(
             d.value,
-            json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "a", "labels": {"x": "y"}}})
+            json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "a", "labels": {"x": "z"}}})
         );
         let p = d
             .positions

@@ -2,11 +2,11 @@
 //! every output format renders: findings, suppressed findings, input errors,
 //! the rules that ran and a summary.
 
-use crate::input::{InputError, LoadStats};
+use crate::input::{self, Deferred, InputError, LoadStats};
 use palisade_core::policy_set::EXEMPTION_EXPIRED;
 use palisade_core::{
-    Context, Evaluation, Extensions, Finding, Inventory, PolicySet, ResourceId, RuleInfo, Severity,
-    Suppressed,
+    Context, Evaluation, Extensions, Finding, Inventory, PolicySet, Resource, ResourceId, RuleInfo,
+    Severity, Suppressed,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -148,38 +148,80 @@ impl Report {
         fail_on: Severity,
         progress: &(dyn Fn() + Sync),
     ) -> Self {
+        Self::evaluate_deferred(policy, inventory, ext, now, fail_on, progress, &[])
+    }
+
+    /// [`Report::evaluate`] for a scan with sources read twice: the objects
+    /// of a [`Deferred`] source in the inventory are its context objects
+    /// only; the source is read again and every object of it evaluated and
+    /// dropped one at a time, its results taking the source's place.
+    pub fn evaluate_deferred(
+        policy: &PolicySet,
+        inventory: &Inventory,
+        ext: &Extensions,
+        now: jiff::Timestamp,
+        fail_on: Severity,
+        progress: &(dyn Fn() + Sync),
+        deferred: &[Deferred],
+    ) -> Self {
         let mut report = Report::new(fail_on);
         report.rules = descriptors(policy);
         let ctx = Context::new(inventory, ext, now);
-        let items: Vec<_> = inventory.iter().collect();
+        let in_deferred = |i: usize| {
+            deferred
+                .iter()
+                .any(|d| (d.start..d.start + d.count).contains(&i))
+        };
+        let items: Vec<_> = inventory.iter().enumerate().collect();
         // Findings are sorted and the scanned objects described on the
         // worker threads; the merge below only moves them.
-        let evaluations: Vec<(Evaluation, Scanned)> = items
+        let evaluations: Vec<Option<(Evaluation, Scanned)>> = items
             .par_iter()
-            .map(|res| {
-                let mut eval = policy.evaluate(res, &ctx);
-                eval.findings.sort_by(by_place);
-                eval.suppressed
-                    .sort_by(|a, b| by_place(&a.finding, &b.finding));
-                let scanned = Scanned {
-                    id: res.id.clone(),
-                    file: res.source.as_ref().map(|s| s.file.clone()),
-                    line: res.positions.as_ref().map(|p| p.start().line),
-                };
+            .map(|(i, res)| {
+                if in_deferred(*i) {
+                    return None;
+                }
                 progress();
-                (eval, scanned)
+                Some(evaluate_one(policy, &ctx, res))
             })
             .collect();
-        let findings = evaluations.iter().map(|(e, _)| e.findings.len()).sum();
-        report.findings.reserve_exact(findings);
-        report.scanned.reserve_exact(evaluations.len());
-        for (eval, scanned) in evaluations {
-            report.findings.extend(eval.findings);
-            report.suppressed.extend(eval.suppressed);
-            report.scanned.push(scanned);
+        let second: Vec<Vec<(Evaluation, Scanned)>> = deferred
+            .par_iter()
+            .map(|d| {
+                let mut out = Vec::new();
+                let read = input::each_object(&d.source, &|k| policy.keep(k), &mut |r| match r {
+                    Some(res) => {
+                        out.push(evaluate_one(policy, &ctx, &res));
+                        progress();
+                    }
+                    None => out.clear(),
+                });
+                if let Err(e) = read {
+                    report_read_error(&d.source, &e);
+                }
+                out
+            })
+            .collect();
+        let mut second = deferred.iter().map(|d| d.start).zip(second).peekable();
+        for (i, eval) in evaluations.into_iter().enumerate() {
+            while let Some((_, evals)) = second.next_if(|(start, _)| *start <= i) {
+                report.add(evals);
+            }
+            report.add(eval);
+        }
+        for (_, evals) in second {
+            report.add(evals);
         }
         report.findings.extend(policy.config_findings(now));
         report
+    }
+
+    fn add(&mut self, evals: impl IntoIterator<Item = (Evaluation, Scanned)>) {
+        for (eval, scanned) in evals {
+            self.findings.extend(eval.findings);
+            self.suppressed.extend(eval.suppressed);
+            self.scanned.push(scanned);
+        }
     }
 
     /// Adds what the loader read: its errors and counts.
@@ -237,6 +279,26 @@ impl Report {
     pub fn rule(&self, id: &str) -> Option<&RuleDescriptor> {
         self.rules.iter().find(|r| r.info.id == id)
     }
+}
+
+/// Evaluates one object: its findings in source order and its description.
+fn evaluate_one(policy: &PolicySet, ctx: &Context<'_>, res: &Resource) -> (Evaluation, Scanned) {
+    let mut eval = policy.evaluate(res, ctx);
+    eval.findings.sort_by(by_place);
+    eval.suppressed
+        .sort_by(|a, b| by_place(&a.finding, &b.finding));
+    let scanned = Scanned {
+        id: res.id.clone(),
+        file: res.source.as_ref().map(|s| s.file.clone()),
+        line: res.positions.as_ref().map(|p| p.start().line),
+    };
+    (eval, scanned)
+}
+
+/// A source that could be read once and not twice (it changed or went
+/// away in between): said, since its objects are then not all evaluated.
+fn report_read_error(src: &input::Source, e: &std::io::Error) {
+    eprintln!("error: {}: cannot read the file again: {e}", src.name());
 }
 
 /// Findings of one object in source order (line, column), then by rule.

@@ -8,7 +8,7 @@
 
 use super::keys::{find_key, key_hash, Entry, KeyIndex, LINEAR_KEYS};
 use super::prune::{is_metadata, prune_items, prune_object};
-use super::scalar::{kept, resolve_scalar};
+use super::scalar::{check_scalar, kept, resolve_key, resolve_scalar};
 use super::{LoadError, MAX_DEPTH, MAX_NODES_PER_DOCUMENT};
 use crate::position::Pos;
 use crate::positions::size;
@@ -71,8 +71,8 @@ struct Frame {
 struct Anchor {
     value: Value,
     positions: Vec<Pos>,
-    /// The scalar's text and whether it was plain (an alias may be a key).
-    scalar: Option<(String, bool)>,
+    /// The scalar as a mapping key (an alias may be a key).
+    scalar: Option<Result<String, String>>,
 }
 
 /// A merged mapping with its positions.
@@ -90,22 +90,41 @@ pub(super) struct Scratch {
 
 /// The builder of one stream's documents.
 pub(super) struct Builder<'k> {
-    keep: &'k dyn Fn(&str) -> Keep,
+    pub(super) keep: &'k dyn Fn(&str) -> Keep,
     s: Scratch,
     root: Option<Value>,
     nodes: usize,
     /// The kept part of the document, once its `kind` is read.
     doc_keep: Option<Keep>,
+    /// Whether the document's `kind` ends in `List`, once read.
+    doc_list: Option<bool>,
+    /// Whether objects in a List's `items` are handed out one at a time.
+    stream_items: bool,
+    /// Items read and not yet handed out, with their positions.
+    pub(super) streamed: Vec<(Value, Vec<Pos>)>,
+    /// Whether this document handed out items.
+    doc_streamed: bool,
+    /// A document handed out items and turned out not to be a List.
+    pub(super) not_a_list: bool,
 }
 
 impl<'k> Builder<'k> {
-    pub(super) fn new(keep: &'k dyn Fn(&str) -> Keep, scratch: Scratch) -> Self {
+    pub(super) fn new(
+        keep: &'k dyn Fn(&str) -> Keep,
+        scratch: Scratch,
+        stream_items: bool,
+    ) -> Self {
         let mut b = Builder {
             keep,
             s: scratch,
             root: None,
             nodes: 0,
             doc_keep: None,
+            doc_list: None,
+            stream_items,
+            streamed: Vec::new(),
+            doc_streamed: false,
+            not_a_list: false,
         };
         b.reset();
         b
@@ -127,6 +146,8 @@ impl<'k> Builder<'k> {
         self.root = None;
         self.nodes = 0;
         self.doc_keep = None;
+        self.doc_list = None;
+        self.doc_streamed = false;
     }
 
     /// The finished document: its value and positions (`None` if nothing
@@ -141,6 +162,9 @@ impl<'k> Builder<'k> {
             };
             let keep = self.doc_keep.or_else(|| kind.map(|k| self.decide(k)));
             let is_list = kind.is_some_and(|k| k.ends_with("List"));
+            if self.doc_streamed && !is_list {
+                self.not_a_list = true;
+            }
             let mut out = Vec::new();
             if keep == Some(Keep::Metadata) && map.keys().any(|k| !is_metadata(k)) {
                 prune_object(map, &flat, &mut out);
@@ -178,6 +202,26 @@ impl<'k> Builder<'k> {
             Some(Value::String(k)) => self.decide(k) == Keep::Metadata,
             _ => false,
         })
+    }
+
+    /// Whether a finished item is an object in the `items` of a document
+    /// that is (or may still turn out to be) a List, to be handed out now.
+    fn streams(&self, item: &Value) -> bool {
+        if !self.stream_items || self.doc_list == Some(false) {
+            return false;
+        }
+        let [root, items] = self.s.stack.as_slice() else {
+            return false;
+        };
+        let in_items = self.s.entries.last().is_some_and(|e| e.key == "items");
+        let is_object = |k: &str| item.get(k).is_some_and(Value::is_string);
+        root.map
+            && root.mode == Mode::Build
+            && !items.map
+            && items.mode == Mode::Build
+            && in_items
+            && is_object("apiVersion")
+            && is_object("kind")
     }
 
     fn role(&self) -> Role {
@@ -237,26 +281,32 @@ impl<'k> Builder<'k> {
         pos: Pos,
     ) -> Result<(), LoadError> {
         let plain = matches!(style, ScalarStyle::Plain);
+        let tag = core_tag(tag);
         let role = self.role();
         if anchor == 0 {
             match role {
                 Role::Key => {
-                    self.count(1, pos)?;
-                    return self.add_key(text.into_owned(), plain, pos);
+                    let merge = plain && tag.is_none() && text == "<<";
+                    return self.add_key(resolve_key(text.into_owned(), plain, tag), merge, pos);
                 }
                 Role::Skipped => {
+                    check_scalar(&text, plain, tag).map_err(|m| LoadError::at(pos, m))?;
                     self.skipped_done();
                     return Ok(());
                 }
                 _ => {}
             }
         }
-        self.count(1, pos)?;
-        // The text is kept only where an alias may later use it as a key.
-        let scalar = (anchor != 0).then(|| (text.to_string(), plain));
-        let value = resolve_scalar(text, plain, tag.map(|t| t.suffix.as_str()));
+        // The key is kept only where an alias may later use it as one.
+        let scalar = (anchor != 0).then(|| resolve_key(text.to_string(), plain, tag));
+        let merge = plain && tag.is_none() && text == "<<";
+        let value = if matches!(role, Role::Key) {
+            Value::Null // an anchored key: `finish` adds it from `scalar`
+        } else {
+            resolve_scalar(text, plain, tag).map_err(|m| LoadError::at(pos, m))?
+        };
         let slot = self.slot(role, pos);
-        self.finish(value, slot, anchor, scalar, pos)
+        self.finish(value, slot, anchor, scalar, merge, pos)
     }
 
     pub(super) fn alias(&mut self, id: usize, pos: Pos) -> Result<(), LoadError> {
@@ -270,13 +320,13 @@ impl<'k> Builder<'k> {
                 Ok(())
             }
             Role::Key => {
-                let Some((text, plain)) = anchor.scalar.clone() else {
+                let Some(key) = anchor.scalar.clone() else {
                     return Err(LoadError::at(pos, "a mapping key must be a scalar"));
                 };
-                self.count(1, pos)?;
-                self.add_key(text, plain, pos)
+                self.add_key(key, false, pos)
             }
             _ => {
+                // Only what an alias adds counts towards the budget.
                 let n = anchor.positions.len();
                 self.count(n, pos)?;
                 let slot = self.slot(role, pos);
@@ -288,7 +338,7 @@ impl<'k> Builder<'k> {
                 self.s
                     .pos
                     .extend_from_slice(anchor.positions.get(1..).unwrap_or_default());
-                self.finish(value, slot, 0, None, pos)
+                self.finish(value, slot, 0, None, false, pos)
             }
         }
     }
@@ -305,7 +355,6 @@ impl<'k> Builder<'k> {
         let (mode, slot) = if skip {
             (Mode::Skip, 0)
         } else {
-            self.count(1, pos)?;
             (Mode::Build, self.slot(role, pos))
         };
         let start = if map {
@@ -354,7 +403,7 @@ impl<'k> Builder<'k> {
                 } else {
                     Value::Array(self.s.items.drain(frame.start..).collect())
                 };
-                self.finish(value, frame.slot, frame.anchor, None, frame.pos)
+                self.finish(value, frame.slot, frame.anchor, None, false, frame.pos)
             }
         }
     }
@@ -392,7 +441,8 @@ impl<'k> Builder<'k> {
         value: Value,
         slot: usize,
         anchor: usize,
-        scalar: Option<(String, bool)>,
+        scalar: Option<Result<String, String>>,
+        merge: bool,
         pos: Pos,
     ) -> Result<(), LoadError> {
         if anchor != 0 {
@@ -412,6 +462,12 @@ impl<'k> Builder<'k> {
                 self.root = Some(value);
                 Ok(())
             }
+            Role::Item if self.streams(&value) => {
+                let positions = self.s.pos.split_off(slot);
+                self.streamed.push((value, positions));
+                self.doc_streamed = true;
+                Ok(())
+            }
             Role::Item => {
                 self.s.items.push(value);
                 Ok(())
@@ -421,6 +477,7 @@ impl<'k> Builder<'k> {
                     let is_kind = self.s.entries.last().is_some_and(|e| e.key == "kind");
                     if let (true, Value::String(kind)) = (is_kind, &value) {
                         self.doc_keep = Some(self.decide(kind));
+                        self.doc_list = Some(kind.ends_with("List"));
                     }
                 }
                 if let Some(f) = self.s.stack.last_mut() {
@@ -444,10 +501,10 @@ impl<'k> Builder<'k> {
             }
             Role::Key => {
                 self.s.pos.truncate(slot);
-                let Some((text, plain)) = scalar else {
+                let Some(key) = scalar else {
                     return Err(LoadError::at(pos, "a mapping key must be a scalar"));
                 };
-                self.add_key(text, plain, pos)
+                self.add_key(key, merge, pos)
             }
             Role::Skipped => {
                 self.s.pos.truncate(slot);
@@ -457,13 +514,20 @@ impl<'k> Builder<'k> {
         }
     }
 
-    /// A key of the mapping on top: a duplicate is an error naming both lines.
-    fn add_key(&mut self, text: String, plain: bool, pos: Pos) -> Result<(), LoadError> {
+    /// A key of the mapping on top, resolved as kubectl resolves it (`n` is
+    /// "false"): a duplicate, after resolution, is an error naming both lines.
+    fn add_key(
+        &mut self,
+        key: Result<String, String>,
+        merge: bool,
+        pos: Pos,
+    ) -> Result<(), LoadError> {
+        let text = key.map_err(|m| LoadError::at(pos, m))?;
         let depth = self.s.stack.len();
         let Some(f) = self.s.stack.last_mut() else {
             return Err(LoadError::at(pos, "a key outside a mapping"));
         };
-        if plain && text == "<<" {
+        if merge {
             // Merged entries are added at the end: the entries are explicit keys only.
             f.key = KeyState::Merge(pos);
             return Ok(());
@@ -534,4 +598,16 @@ fn merged(value: Value, positions: Vec<Pos>, key_pos: Pos) -> Result<Vec<Merged>
             "merge key `<<` needs a mapping or a list of mappings",
         )),
     }
+}
+
+/// The tag as the scalar resolver names it: the suffix of a core-schema tag
+/// (`!!int` is "int"), "!" for any other (yaml.v2 keeps such a scalar as text).
+fn core_tag(tag: Option<&Tag>) -> Option<&str> {
+    tag.map(|t| {
+        if t.is_yaml_core_schema() {
+            t.suffix.as_str()
+        } else {
+            "!"
+        }
+    })
 }

@@ -75,9 +75,9 @@ fn check_flag(res: &Resource, ctx: &Context<'_>, out: &mut Emitter<'_>, field: &
         let path = pod.field(field);
         let message = match flag {
             Flag::True => format!("pod shares the node's {what} namespace ({path}: true)"),
-            Flag::Invalid(d) => format!(
-                "{path} is {d}, not a boolean: the API server rejects it and lenient tools read it as true"
-            ),
+            Flag::Invalid(d) => {
+                format!("{path} is {d}, not a boolean: the API server rejects the pod")
+            }
             Flag::False | Flag::Absent => return,
         };
         out.emit(&path, message);

@@ -74,10 +74,13 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     // Files are read while the walk goes on; objects are built as far as
     // the policies read them. `--parse-only` loads exactly as the scan does,
     // without running the rules.
-    let loaded = input::discover_and_load(
+    // A source of STREAM_FROM bytes or more (a cluster export) keeps only
+    // what the context needs; it is read again object by object below.
+    let mut loaded = input::discover_and_load_streaming(
         &args.paths,
         input::read_stdin,
         &|kind| policy.keep(kind),
+        &|kind| policy.keeps_in_context(kind),
         &|| {
             if tty {
                 found_one(&bar)
@@ -95,13 +98,14 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             .sum();
         eprintln!("objects built: {} nodes", nodes);
     }
+    let deferred = std::mem::take(&mut loaded.deferred);
     if args.parse_only {
         let s = loaded.stats;
+        let objects = loaded.resources.len() + second_read_only(&deferred, &policy);
         println!(
-            "parsed {} files, {} documents, {} objects, {} errors",
+            "parsed {} files, {} documents, {objects} objects, {} errors",
             s.files,
             s.documents,
-            loaded.resources.len(),
             loaded.errors.len()
         );
         let code = if loaded.errors.is_empty() { 0 } else { 2 };
@@ -115,8 +119,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     bar.set_length(inventory.len() as u64);
     bar.set_message("checking objects");
     let now = jiff::Timestamp::now();
-    let report = Report::scan_with_progress(&policy, &inventory, now, fail_on, &|| bar.inc(1))
-        .with_input(loaded.errors, loaded.stats);
+    let ext = policy.prepare(&inventory);
+    let progress = || bar.inc(1);
+    let report = Report::evaluate_deferred(
+        &policy, &inventory, &ext, now, fail_on, &progress, &deferred,
+    )
+    .with_input(loaded.errors, loaded.stats);
     timings.mark("evaluate");
     bar.finish_and_clear();
     emit(&report, args.format, args.output.as_ref())?;
@@ -128,6 +136,28 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     std::mem::forget(report);
     std::mem::forget(policy);
     Ok(ExitCode::from(code))
+}
+
+/// The second read of the deferred sources as the scan does it (objects
+/// built and dropped one at a time), without evaluating: the objects read,
+/// less those the first read kept (already counted).
+fn second_read_only(deferred: &[input::Deferred], policy: &palisade_core::PolicySet) -> usize {
+    let mut objects = 0;
+    for d in deferred {
+        let mut n = 0usize;
+        let read = input::each_object(&d.source, &|k| policy.keep(k), &mut |r| match r {
+            Some(_) => n += 1,
+            None => n = 0,
+        });
+        if let Err(e) = read {
+            eprintln!(
+                "error: {}: cannot read the file again: {e}",
+                d.source.name()
+            );
+        }
+        objects += n - n.min(d.count);
+    }
+    objects
 }
 
 /// Writes `report` to `output` (or stdout) in `format`; input errors also go

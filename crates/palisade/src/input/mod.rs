@@ -22,9 +22,11 @@
 
 mod discover;
 mod parse;
+mod stream;
 
 pub use discover::{discover, discover_each, Source};
 pub use parse::parse_text_keep;
+pub use stream::{each_object, Deferred, STREAM_FROM};
 
 use palisade_core::{Keep, Resource};
 use serde::Serialize;
@@ -101,6 +103,9 @@ pub struct Parsed {
     pub errors: Vec<InputError>,
     /// Counts.
     pub stats: LoadStats,
+    /// Set when the source is read twice ([`Deferred`]): `resources` are
+    /// then only its objects the context needs.
+    pub deferred: Option<Source>,
 }
 
 /// Everything read from the inputs, in input order.
@@ -112,6 +117,30 @@ pub struct Loaded {
     pub errors: Vec<InputError>,
     /// Counts.
     pub stats: LoadStats,
+    /// Sources read twice, in input order (see [`Deferred`]).
+    pub deferred: Vec<Deferred>,
+}
+
+/// [`discover_and_load`], except that a source of [`STREAM_FROM`] bytes or
+/// more keeps only its objects of the kinds `context` names (what rules read
+/// from the inventory) and is listed in [`Loaded::deferred`], to be read
+/// again object by object ([`each_object`]).
+pub fn discover_and_load_streaming(
+    paths: &[PathBuf],
+    stdin: impl FnOnce() -> std::io::Result<Arc<[u8]>> + Send,
+    keep: &(dyn Fn(&str) -> Keep + Sync),
+    context: &(dyn Fn(&str) -> bool + Sync),
+    found: &(dyn Fn() + Sync),
+    progress: &(dyn Fn() + Sync),
+) -> Loaded {
+    let (parsed, errors) = walk_map(paths, stdin, found, &|src| {
+        let out = read_source(src, keep, Some(context));
+        progress();
+        out
+    });
+    let mut loaded = assemble(parsed);
+    loaded.errors.splice(0..0, errors);
+    loaded
 }
 
 /// Discovers `paths` as [`discover`] does and reads and parses every source
@@ -127,7 +156,7 @@ pub fn discover_and_load(
     progress: &(dyn Fn() + Sync),
 ) -> Loaded {
     let (parsed, errors) = walk_map(paths, stdin, found, &|src| {
-        let out = read_source(src, keep);
+        let out = read_source(src, keep, None);
         progress();
         out
     });
@@ -175,6 +204,13 @@ fn assemble(parsed: Vec<Parsed>) -> Loaded {
     for p in parsed {
         loaded.stats.add(&p.stats);
         loaded.errors.extend(p.errors);
+        if let Some(source) = p.deferred {
+            loaded.deferred.push(Deferred {
+                source,
+                start: loaded.resources.len(),
+                count: p.resources.len(),
+            });
+        }
         loaded
             .resources
             .extend(p.resources.into_iter().map(Arc::new));
@@ -194,10 +230,23 @@ pub fn count_events(src: &Source) -> Option<usize> {
     with_bytes(src, count).ok().flatten()
 }
 
-/// Reads one source and parses it.
-fn read_source(src: &Source, keep: &dyn Fn(&str) -> Keep) -> Parsed {
+/// Reads one source and parses it; with `context`, a large source keeps
+/// only its objects the context needs (see [`Deferred`]).
+fn read_source(
+    src: &Source,
+    keep: &dyn Fn(&str) -> Keep,
+    context: Option<&(dyn Fn(&str) -> bool + Sync)>,
+) -> Parsed {
     let name = src.name();
-    with_bytes(src, |bytes| parse_text_keep(&name, bytes, keep)).unwrap_or_else(|e| Parsed {
+    let parse = |bytes: &[u8]| match context {
+        Some(context) if bytes.len() >= stream::stream_from() => {
+            let mut p = stream::first_read(&name, bytes, keep, context);
+            p.deferred = Some(src.clone());
+            p
+        }
+        _ => parse_text_keep(&name, bytes, keep),
+    };
+    with_bytes(src, parse).unwrap_or_else(|e| Parsed {
         errors: vec![InputError::file(
             name.clone(),
             format!("cannot read file: {e}"),
@@ -267,7 +316,12 @@ mod tests {
         let paths = vec![dir.path().to_path_buf(), PathBuf::from("/nonexistent")];
         // the reference: discover everything, then read one source after the other
         let (sources, errors) = discover(&paths, || unreachable!());
-        let mut first = assemble(sources.iter().map(|s| read_source(s, &keep)).collect());
+        let mut first = assemble(
+            sources
+                .iter()
+                .map(|s| read_source(s, &keep, None))
+                .collect(),
+        );
         first.errors.splice(0..0, errors);
         let second = discover_and_load(&paths, || unreachable!(), &keep, &|| {}, &|| {});
         let names =

@@ -1,7 +1,8 @@
 //! Parsing the bytes of one source into resources, counts and errors.
 
 use super::{InputError, LoadStats, Parsed};
-use palisade_core::yaml::parse_stream_keep;
+use palisade_core::yaml::{parse_stream_each, Parsed as Stream};
+use palisade_core::{Document, LoadError};
 use palisade_core::{Keep, Resource, ResourceId};
 use serde_json::Value;
 use std::sync::Arc;
@@ -39,8 +40,28 @@ pub fn parse_text_keep(name: &Arc<str>, bytes: &[u8], keep: &dyn Fn(&str) -> Kee
         });
         return out;
     }
-    let docs = parse_stream_keep(text, keep);
-    if docs.is_empty() {
+    let mut any = false;
+    // Objects of a List's items come one at a time, never as a whole List.
+    parse_stream_each(text, keep, &mut |p| match p {
+        Stream::Restart => {
+            out.resources.clear();
+            out.errors.clear();
+            out.stats = LoadStats {
+                files: 1,
+                ..LoadStats::default()
+            };
+            any = false;
+        }
+        Stream::Item(doc) => match Resource::from_item(doc, name) {
+            Some(r) => out.resources.push(r),
+            None => out.stats.skipped += 1,
+        },
+        Stream::Document(doc) => {
+            any = true;
+            document(&mut out, doc, name);
+        }
+    });
+    if !any {
         let message = if bytes.is_empty() {
             "empty file (0 bytes): no YAML document"
         } else {
@@ -52,39 +73,39 @@ pub fn parse_text_keep(name: &Arc<str>, bytes: &[u8], keep: &dyn Fn(&str) -> Kee
             column: Some(1),
             message: message.into(),
         });
-        return out;
-    }
-    for doc in docs {
-        let doc = match doc {
-            Ok(doc) => doc,
-            Err(e) => {
-                out.errors.push(InputError {
-                    file: name.clone(),
-                    line: e.pos.map(|p| p.line),
-                    column: e.pos.map(|p| p.column),
-                    message: e.message,
-                });
-                continue;
-            }
-        };
-        out.stats.documents += 1;
-        if doc.value.is_null() {
-            out.stats.empty += 1;
-            continue;
-        }
-        match ResourceId::of(&doc.value) {
-            None => out.stats.skipped += 1,
-            Some(id) if id.kind.ends_with("List") => {
-                if let Some(Value::Array(items)) = doc.value.get("items") {
-                    out.stats.skipped +=
-                        items.iter().filter(|i| ResourceId::of(i).is_none()).count();
-                }
-            }
-            Some(_) => {}
-        }
-        out.resources.extend(Resource::from_document(doc, name));
     }
     out
+}
+
+/// One document (or the error that ended it) into `out`.
+fn document(out: &mut Parsed, doc: Result<Document, LoadError>, name: &Arc<str>) {
+    let doc = match doc {
+        Ok(doc) => doc,
+        Err(e) => {
+            out.errors.push(InputError {
+                file: name.clone(),
+                line: e.pos.map(|p| p.line),
+                column: e.pos.map(|p| p.column),
+                message: e.message,
+            });
+            return;
+        }
+    };
+    out.stats.documents += 1;
+    if doc.value.is_null() {
+        out.stats.empty += 1;
+        return;
+    }
+    match ResourceId::of(&doc.value) {
+        None => out.stats.skipped += 1,
+        Some(id) if id.kind.ends_with("List") => {
+            if let Some(Value::Array(items)) = doc.value.get("items") {
+                out.stats.skipped += items.iter().filter(|i| ResourceId::of(i).is_none()).count();
+            }
+        }
+        Some(_) => {}
+    }
+    out.resources.extend(Resource::from_document(doc, name));
 }
 
 /// A text starting with `{` is JSON to kubectl, which decodes it strictly:

@@ -167,6 +167,15 @@ pub struct ConfigSpec {
     pub rbac: Option<Value>,
     /// Admission webhook settings (read by `palisade serve`).
     pub webhook: Option<Value>,
+    /// Image signature policies (read by `palisade-images`).
+    #[serde(default)]
+    pub images: Vec<crate::images::ImagePolicySpec>,
+    /// What happens to images no image policy matches.
+    #[serde(default)]
+    pub images_unmatched: crate::images::Unmatched,
+    /// Registry settings (CA, insecure) per host.
+    #[serde(default)]
+    pub registries: crate::images::Registries,
 }
 
 /// A loaded configuration: the typed spec plus what is needed to place errors.

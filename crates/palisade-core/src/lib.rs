@@ -14,6 +14,7 @@
 pub mod config;
 pub mod context;
 pub mod finding;
+pub mod images;
 pub mod lenient;
 pub mod path;
 pub mod policy_set;

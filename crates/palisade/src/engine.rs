@@ -105,6 +105,16 @@ pub fn build(args: &EngineArgs) -> anyhow::Result<PolicySet> {
 /// rule ID known to the config validation and the context providers the
 /// built-in rules need (the RBAC graph, with the config's `rbac` settings).
 pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet> {
+    build_with_providers(config, args, Vec::new())
+}
+
+/// [`build_with`], plus context providers of the front door (image
+/// verification results for `scan --verify-images`).
+pub fn build_with_providers(
+    config: Config,
+    args: &EngineArgs,
+    extra: Vec<Arc<dyn palisade_core::ContextProvider>>,
+) -> anyhow::Result<PolicySet> {
     let opts = ProfileOptions {
         pss_version: args.pss_version.clone(),
     };
@@ -151,6 +161,7 @@ pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet
     let user = user_policies(&config, args)?;
     rules.extend(user.rules);
     providers.extend(user.providers);
+    providers.extend(extra);
     let mut builder = PolicySet::builder(config).rules(rules).known_ids(known);
     for (id, action) in profile_actions {
         builder = builder.default_action(id, action);

@@ -1,6 +1,8 @@
 //! A real registry for tests: Debian's `docker-registry` (distribution 2.8)
 //! on 127.0.0.1 at a free port, plain HTTP or TLS with htpasswd basic auth,
 //! storage in a temp dir; stopped when dropped.
+// Each test binary that includes this file uses a part of it.
+#![allow(dead_code)]
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};

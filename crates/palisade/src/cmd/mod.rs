@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod certs;
+pub mod image;
 pub mod policy;
 pub mod rbac;
 pub mod rules;

@@ -1,6 +1,7 @@
 //! Palisade's built-in rules, one module per family, and the profiles that
 //! select them.
 
+pub mod images;
 pub mod pss;
 pub mod rbac;
 pub mod registry;

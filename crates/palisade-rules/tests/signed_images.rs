@@ -7,7 +7,7 @@ use palisade_core::{Config, Context, Extensions, Inventory, PolicySet, Resource}
 use serde_json::json;
 
 fn set() -> PolicySet {
-    let rules = palisade_rules::workload::signed_images::rules();
+    let rules = palisade_rules::images::rules();
     PolicySet::builder(Config::default())
         .rules(rules)
         .build()

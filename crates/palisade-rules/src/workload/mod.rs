@@ -50,7 +50,6 @@ pub mod run_as_root;
 pub mod secret_env;
 pub mod security_context;
 pub mod service_account;
-pub mod signed_images;
 
 use palisade_core::Rule;
 use std::sync::Arc;
@@ -66,7 +65,6 @@ pub fn rules() -> Vec<Arc<dyn Rule>> {
         service_account::rules(),
         namespace::rules(),
         images::rules(),
-        signed_images::rules(),
         secret_env::rules(),
         security_context::rules(),
         run_as_root::rules(),
@@ -98,9 +96,6 @@ mod tests {
             "default-namespace",
             "image-latest-tag",
             "image-not-pinned",
-            "image-signature-missing",
-            "image-attestation-missing",
-            "image-verification-failed",
             "secret-in-env",
             "writable-root-filesystem",
             "privilege-escalation",

@@ -4,8 +4,8 @@
 //! [`ImageVerdicts`]. Without verification results (an offline scan) these
 //! rules report nothing.
 
-use super::builtin::{BuiltinRule, Texts};
-use super::fields::label;
+use crate::workload::builtin::{BuiltinRule, Texts};
+use crate::workload::fields::label;
 use palisade_core::images::{ImageVerdict, ImageVerdicts, PolicyVerdict};
 use palisade_core::workload::with_pod_spec;
 use palisade_core::{Context, Emitter, Field, Resource, Rule, Severity};

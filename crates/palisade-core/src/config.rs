@@ -170,6 +170,15 @@ pub struct ConfigSpec {
     /// Pod templates inside custom resources (read by
     /// [`PodTemplates`](crate::pod_templates::PodTemplates)).
     pub pod_templates: Option<Value>,
+    /// Image signature policies (read by `palisade-images`).
+    #[serde(default)]
+    pub images: Vec<crate::images::ImagePolicySpec>,
+    /// What happens to images no image policy matches.
+    #[serde(default)]
+    pub images_unmatched: crate::images::Unmatched,
+    /// Registry settings (CA, insecure) per host.
+    #[serde(default)]
+    pub registries: crate::images::Registries,
 }
 
 /// A loaded configuration: the typed spec plus what is needed to place errors.

@@ -17,6 +17,7 @@
 pub mod config;
 pub mod context;
 pub mod finding;
+pub mod images;
 pub mod lenient;
 mod merge;
 pub mod path;

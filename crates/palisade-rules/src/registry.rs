@@ -46,6 +46,7 @@ pub fn profile(name: &str, opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, 
     match name {
         "default" => Ok(crate::workload::rules()
             .into_iter()
+            .chain(crate::images::rules())
             .chain(crate::rbac::rules())
             .chain(crate::cluster::rules())
             .chain(pss(crate::pss::Level::Restricted)?)
@@ -62,6 +63,7 @@ pub fn profile(name: &str, opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, 
 /// Every built-in rule (for `palisade rules` and config validation).
 pub fn catalog() -> Vec<Arc<dyn Rule>> {
     let mut all = crate::workload::rules();
+    all.extend(crate::images::rules());
     all.extend(crate::rbac::rules());
     all.extend(crate::cluster::rules());
     all.extend(crate::pss::rules(crate::pss::Level::Restricted, None));

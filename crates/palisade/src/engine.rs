@@ -108,9 +108,10 @@ pub fn build_with(config: Config, args: &EngineArgs) -> anyhow::Result<PolicySet
     build_with_providers(config, args, Vec::new())
 }
 
-/// [`build_with`], adding `extra` context providers after the built-in ones
-/// (a later provider's data replaces an earlier one's of the same type, as
-/// `audit --releases` replaces the shipped release data).
+/// [`build_with`], adding `extra` context providers after the built-in ones:
+/// image verification results for `scan --verify-images`, release data for
+/// `audit --releases` (a later provider's data replaces an earlier one's of
+/// the same type, as `audit --releases` replaces the shipped release data).
 pub fn build_with_providers(
     config: Config,
     args: &EngineArgs,

@@ -47,6 +47,8 @@ enum Command {
     WebhookConfig(cmd::webhook_config::WebhookConfigArgs),
     /// Create a CA and a serving certificate for the webhook.
     Certs(cmd::certs::CertsArgs),
+    /// Signed images: verify against the image policies, sign, attest, keygen.
+    Image(cmd::image::ImageArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(*args),
         Command::WebhookConfig(args) => cmd::webhook_config::run(&args),
         Command::Certs(args) => cmd::certs::run(&args),
+        Command::Image(args) => cmd::image::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod certs;
+pub mod image;
 pub mod policy;
 pub mod rbac;
 pub mod rules;

@@ -10,6 +10,7 @@ use palisade_core::{Inventory, Severity};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Bytes of report buffered before each write.
 const OUTPUT_BUFFER: usize = 1 << 16;
@@ -36,6 +37,11 @@ pub struct ScanArgs {
     /// Configuration, profiles and profile options.
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// Verify the images of the scanned workloads against the config's
+    /// `images:` policies (asks registries; off by default, so an offline
+    /// scan never touches the network).
+    #[arg(long)]
+    pub verify_images: bool,
     /// Only read and parse the inputs exactly as the scan does, building of
     /// each object what the policies read, without running the rules
     /// (benchmark baseline); print counts.
@@ -52,7 +58,19 @@ pub struct ScanArgs {
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     batch_memory();
     let timings = Timings::from_env();
-    let policy = engine::build(&args.engine)?;
+    let verifier = if args.verify_images {
+        Some(super::image::verifier_for(args.engine.config.as_deref())?)
+    } else {
+        None
+    };
+    let policy = match &verifier {
+        None => engine::build(&args.engine)?,
+        Some((config, v)) => engine::build_with_providers(
+            config.clone(),
+            &args.engine,
+            vec![Arc::new(palisade_images::ImageProvider::new(v.clone()))],
+        )?,
+    };
     timings.mark("build policies");
     let fail_on = args
         .fail_on
@@ -115,6 +133,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let inventory = Inventory::new(loaded.resources);
     timings.mark("inventory");
+    if let Some((_, v)) = &verifier {
+        super::image::verify_inventory(v, &inventory)?;
+        timings.mark("verify images");
+    }
     bar.set_position(0);
     bar.set_length(inventory.len() as u64);
     bar.set_message("checking objects");

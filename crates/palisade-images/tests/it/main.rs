@@ -1,0 +1,10 @@
+//! palisade-images' integration tests: real cosign fixtures offline, and a
+//! real registry (Debian's docker-registry) for fetching, signing and
+//! verifying.
+
+mod fixtures;
+mod hostile;
+mod keys;
+mod live;
+mod registry_server;
+mod support;

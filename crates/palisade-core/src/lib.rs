@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod context;
+pub mod exemption;
 pub mod finding;
 pub mod lenient;
 pub mod path;
@@ -30,6 +31,7 @@ pub mod yaml;
 
 pub use config::{Config, ConfigError};
 pub use context::{Context, Extensions, Inventory, Operation, RequestInfo};
+pub use exemption::{IgnoreAnnotation, Trust};
 pub use finding::{Action, Finding, Location};
 pub use path::{FieldPath, Seg};
 pub use policy_set::{ContextProvider, Evaluation, PolicySet, PolicySetBuilder, Suppressed};

@@ -5,8 +5,8 @@
 use crate::input::{InputError, LoadStats};
 use palisade_core::policy_set::EXEMPTION_EXPIRED;
 use palisade_core::{
-    Context, Evaluation, Extensions, Finding, Inventory, PolicySet, ResourceId, RuleInfo, Severity,
-    Suppressed,
+    Context, Evaluation, Extensions, Finding, IgnoreAnnotation, Inventory, PolicySet, ResourceId,
+    RuleInfo, Severity, Suppressed,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -32,6 +32,16 @@ pub struct Scanned {
     pub line: Option<u32>,
 }
 
+/// An object carrying the `palisade.io/ignore` annotation: listed whether
+/// or not it hid a finding, so self-granted exemptions stay visible.
+#[derive(Debug, Clone)]
+pub struct Annotated {
+    /// The object.
+    pub object: Scanned,
+    /// What the annotation says.
+    pub annotation: IgnoreAnnotation,
+}
+
 /// Everything an output format needs.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -45,6 +55,8 @@ pub struct Report {
     pub rules: Vec<RuleDescriptor>,
     /// The objects evaluated, in input order.
     pub scanned: Vec<Scanned>,
+    /// The objects carrying `palisade.io/ignore`, in input order.
+    pub ignore_annotations: Vec<Annotated>,
     /// What was read.
     pub stats: LoadStats,
     /// Lowest severity that fails the run.
@@ -105,6 +117,7 @@ impl Report {
             errors: Vec::new(),
             rules: Vec::new(),
             scanned: Vec::new(),
+            ignore_annotations: Vec::new(),
             stats: LoadStats::default(),
             fail_on,
         }
@@ -154,7 +167,7 @@ impl Report {
         let items: Vec<_> = inventory.iter().collect();
         // Findings are sorted and the scanned objects described on the
         // worker threads; the merge below only moves them.
-        let evaluations: Vec<(Evaluation, Scanned)> = items
+        let evaluations: Vec<(Evaluation, Scanned, Option<IgnoreAnnotation>)> = items
             .par_iter()
             .map(|res| {
                 let mut eval = policy.evaluate(res, &ctx);
@@ -167,15 +180,21 @@ impl Report {
                     line: res.positions.as_ref().map(|p| p.start().line),
                 };
                 progress();
-                (eval, scanned)
+                (eval, scanned, IgnoreAnnotation::of(res))
             })
             .collect();
-        let findings = evaluations.iter().map(|(e, _)| e.findings.len()).sum();
+        let findings = evaluations.iter().map(|(e, _, _)| e.findings.len()).sum();
         report.findings.reserve_exact(findings);
         report.scanned.reserve_exact(evaluations.len());
-        for (eval, scanned) in evaluations {
+        for (eval, scanned, annotation) in evaluations {
             report.findings.extend(eval.findings);
             report.suppressed.extend(eval.suppressed);
+            if let Some(annotation) = annotation {
+                report.ignore_annotations.push(Annotated {
+                    object: scanned.clone(),
+                    annotation,
+                });
+            }
             report.scanned.push(scanned);
         }
         report.findings.extend(policy.config_findings(now));

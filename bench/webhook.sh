@@ -28,6 +28,8 @@
 #                               # then beside 1,000 slowloris connections (a second loadgen:
 #                               # TLS, then a header line per second, never ending the headers).
 #   bench/webhook.sh all        # the three
+# Review time against container count (in process, no server):
+#   cargo run --release -p palisade-webhook --example containers [N...]
 set -euo pipefail
 MODE=${1:-throughput}
 cd "$(dirname "$0")/.."

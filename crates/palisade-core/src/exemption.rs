@@ -70,11 +70,7 @@ impl IgnoreAnnotation {
 
     /// Whether it lists `f`'s rule (or one merged into it), as `trust` allows.
     pub(crate) fn hides(&self, f: &Finding, trust: &Trust) -> bool {
-        let listed = |id: &str| {
-            self.rules
-                .iter()
-                .any(|r| r == "*" || r == id)
-        };
+        let listed = |id: &str| self.rules.iter().any(|r| r == "*" || r == id);
         match trust {
             Trust::Everything => listed(&f.rule) || f.also.iter().any(|a| listed(a)),
             // Every rule merged into the finding must be allowed, or the
@@ -110,7 +106,9 @@ impl CompiledExemption {
         let base = FieldPath::root().key("exemptions").index(index);
         for (j, id) in ex.rules.iter().enumerate() {
             if id != "*" && !known.contains(id) {
-                return Err(config.error_at(&base.key("rules").index(j), format!("unknown rule `{id}`")));
+                return Err(
+                    config.error_at(&base.key("rules").index(j), format!("unknown rule `{id}`"))
+                );
             }
         }
         let mut names = globset::GlobSetBuilder::new();
@@ -175,8 +173,8 @@ impl CompiledExemption {
     /// `serviceAccounts`.
     fn requested_by(&self, r: &RequestInfo) -> bool {
         let s = &self.spec;
-        s.users.iter().any(|u| *u == r.username)
-            || self.sa_users.iter().any(|u| *u == r.username)
+        s.users.contains(&r.username)
+            || self.sa_users.contains(&r.username)
             || s.groups.iter().any(|g| r.groups.contains(g))
     }
 

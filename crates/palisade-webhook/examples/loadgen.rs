@@ -177,7 +177,10 @@ async fn run(args: Args) {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        eprintln!("slowloris: {} connections held", held.load(Ordering::Relaxed));
+        eprintln!(
+            "slowloris: {} connections held",
+            held.load(Ordering::Relaxed)
+        );
     }
     let start = Instant::now() + Duration::from_millis(200);
     let end = start + Duration::from_secs_f64(args.duration);

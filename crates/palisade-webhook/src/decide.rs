@@ -90,7 +90,12 @@ pub fn decide(
     if eval.cancelled {
         return plain(
             "cancelled",
-            Response::deny(uid, 503, "ServiceUnavailable", "palisade: evaluation cancelled".into()),
+            Response::deny(
+                uid,
+                503,
+                "ServiceUnavailable",
+                "palisade: evaluation cancelled".into(),
+            ),
         );
     }
     let mut findings = eval.findings;
@@ -102,9 +107,16 @@ pub fn decide(
         findings.retain(|f| engine.is_operation_aware(&f.rule));
     }
     let mut decision = respond(uid, findings, engine.settings.max_listed());
-    note_exemptions(&mut decision.response, &eval.suppressed, engine.settings.max_listed());
+    note_exemptions(
+        &mut decision.response,
+        &eval.suppressed,
+        engine.settings.max_listed(),
+    );
     if res.annotation(IGNORE_ANNOTATION).is_some() {
-        decision.response.warnings.push(ignored_annotation_warning(engine));
+        decision
+            .response
+            .warnings
+            .push(ignored_annotation_warning(engine));
     }
     decision
 }
@@ -269,7 +281,10 @@ fn respond(uid: &str, findings: Vec<Finding>, max: usize) -> Decision {
         warnings.push(format!("... and {} more warnings", warned - max));
     }
     if audited > max {
-        audit.insert("more".into(), format!("{} more audited findings", audited - max));
+        audit.insert(
+            "more".into(),
+            format!("{} more audited findings", audited - max),
+        );
     }
     let (mut response, label) = if denied == 0 {
         let label = if !warnings.is_empty() {

@@ -195,7 +195,9 @@ impl Server {
                 _ = &mut shutdown => break,
                 a = accept(&self.listener, &slots) => a,
             };
-            let Some((tcp, peer, slot)) = accepted else { continue };
+            let Some((tcp, peer, slot)) = accepted else {
+                continue;
+            };
             let _ = tcp.set_nodelay(true);
             let (shared, stop) = (shared.clone(), stop.clone());
             tokio::spawn(async move {
@@ -248,7 +250,11 @@ fn http_builder(opts: &ServeOptions) -> Builder<TokioExecutor> {
 async fn accept(
     listener: &TcpListener,
     slots: &Arc<Semaphore>,
-) -> Option<(tokio::net::TcpStream, SocketAddr, tokio::sync::OwnedSemaphorePermit)> {
+) -> Option<(
+    tokio::net::TcpStream,
+    SocketAddr,
+    tokio::sync::OwnedSemaphorePermit,
+)> {
     let slot = slots.clone().acquire_owned().await.ok()?;
     match listener.accept().await {
         Ok((tcp, peer)) => Some((tcp, peer, slot)),

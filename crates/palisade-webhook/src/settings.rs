@@ -132,6 +132,8 @@ impl WebhookSettings {
 
     /// Findings listed in one response.
     pub fn max_listed(&self) -> usize {
-        self.max_findings_listed.unwrap_or(DEFAULT_MAX_LISTED).max(1)
+        self.max_findings_listed
+            .unwrap_or(DEFAULT_MAX_LISTED)
+            .max(1)
     }
 }

@@ -56,11 +56,10 @@ async fn the_ignore_annotation_never_exempts_at_admission() {
         assert!(msg.contains(rule), "{rule} not in {msg}");
     }
     assert!(
-        r["warnings"]
-            .as_array()
+        r["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
             .unwrap()
-            .iter()
-            .any(|w| w.as_str().unwrap().contains("palisade.io/ignore is honoured at admission for no rule")),
+            .contains("palisade.io/ignore is honoured at admission for no rule")),
         "{r}"
     );
     srv.shutdown().await;
@@ -127,8 +126,7 @@ async fn exemptions_from_the_config_apply_with_their_reason_audited() {
     let mut rv = review("e3", "CREATE", pod);
     let r = c.post("/validate", &rv).await.response();
     assert_eq!(r["allowed"], false, "alice labelled her own pod: {r}");
-    rv["request"]["userInfo"] =
-        json!({"username": "system:serviceaccount:ci:deployer", "groups": ["system:serviceaccounts"]});
+    rv["request"]["userInfo"] = json!({"username": "system:serviceaccount:ci:deployer", "groups": ["system:serviceaccounts"]});
     let r = c.post("/validate", &rv).await.response();
     assert_eq!(r["allowed"], true, "{r}");
     assert!(
@@ -143,7 +141,9 @@ async fn exemptions_from_the_config_apply_with_their_reason_audited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_annotation_hides_only_opted_in_rules_of_medium_or_lower() {
-    let e = config_error("webhook:\n  ignoreAnnotationRules: [default-service-account, host-network]\n");
+    let e = config_error(
+        "webhook:\n  ignoreAnnotationRules: [default-service-account, host-network]\n",
+    );
     assert!(
         e.contains("palisade.yaml:2:")
             && e.contains("webhook.ignoreAnnotationRules[1]")
@@ -248,7 +248,10 @@ async fn responses_list_a_bounded_number_of_findings_with_the_exact_count() {
         .unwrap_or_else(|| panic!("{msg}"));
     assert!(n >= 50, "{msg}");
     assert_eq!(msg.matches("\n- [").count(), 3, "{msg}");
-    assert!(msg.ends_with(&format!("\n- ... and {} more", n - 3)), "{msg}");
+    assert!(
+        msg.ends_with(&format!("\n- ... and {} more", n - 3)),
+        "{msg}"
+    );
     srv.shutdown().await;
 }
 
@@ -282,7 +285,11 @@ async fn a_full_pool_answers_at_once_by_the_overload_policy() {
             .post("/validate", &review("s2", "CREATE", good_pod("a")))
             .await
             .response();
-        assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            t.elapsed()
+        );
         assert_eq!(r["allowed"], allowed, "{policy}: {r}");
         let text = r.to_string();
         assert!(text.contains("the webhook is overloaded"), "{text}");
@@ -318,10 +325,7 @@ async fn evaluation_stops_when_the_client_goes_away() {
     // Ten slow rules of 150 ms: 1.5 s uncancelled.
     tokio::time::sleep(Duration::from_millis(1800)).await;
     let calls = slow_calls("gone");
-    assert!(
-        calls < SLOW_RULES,
-        "{calls} of {SLOW_RULES} slow rules ran"
-    );
+    assert!(calls < SLOW_RULES, "{calls} of {SLOW_RULES} slow rules ran");
     let m = c.get("/metrics").await.text();
     assert!(m.contains("decision=\"cancelled\""), "{m}");
     srv.shutdown().await;
@@ -343,9 +347,11 @@ async fn health_probes_on_a_plain_port_with_client_certificates_required() {
     let health = srv.health.expect("health port");
     for (path, status) in [("/healthz", 200), ("/readyz", 200), ("/validate", 404)] {
         let mut s = tokio::net::TcpStream::connect(health).await.unwrap();
-        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
-            .await
-            .unwrap();
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
         let mut raw = Vec::new();
         s.read_to_end(&mut raw).await.unwrap();
         assert_eq!(parse_reply(&raw).unwrap().status, status, "{path}");
@@ -387,7 +393,11 @@ async fn idle_connections_are_closed_and_capped() {
         .expect("closed within 5 s")
         .unwrap_or(0);
     assert_eq!(n, 0);
-    assert!(t.elapsed() >= Duration::from_millis(250), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        t.elapsed()
+    );
     // Two connections held open (requests in flight): a third waits.
     let slow = |name: &'static str| {
         let c = c.clone();

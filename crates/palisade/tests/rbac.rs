@@ -738,11 +738,19 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
         .unwrap();
     {
         use std::io::Write as _;
-        sh.stdin.take().unwrap().write_all(out.stdout.as_bytes()).unwrap();
+        sh.stdin
+            .take()
+            .unwrap()
+            .write_all(out.stdout.as_bytes())
+            .unwrap();
     }
     assert!(sh.wait().unwrap().success());
     for i in 1..=5 {
-        assert!(!d.join(format!("PWNED{i}")).exists(), "PWNED{i} was created:\n{}", out.stdout);
+        assert!(
+            !d.join(format!("PWNED{i}")).exists(),
+            "PWNED{i} was created:\n{}",
+            out.stdout
+        );
     }
     let calls = std::fs::read_to_string(&log).unwrap();
     let mut calls: Vec<&str> = calls.lines().collect();

@@ -318,7 +318,10 @@ fn certs_are_private_and_the_ca_signs_no_ca() {
         }
         certs(dir.path());
         for f in ["ca.key", "tls.key"] {
-            let mode = std::fs::metadata(dir.path().join(f)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(f))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "{f}: {mode:o}");
         }
     }
@@ -342,7 +345,13 @@ fn webhook_config_prints_the_configurations() {
     )
     .unwrap();
     let out = bin()
-        .args(["webhook-config", "--service", "palisade", "--namespace", "sec"])
+        .args([
+            "webhook-config",
+            "--service",
+            "palisade",
+            "--namespace",
+            "sec",
+        ])
         .args(["--service-account", "palisade-sa", "--ca-bundle"])
         .arg(dir.path().join("ca.crt"))
         .args(["--with-connect", "--timeout-seconds", "3", "--policy"])
@@ -350,9 +359,17 @@ fn webhook_config_prints_the_configurations() {
         .args(["--resource", "example.com/widgets"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let docs = documents(&out.stdout);
-    assert_eq!(docs.len(), 1, "mutation is opt-in: no mutating configuration");
+    assert_eq!(
+        docs.len(),
+        1,
+        "mutation is opt-in: no mutating configuration"
+    );
     let v = &docs[0];
     assert_eq!(v["kind"], "ValidatingWebhookConfiguration");
     let hook = &v["webhooks"][0];
@@ -376,12 +393,26 @@ fn webhook_config_prints_the_configurations() {
         .flat_map(|r| r["resources"].as_array().unwrap())
         .map(|r| r.as_str().unwrap())
         .collect();
-    for want in ["pods", "pods/ephemeralcontainers", "deployments", "pods/exec", "ingresses", "widgets"] {
+    for want in [
+        "pods",
+        "pods/ephemeralcontainers",
+        "deployments",
+        "pods/exec",
+        "ingresses",
+        "widgets",
+    ] {
         assert!(resources.contains(&want), "{want} not in {resources:?}");
     }
 
     let out = bin()
-        .args(["webhook-config", "--service", "palisade", "--namespace", "sec", "--ca-bundle"])
+        .args([
+            "webhook-config",
+            "--service",
+            "palisade",
+            "--namespace",
+            "sec",
+            "--ca-bundle",
+        ])
         .arg(dir.path().join("ca.crt"))
         .args(["--mutating", "--exclude-kube-system", "false"])
         .output()
@@ -390,7 +421,10 @@ fn webhook_config_prints_the_configurations() {
     let docs = documents(&out.stdout);
     assert_eq!(docs.len(), 2);
     assert_eq!(docs[1]["kind"], "MutatingWebhookConfiguration");
-    assert_eq!(docs[1]["webhooks"][0]["failurePolicy"], "Ignore", "mutation never blocks");
+    assert_eq!(
+        docs[1]["webhooks"][0]["failurePolicy"], "Ignore",
+        "mutation never blocks"
+    );
     assert_eq!(
         docs[0]["webhooks"][0]["namespaceSelector"]["matchExpressions"][0]["values"],
         json!(["sec"])
@@ -478,7 +512,14 @@ fn invalid_profile_action_fails_at_start_naming_file_line_and_key() {
             "--tls-cert",
             "tls.crt",
         ])
-        .args(["--tls-key", "tls.key", "--addr", "127.0.0.1:0", "--health-addr", "off"])
+        .args([
+            "--tls-key",
+            "tls.key",
+            "--addr",
+            "127.0.0.1:0",
+            "--health-addr",
+            "off",
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

@@ -51,7 +51,12 @@ pub static SLOW_CALLS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec
 
 /// Calls of the slow rules on the object named `name` so far.
 pub fn slow_calls(name: &str) -> usize {
-    SLOW_CALLS.lock().unwrap().iter().filter(|n| *n == name).count()
+    SLOW_CALLS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|n| *n == name)
+        .count()
 }
 
 /// A rule that sleeps `test.palisade.io/sleep-ms` milliseconds on objects

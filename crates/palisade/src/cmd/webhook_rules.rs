@@ -30,7 +30,12 @@ pub const BUILTIN: &[(&str, &[&str])] = &[
     ("batch", &["jobs", "cronjobs"]),
     (
         "rbac.authorization.k8s.io",
-        &["roles", "clusterroles", "rolebindings", "clusterrolebindings"],
+        &[
+            "roles",
+            "clusterroles",
+            "rolebindings",
+            "clusterrolebindings",
+        ],
     ),
 ];
 
@@ -88,7 +93,9 @@ pub fn policy_rules(objects: &[std::sync::Arc<Resource>]) -> (Vec<Value>, Vec<St
 /// `spec.matchConstraints.resourceRules`, which have the webhook rules' own
 /// shape. `None` when absent or a wildcard resource.
 fn vap_rules(v: &Value) -> Option<Vec<Value>> {
-    let rules = v.pointer("/spec/matchConstraints/resourceRules")?.as_array()?;
+    let rules = v
+        .pointer("/spec/matchConstraints/resourceRules")?
+        .as_array()?;
     let mut out = Vec::new();
     for r in rules {
         let field = |k: &str, default: Value| r.get(k).cloned().unwrap_or(default);
@@ -128,7 +135,11 @@ fn constraint_rules(v: &Value) -> Option<Vec<Value>> {
         if names.is_empty() || names.iter().any(|n| n == "*") {
             return None;
         }
-        let groups = if groups.is_empty() { vec![String::new()] } else { groups };
+        let groups = if groups.is_empty() {
+            vec![String::new()]
+        } else {
+            groups
+        };
         out.push(resources_of_kinds(&groups, &names, &["CREATE", "UPDATE"]));
     }
     Some(out)
@@ -154,21 +165,33 @@ mod tests {
 
     #[test]
     fn policies_route_what_they_match_and_wildcards_are_said() {
-        let vap = res(json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+        let vap = res(
+            json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
             "metadata": {"name": "ing"}, "spec": {"matchConstraints": {"resourceRules": [
-                {"apiGroups": ["networking.k8s.io"], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["ingresses"]}]}}}));
-        let con = res(json!({"apiVersion": "constraints.gatekeeper.sh/v1beta1", "kind": "K8sRequiredLabels",
-            "metadata": {"name": "svc"}, "spec": {"match": {"kinds": [{"apiGroups": [""], "kinds": ["Service", "ConfigMap"]}]}}}));
-        let any = res(json!({"apiVersion": "constraints.gatekeeper.sh/v1beta1", "kind": "K8sAny",
-            "metadata": {"name": "all"}, "spec": {"match": {}}}));
+                {"apiGroups": ["networking.k8s.io"], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["ingresses"]}]}}}),
+        );
+        let con = res(
+            json!({"apiVersion": "constraints.gatekeeper.sh/v1beta1", "kind": "K8sRequiredLabels",
+            "metadata": {"name": "svc"}, "spec": {"match": {"kinds": [{"apiGroups": [""], "kinds": ["Service", "ConfigMap"]}]}}}),
+        );
+        let any = res(
+            json!({"apiVersion": "constraints.gatekeeper.sh/v1beta1", "kind": "K8sAny",
+            "metadata": {"name": "all"}, "spec": {"match": {}}}),
+        );
         let (rules, notes) = policy_rules(&[vap, con, any]);
         assert_eq!(rules.len(), 2);
         assert_eq!(rules[0]["resources"], json!(["ingresses"]));
         assert_eq!(rules[0]["operations"], json!(["CREATE"]));
         assert_eq!(rules[1]["resources"], json!(["services", "configmaps"]));
         assert_eq!(notes.len(), 1);
-        assert!(notes[0].contains("K8sAny all matches every kind"), "{notes:?}");
-        assert_eq!(extra_rule("example.com/widgets").unwrap()["apiGroups"], json!(["example.com"]));
+        assert!(
+            notes[0].contains("K8sAny all matches every kind"),
+            "{notes:?}"
+        );
+        assert_eq!(
+            extra_rule("example.com/widgets").unwrap()["apiGroups"],
+            json!(["example.com"])
+        );
         assert!(extra_rule("*").is_err());
     }
 }

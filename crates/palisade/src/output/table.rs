@@ -125,7 +125,12 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
     if !report.ignore_annotations.is_empty() {
         let mut t = new_table(
             style,
-            &["OBJECT WITH palisade.io/ignore", "LOCATION", "RULES", "REASON"],
+            &[
+                "OBJECT WITH palisade.io/ignore",
+                "LOCATION",
+                "RULES",
+                "REASON",
+            ],
         );
         for a in &report.ignore_annotations {
             let place = match (&a.object.file, a.object.line) {

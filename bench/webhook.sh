@@ -39,11 +39,13 @@ CONNS=${CONNS:-8}
 WRK_CONNS=${WRK_CONNS:-16}
 REPEAT=${REPEAT:-3}
 
-cargo build --release -q -p palisade --bin palisade
-cargo build --release -q -p palisade-webhook --example loadgen
+PROFILE=${PROFILE:-release}   # PROFILE=debug: a quick check of the script, not figures
+FLAG=--release; [ "$PROFILE" = release ] || FLAG=
+cargo build $FLAG -q -p palisade --bin palisade
+cargo build $FLAG -q -p palisade-webhook --example loadgen
 TARGET=${CARGO_TARGET_DIR:-target}
-BIN=$TARGET/release/palisade
-LOADGEN=$TARGET/release/examples/loadgen
+BIN=$TARGET/$PROFILE/palisade
+LOADGEN=$TARGET/$PROFILE/examples/loadgen
 BODIES=(bench/webhook/pod-allowed.json bench/webhook/pod-denied.json bench/webhook/deployment.json bench/webhook/role.json bench/webhook/rolebinding.json)
 
 TMP=$(mktemp -d)

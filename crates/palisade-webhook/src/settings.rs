@@ -9,7 +9,7 @@
 //!     team-a: {pod-security.kubernetes.io/enforce: baseline}
 //!   maxBodyBytes: 3145728
 //!   ignoreAnnotationRules: [image-latest-tag] # rules palisade.io/ignore may hide (medium or lower)
-//!   maxConcurrentEvaluations: 4      # evaluations running at once (default: 2 per core)
+//!   maxConcurrentEvaluations: 4      # evaluations running at once (default: one per core)
 //!   maxQueuedEvaluations: 64         # requests waiting for a slot, at most queueTimeoutMs each
 //!   queueTimeoutMs: 1000
 //!   overloadPolicy: Fail             # Fail (deny, the default) or Ignore (admit with a warning)
@@ -51,7 +51,7 @@ pub struct WebhookSettings {
     /// (each of medium severity or lower; default none).
     #[serde(default)]
     pub ignore_annotation_rules: Vec<String>,
-    /// Evaluations running at once (default: two per core).
+    /// Evaluations running at once (default: one per core).
     pub max_concurrent_evaluations: Option<usize>,
     /// Requests waiting for an evaluation slot (default 64); beyond, the
     /// webhook answers at once by `overloadPolicy`.
@@ -113,9 +113,12 @@ impl WebhookSettings {
 
     /// Evaluations running at once.
     pub fn max_concurrent(&self) -> usize {
+        // Evaluation is CPU-bound: more threads than cores add no
+        // throughput and take CPU from the threads that accept, read and
+        // answer (overload answers and probes included).
         self.max_concurrent_evaluations
             .unwrap_or_else(|| {
-                2 * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
             })
             .max(1)
     }

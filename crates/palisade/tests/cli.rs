@@ -124,7 +124,16 @@ fn json_has_the_documented_shape() {
     assert_eq!(out.code, 1);
     let v = out.json();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["findings", "errors", "suppressed", "ignoreAnnotations", "summary"]);
+    assert_eq!(
+        keys,
+        [
+            "findings",
+            "errors",
+            "suppressed",
+            "ignoreAnnotations",
+            "summary"
+        ]
+    );
     let f = with_rule(&v, "host-network")[0];
     let keys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(

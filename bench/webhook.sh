@@ -17,7 +17,21 @@
 # /proc, less sensitive to other load on the machine than throughput).
 #
 #   bench/webhook.sh            # RATE=2000 DURATION=10 CONNS=8 WRK_CONNS=16 REPEAT=3
+#
+# Hostile load (not run by default):
+#   bench/webhook.sh overload   # reviews of a pod with CONTAINERS (1000) containers: the
+#                               # saturation throughput (closed loop, 16 connections), then
+#                               # 5x that rate open loop for OVERLOAD_SECONDS (60) over 64
+#                               # connections: every request must be answered within 5 s
+#                               # (late=0) and the server's peak RSS stay under 64 MiB.
+#   bench/webhook.sh slowloris  # normal load at SLOW_RATE (500) rps for DURATION s, alone and
+#                               # then beside 1,000 slowloris connections (a second loadgen:
+#                               # TLS, then a header line per second, never ending the headers).
+#   bench/webhook.sh all        # the three
+# Review time against container count (in process, no server):
+#   cargo run --release -p palisade-webhook --example containers [N...]
 set -euo pipefail
+MODE=${1:-throughput}
 cd "$(dirname "$0")/.."
 RATE=${RATE:-2000}
 DURATION=${DURATION:-10}
@@ -25,11 +39,13 @@ CONNS=${CONNS:-8}
 WRK_CONNS=${WRK_CONNS:-16}
 REPEAT=${REPEAT:-3}
 
-cargo build --release -q -p palisade --bin palisade
-cargo build --release -q -p palisade-webhook --example loadgen
+PROFILE=${PROFILE:-release}   # PROFILE=debug: a quick check of the script, not figures
+FLAG=--release; [ "$PROFILE" = release ] || FLAG=
+cargo build $FLAG -q -p palisade --bin palisade
+cargo build $FLAG -q -p palisade-webhook --example loadgen
 TARGET=${CARGO_TARGET_DIR:-target}
-BIN=$TARGET/release/palisade
-LOADGEN=$TARGET/release/examples/loadgen
+BIN=$TARGET/$PROFILE/palisade
+LOADGEN=$TARGET/$PROFILE/examples/loadgen
 BODIES=(bench/webhook/pod-allowed.json bench/webhook/pod-denied.json bench/webhook/deployment.json bench/webhook/role.json bench/webhook/rolebinding.json)
 
 TMP=$(mktemp -d)
@@ -38,7 +54,7 @@ cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait "$SERVE
 trap cleanup EXIT
 
 $BIN certs --service palisade --namespace palisade-system --san localhost --san 127.0.0.1 --out-dir "$TMP" >/dev/null
-$BIN serve --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" --addr 127.0.0.1:0 --noop-route --log-level warn 2>"$TMP/server.log" &
+$BIN serve --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" --addr 127.0.0.1:0 --health-addr off --noop-route --log-level error 2>"$TMP/server.log" &
 SERVER_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$TMP/server.log" && break; sleep 0.1; done
 ADDR=$(sed -n 's|.*listening on https://||p' "$TMP/server.log" | head -1)
@@ -53,9 +69,54 @@ IDLE_RSS=$(rss VmRSS)
 # Every body must be answered with an AdmissionReview (warm-up too).
 $LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path /validate --rate 200 --duration 1 --connections 2 "${BODIES[@]}" >/dev/null
 
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+
+overload() {
+  local n=${CONTAINERS:-1000} secs=${OVERLOAD_SECONDS:-60}
+  python3 - "$n" >"$TMP/big.json" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+c = lambda i: {"name": f"c{i}", "image": "nginx:latest", "securityContext": {"privileged": True}}
+pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big", "namespace": "bench"},
+       "spec": {"containers": [c(i) for i in range(n)]}}
+print(json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+    "uid": "big", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+    "resource": {"group": "", "version": "v1", "resource": "pods"}, "namespace": "bench", "name": "big",
+    "operation": "CREATE", "userInfo": {"username": "bench"}, "object": pod}}))
+PY
+  echo "overload: pod reviews with $n containers ($(( $(stat -c %s "$TMP/big.json") / 1024 )) KiB), server: $(nproc) cores, default pool"
+  local sat rate out
+  sat=$($LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path /validate --rate 0 --duration 10 --connections 16 "$TMP/big.json")
+  echo "saturation (closed loop, 16 conns, 10 s): $sat"
+  rate=$(awk -v r="$(field rps <<<"$sat")" 'BEGIN {printf "%d", 5 * r + 1}')
+  out=$($LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path /validate --rate "$rate" --duration "$secs" --connections 64 --timeout 5 "$TMP/big.json")
+  echo "5x saturation = $rate rps open loop, 64 conns, $secs s: $out"
+  echo "server RSS after overload: $(( $(rss VmRSS) / 1024 )) MiB, peak (VmHWM) $(( $(rss VmHWM) / 1024 )) MiB (target < 64 MiB); late (no answer within 5 s): $(field late <<<"$out")"
+}
+
+slowloris() {
+  local rate=${SLOW_RATE:-500} base out
+  base=$($LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path /validate --rate "$rate" --duration "$DURATION" --connections "$CONNS" "${BODIES[@]}")
+  echo "normal load alone ($rate rps, $CONNS conns, $DURATION s):      $base"
+  $LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path /noop --rate 0.001 --duration $((DURATION + 30)) --connections 1 --slowloris 1000 bench/webhook/pod-allowed.json >"$TMP/slow.out" 2>"$TMP/slow.err" &
+  local slow_pid=$!
+  for _ in $(seq 100); do grep -q "connections held" "$TMP/slow.err" 2>/dev/null && break; sleep 0.2; done
+  echo "slowloris: $(cat "$TMP/slow.err")"
+  out=$($LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path /validate --rate "$rate" --duration "$DURATION" --connections "$CONNS" "${BODIES[@]}")
+  echo "normal load beside 1,000 slowloris connections:      $out"
+  kill "$slow_pid" 2>/dev/null; wait "$slow_pid" 2>/dev/null || true
+  echo "server RSS: $(( $(rss VmRSS) / 1024 )) MiB, peak $(( $(rss VmHWM) / 1024 )) MiB"
+}
+
+case "$MODE" in
+  overload) overload; exit 0 ;;
+  slowloris) slowloris; exit 0 ;;
+  throughput|all) ;;
+  *) echo "usage: bench/webhook.sh [throughput|overload|slowloris|all]" >&2; exit 2 ;;
+esac
+
 fixed() { $LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path "$1" --rate "$RATE" --duration "$DURATION" --connections "$CONNS" "${BODIES[@]}"; }
 closed() { $LOADGEN --ca "$TMP/ca.crt" --addr "$ADDR" --path "$1" --rate 0 --duration "$DURATION" --connections "$WRK_CONNS" "${BODIES[@]}"; }
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 row() { printf '%-40s %10s %10s %10s %8s\n' "$@"; }
@@ -110,3 +171,7 @@ for tool in loadgen wrk; do
 done
 echo "server CPU per request at saturation (loadgen, median): /validate $(med "${CPU[/validate]}") us, /noop $(med "${CPU[/noop]}") us, /noop-bare $(med "${CPU[/noop-bare]}") us"
 echo "server RSS: idle $((IDLE_RSS / 1024)) MiB ($IDLE_RSS kB), after load $(( $(rss VmRSS) / 1024 )) MiB, peak (VmHWM) $(( $(rss VmHWM) / 1024 )) MiB"
+if [ "$MODE" = all ]; then
+  overload
+  slowloris
+fi

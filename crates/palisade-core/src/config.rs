@@ -132,6 +132,16 @@ pub struct Exemption {
     pub kinds: Vec<String>,
     /// Label selector on the object.
     pub selector: Option<LabelSelector>,
+    /// Requesting users it applies to (admission only: `request.userInfo.username`).
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Requesting groups it applies to (admission only: `request.userInfo.groups`).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Requesting service accounts it applies to, as `namespace/name`
+    /// (admission only: the username `system:serviceaccount:NS:NAME`).
+    #[serde(default)]
+    pub service_accounts: Vec<String>,
     /// Why the exemption exists (required).
     pub reason: String,
     /// Date (`2026-12-31`, valid through that day, UTC) or RFC 3339 time
@@ -267,6 +277,15 @@ impl Config {
             for (j, glob) in ex.names.iter().enumerate() {
                 globset::Glob::new(glob)
                     .map_err(|e| self.error_at(&base.key("names").index(j), e.to_string()))?;
+            }
+            for (j, sa) in ex.service_accounts.iter().enumerate() {
+                if !matches!(sa.split_once('/'), Some((ns, n)) if !ns.is_empty() && !n.is_empty() && !n.contains('/'))
+                {
+                    return Err(self.error_at(
+                        &base.key("serviceAccounts").index(j),
+                        format!("`{sa}` is not `namespace/name`"),
+                    ));
+                }
             }
             if let Some(sel) = &ex.selector {
                 sel.validate()

@@ -229,6 +229,9 @@ pub struct Context<'a> {
     pub request: Option<&'a RequestInfo>,
     /// "Now" for time-based rules (expiry), fixed per evaluation.
     pub now: jiff::Timestamp,
+    /// Set by the front door when nobody waits for the result any more
+    /// (the admission client went away): evaluation stops between rules.
+    pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
     /// Per-object values shared by rules, when evaluating one object.
     memo: Option<&'a Memo>,
     /// The object being evaluated and its pod spec, found once for all its
@@ -244,6 +247,7 @@ impl<'a> Context<'a> {
             extensions,
             request: None,
             now,
+            cancel: None,
             memo: None,
             object: None,
         }
@@ -271,6 +275,12 @@ impl<'a> Context<'a> {
             object: Some((res, pod)),
             ..*self
         }
+    }
+
+    /// Whether the front door asked to stop ([`Context::cancel`]).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// The pod spec of `res` when `res` is the object this context

@@ -16,6 +16,7 @@
 
 pub mod config;
 pub mod context;
+pub mod exemption;
 pub mod finding;
 pub mod images;
 pub mod lenient;
@@ -36,6 +37,7 @@ pub mod yaml;
 
 pub use config::{Config, ConfigError};
 pub use context::{Context, Extensions, Inventory, Operation, RequestInfo};
+pub use exemption::{IgnoreAnnotation, Trust};
 pub use finding::{Action, Finding, Location};
 pub use path::{FieldPath, Seg};
 pub use pod_templates::PodTemplates;

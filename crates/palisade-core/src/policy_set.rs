@@ -3,8 +3,9 @@
 //! Built once (rules compiled, config validated), then shared read-only by
 //! every evaluation; a reload builds a new set and swaps it.
 
-use crate::config::{parse_expiry, Config, ConfigError, Exemption};
+use crate::config::{Config, ConfigError};
 use crate::context::{Context, Extensions, Inventory, Memo};
+use crate::exemption::{check_admission, CompiledExemption, IgnoreAnnotation, Trust};
 use crate::finding::{Action, Finding, Location};
 use crate::merge::dedupe;
 use crate::path::FieldPath;
@@ -18,10 +19,7 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
-/// Annotation listing rule IDs to ignore on an object (`*` for all).
-pub const IGNORE_ANNOTATION: &str = "palisade.io/ignore";
-/// Annotation giving the reason for [`IGNORE_ANNOTATION`].
-pub const IGNORE_REASON_ANNOTATION: &str = "palisade.io/ignore-reason";
+pub use crate::exemption::{IGNORE_ANNOTATION, IGNORE_REASON_ANNOTATION};
 /// Rule ID reported for an exemption past its expiry.
 pub const EXEMPTION_EXPIRED: &str = "exemption-expired";
 
@@ -46,13 +44,6 @@ struct ActiveRule {
     texts: FindingTexts,
 }
 
-struct CompiledExemption {
-    spec: Exemption,
-    index: usize,
-    names: globset::GlobSet,
-    expires: Option<jiff::Timestamp>,
-}
-
 /// A finding that was not reported, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Suppressed {
@@ -71,6 +62,9 @@ pub struct Evaluation {
     pub findings: Vec<Finding>,
     /// Findings hidden by annotations or exemptions.
     pub suppressed: Vec<Suppressed>,
+    /// Whether the evaluation stopped early because the context's cancel
+    /// flag was set (the findings are then incomplete).
+    pub cancelled: bool,
 }
 
 /// Builds a [`PolicySet`].
@@ -173,40 +167,12 @@ impl PolicySetBuilder {
                 action,
             });
         }
-        let mut exemptions = Vec::new();
-        for (index, ex) in spec.exemptions.iter().enumerate() {
-            let base = FieldPath::root().key("exemptions").index(index);
-            for (j, id) in ex.rules.iter().enumerate() {
-                if id != "*" && !self.known.contains(id) {
-                    return Err(self
-                        .config
-                        .error_at(&base.key("rules").index(j), format!("unknown rule `{id}`")));
-                }
-            }
-            let mut names = globset::GlobSetBuilder::new();
-            for (j, g) in ex.names.iter().enumerate() {
-                let glob = globset::Glob::new(g).map_err(|e| {
-                    self.config
-                        .error_at(&base.key("names").index(j), e.to_string())
-                })?;
-                names.add(glob);
-            }
-            let names = names
-                .build()
-                .map_err(|e| self.config.error_at(&base.key("names"), e.to_string()))?;
-            let expires = match &ex.expires {
-                Some(t) => Some(
-                    parse_expiry(t).map_err(|m| self.config.error_at(&base.key("expires"), m))?,
-                ),
-                None => None,
-            };
-            exemptions.push(CompiledExemption {
-                spec: ex.clone(),
-                index,
-                names,
-                expires,
-            });
-        }
+        let exemptions = spec
+            .exemptions
+            .iter()
+            .enumerate()
+            .map(|(i, ex)| CompiledExemption::compile(&self.config, ex, i, &self.known))
+            .collect::<Result<Vec<_>, _>>()?;
         let templates = PodTemplates::from_config(&self.config)?;
         let template_rules: Vec<usize> = (0..active.len())
             .filter(|&i| active[i].rule.checks_pod_templates())
@@ -231,6 +197,7 @@ impl PolicySetBuilder {
             keep: KeepTable::new(&reads),
             context_kinds,
             exemptions,
+            trust: Trust::Everything,
             providers: self.providers,
             config: self.config,
         })
@@ -329,6 +296,7 @@ pub struct PolicySet {
     keep: KeepTable,
     context_kinds: ContextKinds,
     exemptions: Vec<CompiledExemption>,
+    trust: Trust,
     providers: Vec<Arc<dyn ContextProvider>>,
     config: Config,
 }
@@ -344,6 +312,33 @@ impl PolicySet {
             providers: Vec::new(),
             default_actions: HashMap::new(),
         }
+    }
+
+    /// The set as the admission webhook uses it ([`Trust::Admission`]):
+    /// the `palisade.io/ignore` annotation hides only `annotation_rules`
+    /// (read from the config key at `at`), and a self-grantable exemption
+    /// (by name or label selector, without namespaces or requesters) is
+    /// refused with its file, line and the reason.
+    pub fn for_admission(
+        mut self,
+        annotation_rules: &[String],
+        at: &FieldPath,
+    ) -> Result<PolicySet, ConfigError> {
+        check_admission(&self.config, &self.exemptions, annotation_rules, at, |id| {
+            self.rules
+                .iter()
+                .find(|r| r.rule.info().id == id)
+                .map(|r| r.severity)
+        })?;
+        self.trust = Trust::Admission {
+            annotation_rules: annotation_rules.iter().cloned().collect(),
+        };
+        Ok(self)
+    }
+
+    /// What this set lets hide findings.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     /// The configuration the set was built from.
@@ -394,7 +389,8 @@ impl PolicySet {
     pub fn evaluate(&self, res: &Resource, ctx: &Context<'_>) -> Evaluation {
         let mut raw = Vec::new();
         let id = OnceLock::new(); // the object's ID, shared by its findings
-        {
+        let mut eval = Evaluation::default();
+        let finished = {
             let memo = Memo::default(); // values the rules derive from `res`, shared
             let pod = PodSpec::of(res); // found once for every pod rule
             let ctx = &ctx.for_object(res, pod.as_ref(), &memo);
@@ -404,31 +400,35 @@ impl PolicySet {
                 ctx,
                 &id,
                 &mut raw,
-            );
+            )
+        };
+        if !finished {
+            eval.cancelled = true;
+            return eval;
         }
         if !self.template_rules.is_empty() && pod_spec_path_ref(&res.id.kind).is_none() {
             // each pod template of a custom resource, as the pod it creates
             for pod in self.templates.pods_of(res) {
                 let memo = Memo::default();
                 let ctx = &ctx.for_object(res, Some(&pod), &memo);
-                self.run(&self.template_rules, res, ctx, &id, &mut raw);
+                if !self.run(&self.template_rules, res, ctx, &id, &mut raw) {
+                    eval.cancelled = true;
+                    return eval;
+                }
             }
         }
         let findings = dedupe(raw);
-        let mut eval = Evaluation::default();
-        let ignored = ignored_rules(res);
+        let ignored = IgnoreAnnotation::of(res);
         for f in findings {
-            if let Some((rules, reason)) = &ignored {
-                if rules.iter().any(|r| r == "*" || f.has_rule(r)) {
-                    eval.suppressed.push(Suppressed {
-                        finding: f,
-                        reason: reason.clone(),
-                        by: "annotation".into(),
-                    });
-                    continue;
-                }
+            if let Some(ann) = ignored.as_ref().filter(|a| a.hides(&f, &self.trust)) {
+                eval.suppressed.push(Suppressed {
+                    finding: f,
+                    reason: ann.reason.clone(),
+                    by: "annotation".into(),
+                });
+                continue;
             }
-            match self.exemption_for(&f, res, ctx.now) {
+            match self.exemption_for(&f, res, ctx) {
                 Some(ex) => eval.suppressed.push(Suppressed {
                     finding: f,
                     reason: ex.spec.reason.clone(),
@@ -440,7 +440,9 @@ impl PolicySet {
         eval
     }
 
-    /// Runs the active rules `indices` on `res`, adding their findings to `raw`.
+    /// Runs the active rules `indices` on `res`, adding their findings to
+    /// `raw`; false when the caller went away (the context was cancelled)
+    /// before they all ran.
     fn run(
         &self,
         indices: &[usize],
@@ -448,8 +450,11 @@ impl PolicySet {
         ctx: &Context<'_>,
         id: &OnceLock<Arc<ResourceId>>,
         raw: &mut Vec<Finding>,
-    ) {
+    ) -> bool {
         for &i in indices {
+            if ctx.is_cancelled() {
+                return false;
+            }
             let active = &self.rules[i];
             let mut out = Emitter::shared(
                 active.rule.info(),
@@ -462,6 +467,7 @@ impl PolicySet {
             );
             active.rule.check(res, ctx, &mut out);
         }
+        true
     }
 
     /// The custom resource kinds whose pod templates the pod rules check
@@ -476,24 +482,11 @@ impl PolicySet {
         &self,
         f: &Finding,
         res: &Resource,
-        now: jiff::Timestamp,
+        ctx: &Context<'_>,
     ) -> Option<&CompiledExemption> {
-        self.exemptions.iter().find(|ex| {
-            let s = &ex.spec;
-            ex.expires.is_none_or(|t| now < t)
-                && s.rules.iter().any(|r| r == "*" || f.has_rule(r))
-                && (s.namespaces.is_empty()
-                    || res
-                        .id
-                        .namespace
-                        .as_deref()
-                        .is_some_and(|ns| s.namespaces.iter().any(|n| n == ns)))
-                && (s.names.is_empty() || ex.names.is_match(&res.id.name))
-                && (s.kinds.is_empty() || s.kinds.contains(&res.id.kind))
-                && s.selector
-                    .as_ref()
-                    .is_none_or(|sel| sel.matches_json(res.meta("labels")))
-        })
+        self.exemptions
+            .iter()
+            .find(|ex| ex.hides(f, res, ctx.now, ctx.request))
     }
 
     /// Evaluates every object of `inventory` in order (context prepared once).
@@ -551,20 +544,4 @@ impl PolicySet {
             })
             .collect()
     }
-}
-
-/// The rule IDs and reason of the `palisade.io/ignore` annotation.
-fn ignored_rules(res: &Resource) -> Option<(Vec<String>, String)> {
-    let list = res.annotation(IGNORE_ANNOTATION)?;
-    let rules: Vec<String> = list
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    let reason = res
-        .annotation(IGNORE_REASON_ANNOTATION)
-        .filter(|r| !r.trim().is_empty())
-        .unwrap_or("(no reason given)")
-        .to_string();
-    Some((rules, reason))
 }

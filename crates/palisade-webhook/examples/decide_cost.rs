@@ -64,7 +64,6 @@ fn main() {
     });
     let set = factory(&Config::default()).expect("set");
     let engine = palisade_webhook::Engine::new(Config::default(), &factory).expect("engine");
-    let namespaces = palisade_webhook::namespaces::NamespaceCache::default();
     let metrics = palisade_webhook::metrics::Metrics::new();
     let n: u32 = std::env::var("DECIDE_N")
         .ok()
@@ -86,7 +85,7 @@ fn main() {
                 let out = if mode == "noop" {
                     Response::allow(&r.uid).to_json().expect("json")
                 } else {
-                    let d = decide(&engine, &namespaces, &mut r, Endpoint::Validate);
+                    let d = decide(&engine, &mut r, Endpoint::Validate, None);
                     for f in &d.findings {
                         metrics.rule_hit(&f.rule, f.action);
                     }
@@ -107,7 +106,7 @@ fn main() {
         });
         let validate = time(n, || {
             let mut r = Review::parse_with(&body, false).expect("review");
-            let d = decide(&engine, &namespaces, &mut r, Endpoint::Validate);
+            let d = decide(&engine, &mut r, Endpoint::Validate, None);
             for f in &d.findings {
                 metrics.rule_hit(&f.rule, f.action);
             }
@@ -171,7 +170,7 @@ fn main() {
             for _ in 0..100 {
                 let mut r = Review::parse_with(&body, false).expect("review");
                 let out = if validate {
-                    let d = decide(&engine, &namespaces, &mut r, Endpoint::Validate);
+                    let d = decide(&engine, &mut r, Endpoint::Validate, None);
                     for f in &d.findings {
                         metrics.rule_hit(&f.rule, f.action);
                     }

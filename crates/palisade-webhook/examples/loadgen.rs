@@ -7,7 +7,14 @@
 //! at that time, latency is measured from the due time, so a slow server
 //! cannot hide its queueing (no coordinated
 //! omission). With `--rate 0` each connection sends back to back
-//! (saturation). Prints one line: requests, errors, rps, p50, p99, p99.9, max.
+//! (saturation). Prints one line: requests, errors, rps, p50, p99, p99.9,
+//! max, `overloaded` (answers saying the webhook is overloaded) and `late`
+//! (requests not answered within `--timeout`, default 5 s: the API server's
+//! webhook timeout; they count as errors and the connection is replaced).
+//!
+//! `--slowloris N` also holds N hostile connections for the whole run: each
+//! completes TLS, sends a request line and then one header line per second
+//! and never ends its headers; when the server closes it, it reconnects.
 
 use rustls::pki_types::ServerName;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +29,8 @@ struct Args {
     rate: f64,
     duration: f64,
     connections: usize,
+    slowloris: usize,
+    timeout: f64,
     bodies: Vec<String>,
 }
 
@@ -33,6 +42,8 @@ fn parse_args() -> Result<Args, String> {
         rate: 0.0,
         duration: 10.0,
         connections: 8,
+        slowloris: 0,
+        timeout: 5.0,
         bodies: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -47,11 +58,15 @@ fn parse_args() -> Result<Args, String> {
             "--connections" => {
                 a.connections = val()?.parse().map_err(|e| format!("--connections: {e}"))?
             }
+            "--slowloris" => {
+                a.slowloris = val()?.parse().map_err(|e| format!("--slowloris: {e}"))?
+            }
+            "--timeout" => a.timeout = val()?.parse().map_err(|e| format!("--timeout: {e}"))?,
             _ => a.bodies.push(flag),
         }
     }
     if a.ca.is_empty() || a.bodies.is_empty() {
-        return Err("usage: loadgen --ca FILE [--addr A] [--path P] [--rate N] [--duration S] [--connections C] BODY...".into());
+        return Err("usage: loadgen --ca FILE [--addr A] [--path P] [--rate N] [--duration S] [--connections C] [--slowloris N] [--timeout S] BODY...".into());
     }
     Ok(a)
 }
@@ -147,15 +162,37 @@ async fn run(args: Args) {
     );
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    let overloaded = Arc::new(AtomicU64::new(0));
+    let late = Arc::new(AtomicU64::new(0));
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let held = Arc::new(AtomicU64::new(0));
+    for _ in 0..args.slowloris {
+        tokio::spawn(slowloris(args.addr.clone(), config.clone(), held.clone()));
+    }
+    if args.slowloris > 0 {
+        // Let the hostile connections open before the measurement.
+        for _ in 0..100 {
+            if held.load(Ordering::Relaxed) >= args.slowloris as u64 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        eprintln!(
+            "slowloris: {} connections held",
+            held.load(Ordering::Relaxed)
+        );
+    }
     let start = Instant::now() + Duration::from_millis(200);
     let end = start + Duration::from_secs_f64(args.duration);
     let mut tasks = Vec::new();
     for _ in 0..args.connections {
-        let (config, requests, next, errors) = (
+        let (config, requests, next, errors, overloaded, late) = (
             config.clone(),
             requests.clone(),
             next.clone(),
             errors.clone(),
+            overloaded.clone(),
+            late.clone(),
         );
         let (addr, rate) = (args.addr.clone(), args.rate);
         tasks.push(tokio::spawn(async move {
@@ -188,12 +225,23 @@ async fn run(args: Args) {
                     now
                 };
                 let req = &requests[i as usize % requests.len()];
-                match exchange(&mut s, req, &mut buf).await {
-                    Ok(true) => lat.push(due.elapsed().as_nanos() as u64),
-                    Ok(false) => {
+                let left = timeout.saturating_sub(due.elapsed());
+                match tokio::time::timeout(left, exchange(&mut s, req, &mut buf)).await {
+                    Ok(Ok(true)) => {
+                        lat.push(due.elapsed().as_nanos() as u64);
+                        if buf.windows(10).any(|w| w == b"overloaded") {
+                            overloaded.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    Ok(Ok(false)) => {
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(_) => {
+                        late.fetch_add(1, Ordering::Relaxed);
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        s = connect(&addr, config.clone()).await.expect("reconnect");
+                    }
+                    Ok(Err(_)) => {
                         errors.fetch_add(1, Ordering::Relaxed);
                         s = connect(&addr, config.clone()).await.expect("reconnect");
                     }
@@ -216,13 +264,34 @@ async fn run(args: Args) {
         all[i] as f64 / 1e6
     };
     println!(
-        "requests={} errors={} rps={:.0} p50_ms={:.3} p99_ms={:.3} p999_ms={:.3} max_ms={:.3}",
+        "requests={} errors={} rps={:.0} p50_ms={:.3} p99_ms={:.3} p999_ms={:.3} max_ms={:.3} overloaded={} late={}",
         all.len(),
         errors.load(Ordering::Relaxed),
         all.len() as f64 / elapsed,
         pct(0.50),
         pct(0.99),
         pct(0.999),
-        pct(1.0)
+        pct(1.0),
+        overloaded.load(Ordering::Relaxed),
+        late.load(Ordering::Relaxed)
     );
+}
+
+/// One slowloris connection: TLS, a request line, then a header line per
+/// second, never the blank line that ends the headers; reconnects when the
+/// server closes it. `held` counts the connections open.
+async fn slowloris(addr: String, config: Arc<rustls::ClientConfig>, held: Arc<AtomicU64>) {
+    loop {
+        let Ok(mut s) = connect(&addr, config.clone()).await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        held.fetch_add(1, Ordering::Relaxed);
+        let mut line = b"POST /validate HTTP/1.1\r\nHost: localhost\r\n".to_vec();
+        while s.write_all(&line).await.is_ok() && s.flush().await.is_ok() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            line = b"X-Slow: 1\r\n".to_vec();
+        }
+        held.fetch_sub(1, Ordering::Relaxed);
+    }
 }

@@ -1,10 +1,10 @@
 //! The HTTP routes: `/validate`, `/mutate`, `/healthz`, `/readyz`,
 //! `/metrics` and, for benchmarks only, `/noop` and `/noop-bare`.
 
-use crate::decide::{decide, Endpoint};
+use crate::decide::{Decision, Endpoint};
 use crate::engine::Engine;
 use crate::metrics::Metrics;
-use crate::namespaces::NamespaceCache;
+use crate::pool::evaluate;
 use crate::review::Review;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -21,13 +21,11 @@ use std::time::{Duration, Instant};
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every request reads: the current engine (swapped on reload), the
-/// namespace labels learned so far, the metrics and readiness.
+/// metrics and readiness. Nothing a request says is kept for later ones.
 pub struct AppState {
     engine: RwLock<Arc<Engine>>,
     /// Counters and histograms.
     pub metrics: Metrics,
-    /// Namespace labels learned from reviews.
-    pub namespaces: NamespaceCache,
     ready: AtomicBool,
 }
 
@@ -37,7 +35,6 @@ impl AppState {
         AppState {
             engine: RwLock::new(Arc::new(engine)),
             metrics: Metrics::new(),
-            namespaces: NamespaceCache::default(),
             ready: AtomicBool::new(true),
         }
     }
@@ -64,6 +61,15 @@ impl AppState {
     pub fn set_ready(&self, ready: bool) {
         self.ready.store(ready, Ordering::SeqCst);
     }
+}
+
+/// The probe routes alone, for the plain-HTTP health port: `/healthz`
+/// (the process answers) and `/readyz` (not shutting down).
+pub fn health_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(state)
 }
 
 /// The routes over `state`; `noop` adds the benchmark's reference routes:
@@ -194,7 +200,7 @@ async fn handle(s: Arc<AppState>, req: Request, endpoint: Endpoint) -> Response 
             return r;
         }
     };
-    let mut review = match Review::parse_with(&body, engine.needs_request_raw()) {
+    let review = match Review::parse_with(&body, engine.needs_request_raw()) {
         Ok(r) => r,
         Err(e) => {
             tracing::info!(endpoint = name, error = %e, "rejected malformed admission request");
@@ -203,7 +209,8 @@ async fn handle(s: Arc<AppState>, req: Request, endpoint: Endpoint) -> Response 
             return plain(StatusCode::BAD_REQUEST, e.to_string());
         }
     };
-    let d = decide(&engine, &s.namespaces, &mut review, endpoint);
+    drop(body);
+    let (d, review): (Decision, Review) = evaluate(&s, engine, review, endpoint, start).await;
     let op = op_name(&review);
     for f in &d.findings {
         s.metrics.rule_hit(&f.rule, f.action);
@@ -243,7 +250,8 @@ fn encode(response: &crate::review::Response) -> Response {
     }
 }
 
-fn op_name(r: &Review) -> &'static str {
+/// The operation's name for metrics and logs.
+pub(crate) fn op_name(r: &Review) -> &'static str {
     match r.info.operation {
         palisade_core::Operation::Create => "CREATE",
         palisade_core::Operation::Update => "UPDATE",

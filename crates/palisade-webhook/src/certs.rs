@@ -37,7 +37,8 @@ pub fn generate(common_name: &str, names: &[String], days: i64) -> Result<Genera
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.distinguished_name
         .push(DnType::CommonName, format!("{common_name} CA"));
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Path length 0: the CA signs serving certificates, never another CA.
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
         KeyUsagePurpose::CrlSign,

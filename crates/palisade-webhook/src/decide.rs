@@ -2,13 +2,14 @@
 
 use crate::engine::Engine;
 use crate::mutate::patch_for;
-use crate::namespaces::NamespaceCache;
 use crate::review::{Response, Review};
 use base64::Engine as _;
-use palisade_core::Field;
-use palisade_core::{Action, Context, Finding, Inventory, Operation, Resource};
+use palisade_core::policy_set::IGNORE_ANNOTATION;
+use palisade_core::{Action, Context, Finding, Inventory, Operation, Resource, Suppressed};
+use palisade_core::{Field, Trust};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// Which endpoint asked.
@@ -24,18 +25,20 @@ pub enum Endpoint {
 pub struct Decision {
     /// The response to send.
     pub response: Response,
-    /// `allowed`, `denied`, `warned`, `audited`, `mutated`, `excluded`, `invalid`.
+    /// `allowed`, `denied`, `warned`, `audited`, `mutated`, `excluded`,
+    /// `invalid`, `cancelled`, `overloaded`.
     pub label: &'static str,
     /// The findings that were acted on.
     pub findings: Vec<Finding>,
 }
 
 /// Decides `review` with `engine`; the review's subject is moved out of it.
+/// Evaluation stops between rules once `cancel` is set (the caller left).
 pub fn decide(
     engine: &Engine,
-    namespaces: &NamespaceCache,
     review: &mut Review,
     endpoint: Endpoint,
+    cancel: Option<&AtomicBool>,
 ) -> Decision {
     let uid = &review.uid;
     let plain = |label, response| Decision {
@@ -61,6 +64,9 @@ pub fn decide(
         );
         return plain("invalid", Response::deny(uid, 400, "BadRequest", msg));
     };
+    if let Some(msg) = kind_mismatch(review, &res) {
+        return plain("invalid", Response::deny(uid, 400, "BadRequest", msg));
+    }
     if res.id.namespace.is_none() && !review.namespace.is_empty() {
         res.id.namespace = Some(review.namespace.clone());
     }
@@ -70,7 +76,7 @@ pub fn decide(
     let subject = Arc::new(res);
     let mut items = vec![subject.clone()];
     if let Some(ns) = subject.id.namespace.as_deref() {
-        if let Some(n) = namespaces.get(ns, &engine.settings.namespace_labels) {
+        if let Some(n) = engine.namespaces.get(ns) {
             items.push(n);
         }
     }
@@ -79,7 +85,20 @@ pub fn decide(
     let ext = engine.policies.prepare(&inventory);
     let mut ctx = Context::new(&inventory, &ext, jiff::Timestamp::now());
     ctx.request = Some(&review.info);
-    let mut findings = engine.policies.evaluate(res, &ctx).findings;
+    ctx.cancel = cancel;
+    let eval = engine.policies.evaluate(res, &ctx);
+    if eval.cancelled {
+        return plain(
+            "cancelled",
+            Response::deny(
+                uid,
+                503,
+                "ServiceUnavailable",
+                "palisade: evaluation cancelled".into(),
+            ),
+        );
+    }
+    let mut findings = eval.findings;
     if review.info.operation == Operation::Delete || metadata_only_pod_update(review, res) {
         // A deletion removes a problem, and an update of a pod that leaves
         // its spec alone (labels, annotations, owner references set by
@@ -87,19 +106,74 @@ pub fn decide(
         // decides: only policies that match the operation themselves apply.
         findings.retain(|f| engine.is_operation_aware(&f.rule));
     }
-    let decision = respond(uid, findings);
-    if decision.response.allowed
-        && !review.info.dry_run
-        && res.id.kind == "Namespace"
-        && res.id.group().is_empty()
-    {
-        match review.info.operation {
-            Operation::Create | Operation::Update => namespaces.learn(&res.value),
-            Operation::Delete => namespaces.forget(&res.id.name),
-            Operation::Connect => {}
-        }
+    let mut decision = respond(uid, findings, engine.settings.max_listed());
+    note_exemptions(
+        &mut decision.response,
+        &eval.suppressed,
+        engine.settings.max_listed(),
+    );
+    if res.annotation(IGNORE_ANNOTATION).is_some() {
+        decision
+            .response
+            .warnings
+            .push(ignored_annotation_warning(engine));
     }
     decision
+}
+
+/// Why the object's own `apiVersion`/`kind` is not what `request.kind`
+/// says: the API server stores the object, so judging by one and storing
+/// the other would let a faked review pass anything (a real API server
+/// never sends this).
+fn kind_mismatch(review: &Review, res: &Resource) -> Option<String> {
+    let k = &review.request_kind;
+    if k.kind.is_empty() || k.version.is_empty() {
+        return None;
+    }
+    let api = if k.group.is_empty() {
+        k.version.clone()
+    } else {
+        format!("{}/{}", k.group, k.version)
+    };
+    (res.id.api_version != api || res.id.kind != k.kind).then(|| {
+        format!(
+            "palisade: the object is {} {} but request.kind is {api} {}: refusing to judge one and admit the other",
+            res.id.api_version, res.id.kind, k.kind
+        )
+    })
+}
+
+/// The warning for an object carrying `palisade.io/ignore`: it is read at
+/// admission only for the rules the administrator allowed.
+fn ignored_annotation_warning(engine: &Engine) -> String {
+    let allowed = match engine.policies.trust() {
+        Trust::Admission { annotation_rules } if !annotation_rules.is_empty() => {
+            let mut v: Vec<&str> = annotation_rules.iter().map(String::as_str).collect();
+            v.sort_unstable();
+            format!("only for {}", v.join(", "))
+        }
+        _ => "for no rule".to_string(),
+    };
+    format!("{IGNORE_ANNOTATION} is honoured at admission {allowed}; exemptions come from the webhook's configuration")
+}
+
+/// Records the exemptions that hid findings in the `exempted` audit
+/// annotation: `RULE by exemptions[N]: REASON`, at most `max` of them.
+fn note_exemptions(response: &mut Response, suppressed: &[Suppressed], max: usize) {
+    if suppressed.is_empty() {
+        return;
+    }
+    let mut text = String::new();
+    for s in suppressed.iter().take(max) {
+        if !text.is_empty() {
+            text.push_str("; ");
+        }
+        let _ = write!(text, "{} by {}: {}", s.finding.rule, s.by, s.reason);
+    }
+    if suppressed.len() > max {
+        let _ = write!(text, "; and {} more", suppressed.len() - max);
+    }
+    response.audit_annotations.insert("exempted".into(), text);
 }
 
 fn mutate(engine: &Engine, review: &Review, res: &Resource) -> Decision {
@@ -166,19 +240,32 @@ fn names(message: &str, path: &str) -> bool {
     m.len() >= p.len() && (0..=m.len() - p.len()).any(|i| m[i] == first && m[i..].starts_with(p))
 }
 
-fn respond(uid: &str, findings: Vec<Finding>) -> Decision {
+/// At most `max` findings of each action are listed; the counts are exact.
+fn respond(uid: &str, findings: Vec<Finding>, max: usize) -> Decision {
     let mut denied = 0;
     let mut denial = String::new(); // one `- line` per enforced finding
     let mut warnings = Vec::new();
+    let (mut warned, mut audited) = (0, 0);
     let mut audit: BTreeMap<String, String> = BTreeMap::new();
     for f in &findings {
         match f.action {
             Action::Enforce => {
                 denied += 1;
-                let _ = write!(denial, "\n- {}", Line(f));
+                if denied <= max {
+                    let _ = write!(denial, "\n- {}", Line(f));
+                }
             }
-            Action::Warn => warnings.push(Line(f).to_string()),
+            Action::Warn => {
+                warned += 1;
+                if warned <= max {
+                    warnings.push(Line(f).to_string());
+                }
+            }
             Action::Audit => {
+                audited += 1;
+                if audited > max {
+                    continue;
+                }
                 let e = audit.entry(annotation_key(&f.rule)).or_default();
                 if !e.is_empty() {
                     e.push_str("; ");
@@ -186,6 +273,18 @@ fn respond(uid: &str, findings: Vec<Finding>) -> Decision {
                 let _ = write!(e, "{}{}", f.message, At(f));
             }
         }
+    }
+    if denied > max {
+        let _ = write!(denial, "\n- ... and {} more", denied - max);
+    }
+    if warned > max {
+        warnings.push(format!("... and {} more warnings", warned - max));
+    }
+    if audited > max {
+        audit.insert(
+            "more".into(),
+            format!("{} more audited findings", audited - max),
+        );
     }
     let (mut response, label) = if denied == 0 {
         let label = if !warnings.is_empty() {

@@ -2,11 +2,13 @@
 //! webhook settings, built together from one configuration and swapped as a
 //! unit on reload.
 
+use crate::namespaces::Namespaces;
 use crate::settings::WebhookSettings;
-use palisade_core::{Config, PolicySet};
+use palisade_core::{Config, FieldPath, PolicySet};
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// Builds the policy set for a configuration. The binary passes one that
 /// knows the built-in rule families and user policies, so this crate only
@@ -42,16 +44,29 @@ pub struct Engine {
     pub settings: WebhookSettings,
     /// The webhook's own namespace.
     pub own_namespace: String,
+    /// The namespaces of `webhook.namespaceLabels`.
+    pub namespaces: Namespaces,
+    /// Evaluation slots (`maxConcurrentEvaluations`).
+    pub(crate) running: Arc<Semaphore>,
+    /// Slots plus places in the queue (`+ maxQueuedEvaluations`).
+    pub(crate) admitted: Arc<Semaphore>,
     /// Rules that read the admission operation themselves (user policies):
     /// the only ones evaluated on DELETE.
     operation_aware: HashSet<String>,
 }
 
 impl Engine {
-    /// Builds an engine from `config`.
+    /// Builds an engine from `config`: the policy set as admission trusts
+    /// it (see [`PolicySet::for_admission`]: self-grantable exemptions and
+    /// annotation rules above medium are refused with file and line).
     pub fn new(config: Config, factory: &PolicyFactory) -> Result<Engine, LoadError> {
         let settings = WebhookSettings::from_config(&config)?;
         let policies = factory(&config).map_err(|e| LoadError::Policy(e.to_string()))?;
+        let at = FieldPath::root()
+            .key("webhook")
+            .key("ignoreAnnotationRules");
+        let policies = policies.for_admission(&settings.ignore_annotation_rules, &at)?;
+        let running = settings.max_concurrent();
         let operation_aware = policies
             .active_rules()
             .filter(|(info, _, _)| info.family == "policy")
@@ -59,6 +74,9 @@ impl Engine {
             .collect();
         Ok(Engine {
             own_namespace: settings.own_namespace(),
+            namespaces: Namespaces::from_config(&settings.namespace_labels),
+            running: Arc::new(Semaphore::new(running)),
+            admitted: Arc::new(Semaphore::new(running + settings.max_queued())),
             policies,
             settings,
             operation_aware,

@@ -17,18 +17,20 @@
 
 pub mod app;
 pub mod certs;
+mod conn;
 pub mod decide;
 pub mod engine;
 pub mod metrics;
 pub mod mutate;
 pub mod namespaces;
+pub mod pool;
 pub mod reload;
 pub mod review;
 pub mod server;
 pub mod settings;
 pub mod tls;
 
-pub use app::{router, AppState};
+pub use app::{health_router, router, AppState};
 pub use engine::{Engine, LoadError, PolicyFactory};
 pub use server::{ServeError, ServeOptions, Server};
 pub use settings::WebhookSettings;

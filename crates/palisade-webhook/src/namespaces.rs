@@ -1,71 +1,55 @@
-//! Namespace labels for Pod Security levels.
+//! What the webhook knows about namespaces, and where it comes from.
 //!
-//! The API server sends only the object under review, not its Namespace;
-//! the built-in Pod Security controller reads namespaces from an informer.
-//! Palisade has no cluster client here, so it knows a namespace's labels
-//! from (1) the Namespace CREATE and UPDATE reviews its webhook
-//! configuration routes to it (`palisade webhook-config` includes
-//! namespaces), latest first, and (2) `webhook.namespaceLabels` in the config
-//! for namespaces that existed before the webhook started. A namespace known
-//! from neither is treated as unlabelled: the profile's defaults apply.
+//! Pod Security levels are namespace labels, but the API server sends a
+//! webhook only the object under review (`namespaceObject` is given to
+//! ValidatingAdmissionPolicies, not to webhooks), and the built-in Pod
+//! Security controller reads namespaces from an informer. The webhook has no
+//! cluster client yet, so the only source is the administrator's
+//! configuration, `webhook.namespaceLabels`, re-read on reload. A namespace
+//! not listed there is treated as unlabelled: the profile's defaults apply.
+//!
+//! Nothing a review says is remembered: a Namespace CREATE or UPDATE is
+//! judged like any object and never changes how later requests are judged
+//! (it may be a dry run, be denied by another webhook, or come from anyone
+//! who can reach the Service). A later auditor watch of the API server is
+//! the place to add live labels.
 
 use palisade_core::Resource;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-/// Namespaces learned from admission reviews, with labels.
+/// The Namespace objects of the configuration, built once per engine.
 #[derive(Default)]
-pub struct NamespaceCache {
-    seen: RwLock<HashMap<String, Arc<Resource>>>,
+pub struct Namespaces {
+    by_name: HashMap<String, Arc<Resource>>,
 }
 
-impl NamespaceCache {
-    /// Records (or replaces) a Namespace object seen in an admitted review.
-    pub fn learn(&self, ns: &Value) {
-        let Some(name) = ns.pointer("/metadata/name").and_then(Value::as_str) else {
-            return;
-        };
-        let labels = ns
-            .pointer("/metadata/labels")
-            .cloned()
-            .unwrap_or(Value::Null);
-        let Some(res) = namespace_resource(name, labels) else {
-            return;
-        };
-        if let Ok(mut m) = self.seen.write() {
-            m.insert(name.to_string(), Arc::new(res));
-        }
+impl Namespaces {
+    /// From `webhook.namespaceLabels`.
+    pub fn from_config(configured: &BTreeMap<String, BTreeMap<String, String>>) -> Namespaces {
+        let by_name = configured
+            .iter()
+            .filter_map(|(name, labels)| {
+                namespace_resource(name, json!(labels)).map(|r| (name.clone(), Arc::new(r)))
+            })
+            .collect();
+        Namespaces { by_name }
     }
 
-    /// Forgets a deleted namespace.
-    pub fn forget(&self, name: &str) {
-        if let Ok(mut m) = self.seen.write() {
-            m.remove(name);
-        }
+    /// The Namespace object of `name`, as configured.
+    pub fn get(&self, name: &str) -> Option<Arc<Resource>> {
+        self.by_name.get(name).cloned()
     }
 
-    /// The Namespace object of `name`: as last seen, else as configured.
-    pub fn get(
-        &self,
-        name: &str,
-        configured: &BTreeMap<String, BTreeMap<String, String>>,
-    ) -> Option<Arc<Resource>> {
-        if let Some(r) = self.seen.read().ok().and_then(|m| m.get(name).cloned()) {
-            return Some(r);
-        }
-        let labels = configured.get(name)?;
-        namespace_resource(name, json!(labels)).map(Arc::new)
-    }
-
-    /// How many namespaces were learned.
+    /// How many namespaces are configured.
     pub fn len(&self) -> usize {
-        self.seen.read().map(|m| m.len()).unwrap_or(0)
+        self.by_name.len()
     }
 
-    /// Whether none was learned.
+    /// Whether none is.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.by_name.is_empty()
     }
 }
 

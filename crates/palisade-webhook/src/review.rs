@@ -41,6 +41,8 @@ pub struct Review {
     pub info: RequestInfo,
     /// `request.kind.kind` (the kind of the object).
     pub kind: String,
+    /// `request.kind` whole: the type the API server will store.
+    pub request_kind: RequestKind,
     /// `request.namespace` (empty for cluster-scoped objects).
     pub namespace: String,
     /// `request.name`.
@@ -48,6 +50,17 @@ pub struct Review {
     /// The object to check: `object`, or `oldObject` on DELETE (with
     /// apiVersion and kind filled in from `request.kind` when missing).
     pub subject: Option<Value>,
+}
+
+/// `request.kind`: group, version and kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestKind {
+    /// The API group (empty for the core group).
+    pub group: String,
+    /// The version.
+    pub version: String,
+    /// The kind.
+    pub kind: String,
 }
 
 /// The AdmissionReview as read: the envelope and the request fields Palisade
@@ -113,6 +126,28 @@ fn text(s: Option<Cow<'_, str>>) -> String {
 }
 
 impl Review {
+    /// A review with only a uid (what is left to answer when the decision
+    /// could not be made).
+    pub fn placeholder(uid: String) -> Review {
+        Review {
+            uid,
+            info: RequestInfo {
+                operation: Operation::Create,
+                old_object: None,
+                username: String::new(),
+                groups: Vec::new(),
+                sub_resource: None,
+                dry_run: false,
+                raw: Value::Null,
+            },
+            kind: String::new(),
+            request_kind: RequestKind::default(),
+            namespace: String::new(),
+            name: String::new(),
+            subject: None,
+        }
+    }
+
     /// Parses a request body, with `info.raw` (as CEL and Rego policies need).
     pub fn parse(body: &[u8]) -> Result<Review, ReviewError> {
         Review::parse_with(body, true)
@@ -173,9 +208,15 @@ impl Review {
         } else {
             Value::Null
         };
+        let request_kind = RequestKind {
+            group: text(rkind.group),
+            version: text(rkind.version),
+            kind: text(rkind.kind),
+        };
         Ok(Review {
             uid,
-            kind: text(rkind.kind),
+            kind: request_kind.kind.clone(),
+            request_kind,
             namespace: text(req.namespace),
             name: text(req.name),
             subject,

@@ -1,12 +1,13 @@
-//! The HTTPS server: accept loop, TLS handshakes, HTTP/1.1 and HTTP/2,
-//! timeouts for slow clients, graceful shutdown.
+//! The HTTPS server: accept loop with a connection cap, TLS handshakes,
+//! HTTP/1.1 and HTTP/2, timeouts for slow and idle clients, the plain-HTTP
+//! health port, graceful shutdown.
 
-use crate::app::{router, AppState};
+use crate::app::{health_router, router, AppState};
+use crate::conn::{serve, ConnShared};
 use crate::engine::{Engine, LoadError, PolicyFactory};
 use crate::reload::{hangup, Hangup, Reloader, Stamps};
 use crate::tls::{load_certified_key, server_config, CertStore, TlsError};
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -14,8 +15,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
-use tower::ServiceExt;
+
+/// Default of [`ServeOptions::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -30,6 +34,17 @@ pub struct ServeOptions {
     pub tls_key: PathBuf,
     /// CA whose client certificates are required (the API server's).
     pub client_ca: Option<PathBuf>,
+    /// Allowed subject common names of client certificates (empty: any
+    /// certificate `client_ca` signed).
+    pub client_cn: Vec<String>,
+    /// Plain-HTTP address serving only `/healthz` and `/readyz` for kubelet
+    /// probes (which present no client certificate); `None`: not served.
+    pub health_addr: Option<SocketAddr>,
+    /// Connections served at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// A connection with no request in flight for this long is closed
+    /// (HTTP/1 keep-alive and HTTP/2).
+    pub idle_timeout: Duration,
     /// How often changed files are looked for.
     pub reload_interval: Duration,
     /// Time allowed for the TLS handshake and the request headers.
@@ -50,6 +65,10 @@ impl ServeOptions {
             tls_cert,
             tls_key,
             client_ca: None,
+            client_cn: Vec::new(),
+            health_addr: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: Duration::from_secs(60),
             reload_interval: Duration::from_secs(2),
             header_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(30),
@@ -81,6 +100,7 @@ pub enum ServeError {
 pub struct Server {
     opts: ServeOptions,
     listener: TcpListener,
+    health: Option<TcpListener>,
     state: Arc<AppState>,
     certs: Arc<CertStore>,
     acceptor: TlsAcceptor,
@@ -99,13 +119,13 @@ impl Server {
             &opts.tls_key,
         )?));
         let tls = server_config(certs.clone(), opts.client_ca.as_deref())?;
-        let listener = TcpListener::bind(opts.addr)
-            .await
-            .map_err(|source| ServeError::Bind {
-                addr: opts.addr,
-                source,
-            })?;
+        let listener = bind(opts.addr).await?;
+        let health = match opts.health_addr {
+            Some(a) => Some(bind(a).await?),
+            None => None,
+        };
         Ok(Server {
+            health,
             state: Arc::new(AppState::new(engine)),
             acceptor: TlsAcceptor::from(Arc::new(tls)),
             certs,
@@ -120,6 +140,11 @@ impl Server {
     /// The bound address.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The bound health address, if any.
+    pub fn health_addr(&self) -> Option<SocketAddr> {
+        self.health.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The shared state (engine, metrics).
@@ -140,65 +165,103 @@ impl Server {
         };
         let watcher =
             tokio::spawn(reloader.watch(self.opts.reload_interval, self.stamps.clone(), self.hup));
-        let app = router(self.state.clone(), self.opts.noop_route);
-        let mut builder = Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.opts.header_timeout);
-        builder.http2().timer(TokioTimer::new());
-        let builder = Arc::new(builder);
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let handshake = self.opts.header_timeout;
+        let (stop_tx, stop) = watch::channel(false);
+        let health = self.health.map(|l| {
+            let app = health_router(self.state.clone());
+            let mut stop = stop.clone();
+            tokio::spawn(async move {
+                let done = async move {
+                    let _ = stop.changed().await;
+                };
+                if let Err(e) = axum::serve(l, app).with_graceful_shutdown(done).await {
+                    tracing::warn!(error = %e, "health port stopped");
+                }
+            })
+        });
+        let shared = Arc::new(ConnShared {
+            acceptor: self.acceptor.clone(),
+            app: router(self.state.clone(), self.opts.noop_route),
+            builder: http_builder(&self.opts),
+            handshake: self.opts.header_timeout,
+            idle: self.opts.idle_timeout,
+            client_cn: self.opts.client_cn.clone(),
+        });
+        let max = self.opts.max_connections.max(1);
+        let slots = Arc::new(Semaphore::new(max));
         tokio::pin!(shutdown);
         tracing::info!(addr = %self.listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "serving");
         loop {
-            let (tcp, peer) = tokio::select! {
+            let accepted = tokio::select! {
                 _ = &mut shutdown => break,
-                accepted = self.listener.accept() => match accepted {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
-                    }
-                },
+                a = accept(&self.listener, &slots) => a,
+            };
+            let Some((tcp, peer, slot)) = accepted else {
+                continue;
             };
             let _ = tcp.set_nodelay(true);
-            let acceptor = self.acceptor.clone();
-            let app = app.clone();
-            let builder = builder.clone();
-            let watcher = graceful.watcher();
+            let (shared, stop) = (shared.clone(), stop.clone());
             tokio::spawn(async move {
-                let tls = match tokio::time::timeout(handshake, acceptor.accept(tcp)).await {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::debug!(%peer, "TLS handshake timed out");
-                        return;
-                    }
-                };
-                let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                    app.clone().oneshot(req.map(axum::body::Body::new))
-                });
-                let conn = builder.serve_connection(TokioIo::new(tls), svc);
-                if let Err(e) = watcher.watch(conn).await {
-                    tracing::debug!(%peer, error = %e, "connection ended with an error");
-                }
+                serve(shared, tcp, peer, stop).await;
+                drop(slot);
             });
         }
         self.state.set_ready(false);
         watcher.abort();
         drop(self.listener);
         tracing::info!("shutting down: waiting for in-flight requests");
-        if tokio::time::timeout(self.opts.shutdown_timeout, graceful.shutdown())
+        let _ = stop_tx.send(true);
+        let all = slots.acquire_many(max as u32);
+        if tokio::time::timeout(self.opts.shutdown_timeout, all)
             .await
             .is_err()
         {
             tracing::warn!("shutdown timeout: closing remaining connections");
+        }
+        if let Some(h) = health {
+            h.abort();
+        }
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })
+}
+
+/// HTTP/1: header read timeout; HTTP/2: keep-alive pings (a peer that does
+/// not answer within the header timeout is dropped) and a stream cap.
+fn http_builder(opts: &ServeOptions) -> Builder<TokioExecutor> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(opts.header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(20)))
+        .keep_alive_timeout(opts.header_timeout)
+        .max_concurrent_streams(256);
+    builder
+}
+
+/// Waits for a connection slot, then accepts one connection.
+async fn accept(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+) -> Option<(
+    tokio::net::TcpStream,
+    SocketAddr,
+    tokio::sync::OwnedSemaphorePermit,
+)> {
+    let slot = slots.clone().acquire_owned().await.ok()?;
+    match listener.accept().await {
+        Ok((tcp, peer)) => Some((tcp, peer, slot)),
+        Err(e) => {
+            tracing::warn!(error = %e, "accept failed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            None
         }
     }
 }

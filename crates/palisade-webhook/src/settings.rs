@@ -5,9 +5,15 @@
 //!   namespace: palisade-system      # the webhook's own namespace (always excluded)
 //!   excludeNamespaces: [kube-system] # never evaluated, never mutated
 //!   mutate: true                     # opt in to the /mutate patches
-//!   namespaceLabels:                 # labels of namespaces that existed before the webhook
+//!   namespaceLabels:                 # the only source of namespace labels (Pod Security levels)
 //!     team-a: {pod-security.kubernetes.io/enforce: baseline}
 //!   maxBodyBytes: 3145728
+//!   ignoreAnnotationRules: [image-latest-tag] # rules palisade.io/ignore may hide (medium or lower)
+//!   maxConcurrentEvaluations: 4      # evaluations running at once (default: one per core)
+//!   maxQueuedEvaluations: 64         # requests waiting for a slot, at most queueTimeoutMs each
+//!   queueTimeoutMs: 1000
+//!   overloadPolicy: Fail             # Fail (deny, the default) or Ignore (admit with a warning)
+//!   maxFindingsListed: 20            # findings listed in a response (the count stays exact)
 //! ```
 
 use palisade_core::{Config, ConfigError};
@@ -41,7 +47,41 @@ pub struct WebhookSettings {
     pub namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
     /// Largest accepted request body in bytes (default 3 MiB).
     pub max_body_bytes: Option<usize>,
+    /// Rules the `palisade.io/ignore` annotation may hide at admission
+    /// (each of medium severity or lower; default none).
+    #[serde(default)]
+    pub ignore_annotation_rules: Vec<String>,
+    /// Evaluations running at once (default: one per core).
+    pub max_concurrent_evaluations: Option<usize>,
+    /// Requests waiting for an evaluation slot (default 64); beyond, the
+    /// webhook answers at once by `overloadPolicy`.
+    pub max_queued_evaluations: Option<usize>,
+    /// How long a request waits for a slot, in milliseconds (default 1000).
+    pub queue_timeout_ms: Option<u64>,
+    /// What an overloaded webhook answers (default `Fail`: deny).
+    #[serde(default)]
+    pub overload_policy: OverloadPolicy,
+    /// Findings listed in a denial, warnings or audit annotations (default
+    /// 20); the count in the message stays exact.
+    pub max_findings_listed: Option<usize>,
 }
+
+/// What the webhook answers when every evaluation slot is taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum OverloadPolicy {
+    /// Deny, saying the webhook is overloaded (as `failurePolicy: Fail`).
+    #[default]
+    Fail,
+    /// Admit with a warning that the request was not checked.
+    Ignore,
+}
+
+/// Default of `maxQueuedEvaluations`.
+pub const DEFAULT_MAX_QUEUED: usize = 64;
+/// Default of `queueTimeoutMs`.
+pub const DEFAULT_QUEUE_TIMEOUT_MS: u64 = 1000;
+/// Default of `maxFindingsListed`.
+pub const DEFAULT_MAX_LISTED: usize = 20;
 
 impl WebhookSettings {
     /// Reads the `webhook` section of `config`; errors name file, line and key.
@@ -69,5 +109,34 @@ impl WebhookSettings {
     /// The body limit.
     pub fn max_body(&self) -> usize {
         self.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY)
+    }
+
+    /// Evaluations running at once.
+    pub fn max_concurrent(&self) -> usize {
+        // Evaluation is CPU-bound: more threads than cores add no
+        // throughput and take CPU from the threads that accept, read and
+        // answer (overload answers and probes included).
+        self.max_concurrent_evaluations
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            })
+            .max(1)
+    }
+
+    /// Requests waiting for a slot.
+    pub fn max_queued(&self) -> usize {
+        self.max_queued_evaluations.unwrap_or(DEFAULT_MAX_QUEUED)
+    }
+
+    /// How long a request waits for a slot.
+    pub fn queue_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.queue_timeout_ms.unwrap_or(DEFAULT_QUEUE_TIMEOUT_MS))
+    }
+
+    /// Findings listed in one response.
+    pub fn max_listed(&self) -> usize {
+        self.max_findings_listed
+            .unwrap_or(DEFAULT_MAX_LISTED)
+            .max(1)
     }
 }

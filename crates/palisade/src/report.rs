@@ -5,8 +5,8 @@
 use crate::input::{self, Deferred, InputError, LoadStats};
 use palisade_core::policy_set::EXEMPTION_EXPIRED;
 use palisade_core::{
-    Context, Evaluation, Extensions, Finding, Inventory, PolicySet, Resource, ResourceId, RuleInfo,
-    Severity, Suppressed,
+    Context, Evaluation, Extensions, Finding, IgnoreAnnotation, Inventory, PolicySet, Resource,
+    ResourceId, RuleInfo, Severity, Suppressed,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -32,6 +32,16 @@ pub struct Scanned {
     pub line: Option<u32>,
 }
 
+/// An object carrying the `palisade.io/ignore` annotation: listed whether
+/// or not it hid a finding, so self-granted exemptions stay visible.
+#[derive(Debug, Clone)]
+pub struct Annotated {
+    /// The object.
+    pub object: Scanned,
+    /// What the annotation says.
+    pub annotation: IgnoreAnnotation,
+}
+
 /// Everything an output format needs.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -45,6 +55,8 @@ pub struct Report {
     pub rules: Vec<RuleDescriptor>,
     /// The objects evaluated, in input order.
     pub scanned: Vec<Scanned>,
+    /// The objects carrying `palisade.io/ignore`, in input order.
+    pub ignore_annotations: Vec<Annotated>,
     /// What was read.
     pub stats: LoadStats,
     /// Lowest severity that fails the run.
@@ -105,6 +117,7 @@ impl Report {
             errors: Vec::new(),
             rules: Vec::new(),
             scanned: Vec::new(),
+            ignore_annotations: Vec::new(),
             stats: LoadStats::default(),
             fail_on,
         }
@@ -175,7 +188,7 @@ impl Report {
         let items: Vec<_> = inventory.iter().enumerate().collect();
         // Findings are sorted and the scanned objects described on the
         // worker threads; the merge below only moves them.
-        let evaluations: Vec<Option<(Evaluation, Scanned)>> = items
+        let evaluations: Vec<Option<Evaluated>> = items
             .par_iter()
             .map(|(i, res)| {
                 if in_deferred(*i) {
@@ -185,7 +198,7 @@ impl Report {
                 Some(evaluate_one(policy, &ctx, res))
             })
             .collect();
-        let second: Vec<Vec<(Evaluation, Scanned)>> = deferred
+        let second: Vec<Vec<Evaluated>> = deferred
             .par_iter()
             .map(|d| {
                 let mut out = Vec::new();
@@ -216,10 +229,16 @@ impl Report {
         report
     }
 
-    fn add(&mut self, evals: impl IntoIterator<Item = (Evaluation, Scanned)>) {
-        for (eval, scanned) in evals {
+    fn add(&mut self, evals: impl IntoIterator<Item = Evaluated>) {
+        for (eval, scanned, annotation) in evals {
             self.findings.extend(eval.findings);
             self.suppressed.extend(eval.suppressed);
+            if let Some(annotation) = annotation {
+                self.ignore_annotations.push(Annotated {
+                    object: scanned.clone(),
+                    annotation,
+                });
+            }
             self.scanned.push(scanned);
         }
     }
@@ -281,8 +300,13 @@ impl Report {
     }
 }
 
-/// Evaluates one object: its findings in source order and its description.
-fn evaluate_one(policy: &PolicySet, ctx: &Context<'_>, res: &Resource) -> (Evaluation, Scanned) {
+/// One evaluated object: its evaluation, its description and its
+/// `palisade.io/ignore` annotation if it carries one (listed in the report).
+type Evaluated = (Evaluation, Scanned, Option<IgnoreAnnotation>);
+
+/// Evaluates one object: its findings in source order, its description and
+/// its ignore annotation.
+fn evaluate_one(policy: &PolicySet, ctx: &Context<'_>, res: &Resource) -> Evaluated {
     let mut eval = policy.evaluate(res, ctx);
     eval.findings.sort_by(by_place);
     eval.suppressed
@@ -292,7 +316,7 @@ fn evaluate_one(policy: &PolicySet, ctx: &Context<'_>, res: &Resource) -> (Evalu
         file: res.source.as_ref().map(|s| s.file.clone()),
         line: res.positions.as_ref().map(|p| p.start().line),
     };
-    (eval, scanned)
+    (eval, scanned, IgnoreAnnotation::of(res))
 }
 
 /// A source that could be read once and not twice (it changed or went

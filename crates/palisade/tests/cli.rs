@@ -124,7 +124,16 @@ fn json_has_the_documented_shape() {
     assert_eq!(out.code, 1);
     let v = out.json();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["findings", "errors", "suppressed", "summary"]);
+    assert_eq!(
+        keys,
+        [
+            "findings",
+            "errors",
+            "suppressed",
+            "ignoreAnnotations",
+            "summary"
+        ]
+    );
     let f = with_rule(&v, "host-network")[0];
     let keys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
@@ -461,6 +470,39 @@ fn ignore_annotation_suppresses_and_is_counted() {
     let table = env.run(&["scan", "pod.yaml"]).stdout;
     assert!(
         table.contains("1 suppressed") && table.contains("CNI agent needs the node network"),
+        "{table}"
+    );
+}
+
+/// Every object carrying `palisade.io/ignore` is listed, whether or not it
+/// hid anything, so an exemption a team granted itself stays visible.
+#[test]
+fn objects_carrying_the_ignore_annotation_are_listed() {
+    let env = Env::new();
+    let pod = HOST_NETWORK_POD.replace(
+        "  namespace: team-a\n",
+        "  namespace: team-a\n  annotations:\n    palisade.io/ignore: \"*\"\n",
+    );
+    let cm = CONFIG_MAP.replace(
+        "  namespace: team-a\n",
+        "  namespace: team-a\n  annotations: {palisade.io/ignore: no-such-problem, palisade.io/ignore-reason: just in case}\n",
+    );
+    env.write("pod.yaml", &pod);
+    env.write("cm.yaml", &cm);
+    let v = env
+        .run(&["scan", "-f", "json", "pod.yaml", "cm.yaml"])
+        .json();
+    let listed = v["ignoreAnnotations"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{v}");
+    assert_eq!(listed[0]["resource"]["kind"], "Pod");
+    assert_eq!(listed[0]["rules"], serde_json::json!(["*"]));
+    assert_eq!(listed[0]["reason"], "(no reason given)");
+    assert_eq!(listed[0]["file"], "pod.yaml");
+    assert_eq!(listed[1]["resource"]["kind"], "ConfigMap");
+    assert_eq!(listed[1]["reason"], "just in case");
+    let table = env.run(&["scan", "pod.yaml", "cm.yaml"]).stdout;
+    assert!(
+        table.contains("OBJECT WITH palisade.io/ignore") && table.contains("just in case"),
         "{table}"
     );
 }

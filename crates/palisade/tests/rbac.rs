@@ -682,8 +682,8 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
     assert_eq!(
         cmds,
         [
-            "kubectl delete rolebinding ci-secrets -n shop",
-            "kubectl delete clusterrolebinding old-breakglass"
+            "kubectl delete rolebinding -n shop -- ci-secrets",
+            "kubectl delete clusterrolebinding -- old-breakglass"
         ]
     );
     assert!(out.stdout.contains("# RoleBinding/ci-secrets (shop) expired 2026-01-01T00:00:00Z, owner platform@example.com (./cluster.yaml:21)"), "{}", out.stdout);
@@ -703,6 +703,98 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
             .filter(|l| l.starts_with("kubectl"))
             .count(),
         2
+    );
+}
+
+/// Regression: names, namespaces and annotations went into the output
+/// unquoted, so piping it to a shell ran what a binding's author wrote.
+#[cfg(unix)]
+#[test]
+fn prune_expired_output_is_safe_to_run() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hostile = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: "$(touch PWNED1)"
+  namespace: "shop; touch PWNED2"
+  annotations:
+    palisade.io/expires-at: "2025-01-01"
+    palisade.io/owner: "ops\ntouch PWNED3\n"
+    palisade.io/reason: "x\r\ntouch PWNED4 #\u202e"
+subjects: [{kind: Group, name: sre}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: "--all"
+  annotations: {palisade.io/expires-at: "2025-01-01"}
+subjects: [{kind: Group, name: sre}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: "it's `touch PWNED5`"
+  annotations: {palisade.io/expires-at: "2025-01-01"}
+subjects: [{kind: Group, name: sre}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+"#;
+    std::fs::write(d.join("hostile.yaml"), hostile).unwrap();
+    let out = palisade(d, &["rbac", "prune-expired", "hostile.yaml", NOW]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout.lines().filter(|l| !l.starts_with('#')).count(),
+        3,
+        "one command line per binding, comments stay on one line:\n{}",
+        out.stdout
+    );
+    let bin = d.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("kubectl");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]' \"$a\"; done >> \"$KUBECTL_LOG\"\necho >> \"$KUBECTL_LOG\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = d.join("kubectl.log");
+    let mut sh = std::process::Command::new("sh")
+        .current_dir(d)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("KUBECTL_LOG", &log)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        sh.stdin
+            .take()
+            .unwrap()
+            .write_all(out.stdout.as_bytes())
+            .unwrap();
+    }
+    assert!(sh.wait().unwrap().success());
+    for i in 1..=5 {
+        assert!(
+            !d.join(format!("PWNED{i}")).exists(),
+            "PWNED{i} was created:\n{}",
+            out.stdout
+        );
+    }
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let mut calls: Vec<&str> = calls.lines().collect();
+    calls.sort_unstable();
+    assert_eq!(
+        calls,
+        [
+            "[delete][clusterrolebinding][--][--all]",
+            "[delete][clusterrolebinding][--][it's `touch PWNED5`]",
+            "[delete][rolebinding][-n][shop; touch PWNED2][--][$(touch PWNED1)]",
+        ],
+        "kubectl got exactly the names, and nothing else ran"
     );
 }
 

@@ -59,7 +59,7 @@ fn serve(dir: &Path, extra: &[&str]) -> Served {
         .arg(dir.join("tls.crt"))
         .arg("--tls-key")
         .arg(dir.join("tls.key"))
-        .args(["--addr", "127.0.0.1:0"])
+        .args(["--addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0"])
         .args(extra)
         .current_dir(dir)
         .stderr(Stdio::piped())
@@ -265,6 +265,8 @@ fn bad_config_and_tls_files_fail_at_start() {
             "tls.key",
             "--addr",
             "127.0.0.1:0",
+            "--health-addr",
+            "off",
         ])
         .current_dir(dir.path())
         .output()
@@ -284,6 +286,8 @@ fn bad_config_and_tls_files_fail_at_start() {
             "tls.key",
             "--addr",
             "127.0.0.1:0",
+            "--health-addr",
+            "off",
         ])
         .current_dir(dir.path())
         .output()
@@ -292,22 +296,134 @@ fn bad_config_and_tls_files_fail_at_start() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("ca.key: no CERTIFICATE"));
 }
 
+/// The documents `webhook-config` prints (JSON, which is YAML).
+fn documents(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .split("\n---\n")
+        .map(|d| serde_json::from_str(d).unwrap_or_else(|e| panic!("{e}: {d}")))
+        .collect()
+}
+
 #[test]
-fn webhook_config_prints_both_configurations() {
+fn certs_are_private_and_the_ca_signs_no_ca() {
     let dir = tempfile::tempdir().unwrap();
-    certs(dir.path());
-    for f in ["ca.crt", "ca.key", "tls.crt", "tls.key"] {
-        assert!(dir.path().join(f).is_file(), "{f}");
-    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("tls.key"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o077, 0, "keys are private");
+        // An existing key file keeps its mode unless it is set explicitly.
+        for f in ["ca.key", "tls.key"] {
+            std::fs::write(dir.path().join(f), "old").unwrap();
+            std::fs::set_permissions(dir.path().join(f), std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+        }
+        certs(dir.path());
+        for f in ["ca.key", "tls.key"] {
+            let mode = std::fs::metadata(dir.path().join(f))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{f}: {mode:o}");
+        }
     }
+    #[cfg(not(unix))]
+    certs(dir.path());
+    let pem = std::fs::read(dir.path().join("ca.crt")).unwrap();
+    let der = CertificateDer::from_pem_slice(&pem).unwrap();
+    let (_, ca) = x509_parser::parse_x509_certificate(&der).unwrap();
+    let bc = ca.basic_constraints().unwrap().unwrap().value;
+    assert!(bc.ca);
+    assert_eq!(bc.path_len_constraint, Some(0));
+}
+
+#[test]
+fn webhook_config_prints_the_configurations() {
+    let dir = tempfile::tempdir().unwrap();
+    certs(dir.path());
+    std::fs::write(
+        dir.path().join("vap.yaml"),
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: ing}\nspec:\n  matchConstraints:\n    resourceRules:\n    - {apiGroups: [networking.k8s.io], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [ingresses]}\n  validations: [{expression: 'true'}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("palisade.yaml"),
+        "podTemplates:\n- {apiVersion: example.com/v1, kind: Trainer, paths: [spec.template]}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args([
+            "webhook-config",
+            "--service",
+            "palisade",
+            "--namespace",
+            "sec",
+        ])
+        .args(["--service-account", "palisade-sa", "--ca-bundle"])
+        .arg(dir.path().join("ca.crt"))
+        .args(["--with-connect", "--timeout-seconds", "3", "--policy"])
+        .arg(dir.path().join("vap.yaml"))
+        .args(["--resource", "example.com/widgets", "--config"])
+        .arg(dir.path().join("palisade.yaml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = documents(&out.stdout);
+    assert_eq!(
+        docs.len(),
+        1,
+        "mutation is opt-in: no mutating configuration"
+    );
+    let v = &docs[0];
+    assert_eq!(v["kind"], "ValidatingWebhookConfiguration");
+    let hook = &v["webhooks"][0];
+    assert_eq!(hook["sideEffects"], "None");
+    assert_eq!(hook["timeoutSeconds"], 3);
+    assert_eq!(hook["failurePolicy"], "Fail");
+    assert_eq!(hook["admissionReviewVersions"], json!(["v1"]));
+    assert_eq!(hook["clientConfig"]["service"]["path"], "/validate");
+    assert_eq!(
+        hook["namespaceSelector"]["matchExpressions"][0],
+        json!({"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["sec", "kube-system"]})
+    );
+    assert!(hook["matchConditions"][0]["expression"]
+        .as_str()
+        .unwrap()
+        .contains("'system:serviceaccount:sec:palisade-sa'"));
+    let resources: Vec<&str> = hook["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["resources"].as_array().unwrap())
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    for want in [
+        "pods",
+        "pods/ephemeralcontainers",
+        "deployments",
+        "pods/exec",
+        "ingresses",
+        "widgets",
+        // custom resources with pod templates: built in, and configured
+        "rollouts",
+        "jobsets",
+        "mpijobs",
+        "workflows",
+        "trainers",
+    ] {
+        assert!(resources.contains(&want), "{want} not in {resources:?}");
+    }
+    let trainers = hook["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resources"] == json!(["trainers"]))
+        .expect("a rule for the configured kind");
+    assert_eq!(trainers["apiGroups"], json!(["example.com"]));
+    assert_eq!(trainers["apiVersions"], json!(["v1"]));
+
     let out = bin()
         .args([
             "webhook-config",
@@ -318,39 +434,27 @@ fn webhook_config_prints_both_configurations() {
             "--ca-bundle",
         ])
         .arg(dir.path().join("ca.crt"))
-        .args([
-            "--exclude-namespace",
-            "kube-system",
-            "--with-connect",
-            "--timeout-seconds",
-            "3",
-        ])
+        .args(["--mutating", "--exclude-kube-system", "false"])
         .output()
         .unwrap();
     assert!(out.status.success());
-    let y = String::from_utf8(out.stdout).unwrap();
-    for want in [
-        "kind: \"ValidatingWebhookConfiguration\"",
-        "kind: \"MutatingWebhookConfiguration\"",
-        "sideEffects: \"None\"",
-        "timeoutSeconds: 3",
-        "failurePolicy: \"Fail\"",
-        "path: \"/validate\"",
-        "path: \"/mutate\"",
-        "- \"pods/ephemeralcontainers\"",
-        "- \"pods/exec\"",
-        "key: \"kubernetes.io/metadata.name\"",
-        "operator: \"NotIn\"",
-        "- \"kube-system\"",
-        "matchConditions:",
-        "system:serviceaccount:sec:palisade",
-    ] {
-        assert!(y.contains(want), "missing {want}:\n{y}");
-    }
+    let docs = documents(&out.stdout);
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[1]["kind"], "MutatingWebhookConfiguration");
+    assert!(
+        !docs[1]["webhooks"][0]["rules"]
+            .to_string()
+            .contains("\"jobsets\""),
+        "mutation patches the built-in pod kinds only: {}",
+        docs[1]
+    );
     assert_eq!(
-        y.matches("- \"v1\"").count(),
-        2,
-        "admissionReviewVersions v1 in both"
+        docs[1]["webhooks"][0]["failurePolicy"], "Ignore",
+        "mutation never blocks"
+    );
+    assert_eq!(
+        docs[0]["webhooks"][0]["namespaceSelector"]["matchExpressions"][0]["values"],
+        json!(["sec"])
     );
     let out = bin()
         .args([
@@ -435,7 +539,14 @@ fn invalid_profile_action_fails_at_start_naming_file_line_and_key() {
             "--tls-cert",
             "tls.crt",
         ])
-        .args(["--tls-key", "tls.key", "--addr", "127.0.0.1:0"])
+        .args([
+            "--tls-key",
+            "tls.key",
+            "--addr",
+            "127.0.0.1:0",
+            "--health-addr",
+            "off",
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

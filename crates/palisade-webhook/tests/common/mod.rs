@@ -43,8 +43,60 @@ impl Rule for OperationPolicy {
     }
 }
 
+/// How many [`SlowRule`]s the test factory adds.
+pub const SLOW_RULES: usize = 10;
+
+/// Calls of the slow rules, by object name.
+pub static SLOW_CALLS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Calls of the slow rules on the object named `name` so far.
+pub fn slow_calls(name: &str) -> usize {
+    SLOW_CALLS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|n| *n == name)
+        .count()
+}
+
+/// A rule that sleeps `test.palisade.io/sleep-ms` milliseconds on objects
+/// carrying that annotation (a policy as slow as the webhook allows), and
+/// records the call.
+pub struct SlowRule(RuleInfo);
+
+impl Rule for SlowRule {
+    fn info(&self) -> &RuleInfo {
+        &self.0
+    }
+    fn check(&self, res: &Resource, _ctx: &Context<'_>, _out: &mut Emitter<'_>) {
+        let Some(ms) = res
+            .annotation("test.palisade.io/sleep-ms")
+            .and_then(|v| v.parse::<u64>().ok())
+        else {
+            return;
+        };
+        SLOW_CALLS.lock().unwrap().push(res.id.name.clone());
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+fn slow_rules() -> Vec<Arc<dyn Rule>> {
+    (0..SLOW_RULES)
+        .map(|i| {
+            Arc::new(SlowRule(RuleInfo {
+                id: format!("test-slow-{i}"),
+                severity: Severity::Info,
+                family: "test".into(),
+                title: "test".into(),
+                description: "test".into(),
+                remediation: "none".into(),
+            })) as Arc<dyn Rule>
+        })
+        .collect()
+}
+
 /// The policy factory of the binary: the default profile with the
-/// providers, plus [`OperationPolicy`].
+/// providers, plus [`OperationPolicy`] and the [`SlowRule`]s.
 pub fn factory() -> PolicyFactory {
     Arc::new(|c: &Config| {
         let rules = palisade_rules::profile("default", &Default::default())?;
@@ -63,6 +115,7 @@ pub fn factory() -> PolicyFactory {
         let mut b = PolicySet::builder(c.clone())
             .rules(rules)
             .rule(op)
+            .rules(slow_rules())
             .known_ids(known);
         for p in palisade_rules::registry::providers_for(c)? {
             b = b.provider(p);
@@ -87,6 +140,7 @@ pub fn write_certs(dir: &Path, prefix: &str) -> Generated {
 /// A running server.
 pub struct Running {
     pub addr: SocketAddr,
+    pub health: Option<SocketAddr>,
     pub dir: tempfile::TempDir,
     pub ca: Vec<String>,
     pub state: Arc<AppState>,
@@ -128,6 +182,7 @@ pub async fn start(config: Option<&str>, tweak: impl FnOnce(&mut ServeOptions)) 
     tweak(&mut opts);
     let server = Server::bind(opts, factory()).await.unwrap();
     let addr = server.local_addr().unwrap();
+    let health = server.health_addr();
     let state = server.state();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let done = tokio::spawn(server.run(async {
@@ -135,6 +190,7 @@ pub async fn start(config: Option<&str>, tweak: impl FnOnce(&mut ServeOptions)) 
     }));
     Running {
         addr,
+        health,
         dir,
         ca: vec![g.ca_cert],
         state,

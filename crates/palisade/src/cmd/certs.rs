@@ -54,12 +54,16 @@ fn write(path: &std::path::Path, text: &str, secret: bool) -> std::io::Result<()
         use std::io::Write as _;
         use std::os::unix::fs::OpenOptionsExt as _;
         let mode = if secret { 0o600 } else { 0o644 };
+        use std::os::unix::fs::PermissionsExt as _;
+        // `mode` applies only to a file this call creates; an existing file
+        // keeps its mode, so it is set before any secret is written.
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .mode(mode)
             .open(path)?;
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
         f.write_all(text.as_bytes())
     }
     #[cfg(not(unix))]

@@ -9,3 +9,4 @@ pub mod rules;
 pub mod scan;
 pub mod serve;
 pub mod webhook_config;
+pub mod webhook_rules;

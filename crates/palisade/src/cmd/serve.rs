@@ -26,6 +26,21 @@ pub struct ServeArgs {
     /// Require client certificates signed by this CA (the API server's).
     #[arg(long, value_name = "FILE")]
     client_ca: Option<PathBuf>,
+    /// With --client-ca: the allowed subject common name of client
+    /// certificates (e.g. `kube-apiserver`); repeat for several. Without
+    /// it any certificate the CA signed is accepted.
+    #[arg(long, value_name = "CN", requires = "client_ca")]
+    client_cn: Vec<String>,
+    /// Plain-HTTP address for `/healthz` and `/readyz` only (kubelet probes
+    /// present no client certificate), or `off`.
+    #[arg(long, default_value = "0.0.0.0:8080", value_name = "ADDR|off")]
+    health_addr: String,
+    /// Connections served at once; further ones wait in the listen backlog.
+    #[arg(long, default_value_t = palisade_webhook::server::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Seconds a connection may stay open with no request in flight.
+    #[arg(long, default_value = "60", value_name = "SECONDS")]
+    idle_timeout: f64,
     /// Log format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -101,6 +116,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut opts = ServeOptions::new(args.addr, args.tls_cert.clone(), args.tls_key.clone());
     opts.config = config;
     opts.client_ca = args.client_ca.clone();
+    opts.client_cn = args.client_cn.clone();
+    opts.health_addr = match args.health_addr.as_str() {
+        "off" => None,
+        a => Some(
+            a.parse()
+                .map_err(|_| anyhow::anyhow!("--health-addr: `{a}` is not ADDR:PORT or `off`"))?,
+        ),
+    };
+    opts.max_connections = args.max_connections;
+    opts.idle_timeout = secs(args.idle_timeout, "--idle-timeout")?;
     opts.reload_interval = secs(args.reload_interval, "--reload-interval")?;
     opts.header_timeout = secs(args.header_timeout, "--header-timeout")?;
     opts.shutdown_timeout = secs(args.shutdown_timeout, "--shutdown-timeout")?;
@@ -117,6 +142,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let server = Server::bind(opts, factory).await?;
         let shutdown = shutdown_signal();
         let addr = server.local_addr()?;
+        if let Some(h) = server.health_addr() {
+            eprintln!("palisade: health probes on http://{h}/healthz and /readyz");
+        }
         // The one line scripts and tests wait for.
         eprintln!("palisade: listening on https://{addr}");
         server.run(shutdown).await;

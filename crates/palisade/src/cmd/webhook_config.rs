@@ -1,8 +1,13 @@
-//! `palisade webhook-config`: the ValidatingWebhookConfiguration and
-//! MutatingWebhookConfiguration that route admission requests to `palisade serve`.
+//! `palisade webhook-config`: the ValidatingWebhookConfiguration (and, when
+//! asked, the MutatingWebhookConfiguration) that route admission requests to
+//! `palisade serve`, printed as JSON, which is YAML that no YAML 1.1 or 1.2
+//! reader misreads (serde_json: every string quoted), for `kubectl apply -f`.
 
+use super::webhook_rules::{extra_rule, policy_rules, rule, BUILTIN};
 use anyhow::Context as _;
 use base64::Engine as _;
+use palisade_core::pod_templates::PodTemplates;
+use palisade_core::Keep;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +21,14 @@ pub struct WebhookConfigArgs {
     /// The webhook's namespace (excluded from admission).
     #[arg(long)]
     namespace: String,
+    /// The webhook's ServiceAccount: its own requests are never sent to it.
+    #[arg(long, default_value = "palisade", value_name = "NAME")]
+    service_account: String,
+    /// Leave kube-system out (default): an outage of the webhook then
+    /// cannot block the cluster's own system pods; `palisade audit` and
+    /// scans of the manifests still cover kube-system.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    exclude_kube_system: bool,
     /// The CA that signed the serving certificate (PEM), e.g. ca.crt of `palisade certs`.
     #[arg(long, value_name = "FILE")]
     ca_bundle: PathBuf,
@@ -38,9 +51,24 @@ pub struct WebhookConfigArgs {
     /// policies that check them).
     #[arg(long)]
     with_connect: bool,
-    /// Leave out the MutatingWebhookConfiguration.
+    /// Also print the MutatingWebhookConfiguration (mutation is opt-in:
+    /// `webhook.mutate: true`); its failurePolicy is always Ignore, since
+    /// validation still enforces when mutation is unavailable.
     #[arg(long)]
-    no_mutating: bool,
+    mutating: bool,
+    /// User policies (files or directories, as for `scan --policy`): the
+    /// resources they match are routed to the webhook too.
+    #[arg(long = "policy", value_name = "FILE|DIR")]
+    policies: Vec<PathBuf>,
+    /// A further resource to route, `GROUP/RESOURCE` or `RESOURCE` for the
+    /// core group (e.g. `example.com/widgets`); repeat for several.
+    #[arg(long = "resource", value_name = "GROUP/RESOURCE")]
+    resources: Vec<String>,
+    /// The configuration (default: ./palisade.yaml if present): the custom
+    /// resource kinds with pod templates, built in and from `podTemplates`,
+    /// are routed to the webhook beside the built-in kinds.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 /// `failurePolicy`.
@@ -63,26 +91,67 @@ pub fn run(args: &WebhookConfigArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let ca = base64::engine::general_purpose::STANDARD.encode(pem.as_bytes());
-    let mut out = yaml(&validating(args, &ca));
-    if !args.no_mutating {
-        out.push_str("---\n");
-        out.push_str(&yaml(&mutating(args, &ca)));
+    let config = crate::engine::load_config(args.config.as_deref())?;
+    let templates = PodTemplates::from_config(&config)?;
+    let mut extra = Vec::new();
+    for r in &args.resources {
+        extra.push(extra_rule(r)?);
     }
-    print!("{out}");
-    Ok(ExitCode::SUCCESS)
+    let mut code = ExitCode::SUCCESS;
+    if !args.policies.is_empty() {
+        let loaded = crate::input::discover_and_load(
+            &args.policies,
+            crate::input::read_stdin,
+            &|_| Keep::Whole,
+            &|| {},
+            &|| {},
+        );
+        for e in &loaded.errors {
+            eprintln!("error: {e}");
+            code = ExitCode::from(2);
+        }
+        let (rules, notes) = policy_rules(&loaded.resources);
+        for n in notes {
+            eprintln!("note: {n}");
+        }
+        extra.extend(rules);
+    }
+    let mut out = serde_json::to_string_pretty(&validating(args, &ca, &templates, extra))?;
+    if args.mutating {
+        out.push_str("\n---\n");
+        out.push_str(&serde_json::to_string_pretty(&mutating(args, &ca))?);
+    }
+    println!("{out}");
+    Ok(code)
 }
 
-fn rule(groups: &[&str], ops: &[&str], resources: &[&str]) -> Value {
-    json!({"apiGroups": groups, "apiVersions": ["*"], "operations": ops, "resources": resources, "scope": "*"})
+/// One rule per group and version of the custom resource kinds with pod
+/// templates (Argo Rollouts, JobSet, Kubeflow, ... and `podTemplates`).
+fn template_rules(templates: &PodTemplates, ops: &[&str]) -> Vec<Value> {
+    let mut by_group: std::collections::BTreeMap<(String, String), Vec<String>> =
+        std::collections::BTreeMap::new();
+    for k in templates.kinds() {
+        let version = k.version.clone().unwrap_or_else(|| "*".into());
+        let resources = by_group.entry((k.group.clone(), version)).or_default();
+        if !resources.contains(&k.resource) {
+            resources.push(k.resource.clone());
+        }
+    }
+    by_group
+        .into_iter()
+        .map(|((group, version), resources)| {
+            json!({"apiGroups": [group], "apiVersions": [version], "operations": ops, "resources": resources, "scope": "*"})
+        })
+        .collect()
 }
 
-fn common(args: &WebhookConfigArgs, ca: &str, path: &str) -> Value {
+fn common(args: &WebhookConfigArgs, ca: &str, path: &str, policy: &str) -> Value {
     let mut excluded = vec![args.namespace.clone()];
+    if args.exclude_kube_system {
+        excluded.push("kube-system".into());
+    }
     excluded.extend(args.exclude.iter().cloned());
-    let policy = match args.failure_policy {
-        FailurePolicy::Fail => "Fail",
-        FailurePolicy::Ignore => "Ignore",
-    };
+    excluded.dedup();
     json!({
         "admissionReviewVersions": ["v1"],
         "sideEffects": "None",
@@ -101,51 +170,36 @@ fn common(args: &WebhookConfigArgs, ca: &str, path: &str) -> Value {
             "name": "not-palisade-itself",
             "expression": format!(
                 "request.userInfo.username != 'system:serviceaccount:{}:{}'",
-                args.namespace, args.service
+                args.namespace, args.service_account
             ),
         }],
     })
 }
 
-fn validating(args: &WebhookConfigArgs, ca: &str) -> Value {
+fn validating(
+    args: &WebhookConfigArgs,
+    ca: &str,
+    templates: &PodTemplates,
+    extra: Vec<Value>,
+) -> Value {
     let mut ops = vec!["CREATE", "UPDATE"];
     if args.with_delete {
         ops.push("DELETE");
     }
-    let mut rules = vec![
-        rule(
-            &[""],
-            &ops,
-            &[
-                "pods",
-                "pods/ephemeralcontainers",
-                "replicationcontrollers",
-                "podtemplates",
-                "namespaces",
-                "serviceaccounts",
-            ],
-        ),
-        rule(
-            &["apps"],
-            &ops,
-            &["deployments", "replicasets", "statefulsets", "daemonsets"],
-        ),
-        rule(&["batch"], &ops, &["jobs", "cronjobs"]),
-        rule(
-            &["rbac.authorization.k8s.io"],
-            &ops,
-            &[
-                "roles",
-                "clusterroles",
-                "rolebindings",
-                "clusterrolebindings",
-            ],
-        ),
-    ];
+    let mut rules: Vec<Value> = BUILTIN
+        .iter()
+        .map(|(group, resources)| rule(&[group], &ops, resources))
+        .collect();
     if args.with_connect {
         rules.push(rule(&[""], &["CONNECT"], &["pods/exec", "pods/attach"]));
     }
-    let mut hook = common(args, ca, "/validate");
+    rules.extend(template_rules(templates, &ops));
+    rules.extend(extra);
+    let policy = match args.failure_policy {
+        FailurePolicy::Fail => "Fail",
+        FailurePolicy::Ignore => "Ignore",
+    };
+    let mut hook = common(args, ca, "/validate", policy);
     hook["name"] = json!("validate.palisade.io");
     hook["rules"] = json!(rules);
     json!({
@@ -156,8 +210,10 @@ fn validating(args: &WebhookConfigArgs, ca: &str) -> Value {
     })
 }
 
+/// The mutating configuration: the built-in pod kinds only (the mutation
+/// patches their pod specs; custom resources are validated, not mutated).
 fn mutating(args: &WebhookConfigArgs, ca: &str) -> Value {
-    let mut hook = common(args, ca, "/mutate");
+    let mut hook = common(args, ca, "/mutate", "Ignore");
     hook["name"] = json!("mutate.palisade.io");
     hook["reinvocationPolicy"] = json!("IfNeeded");
     hook["rules"] = json!([
@@ -181,54 +237,4 @@ fn mutating(args: &WebhookConfigArgs, ca: &str) -> Value {
         "metadata": {"name": args.service, "labels": {"app.kubernetes.io/name": "palisade"}},
         "webhooks": [hook],
     })
-}
-
-/// YAML for a JSON value: block style, strings double-quoted (JSON string
-/// syntax is valid YAML), so no value is ever misread.
-fn yaml(v: &Value) -> String {
-    let mut out = String::new();
-    emit(v, 0, &mut out);
-    out
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::Object(m) if m.is_empty() => "{}".into(),
-        Value::Array(a) if a.is_empty() => "[]".into(),
-        other => other.to_string(),
-    }
-}
-
-fn is_block(v: &Value) -> bool {
-    matches!(v, Value::Object(m) if !m.is_empty()) || matches!(v, Value::Array(a) if !a.is_empty())
-}
-
-fn emit(v: &Value, indent: usize, out: &mut String) {
-    let pad = " ".repeat(indent);
-    match v {
-        Value::Object(m) => {
-            for (k, val) in m {
-                if is_block(val) {
-                    out.push_str(&format!("{pad}{k}:\n"));
-                    let inner = if val.is_array() { indent } else { indent + 2 };
-                    emit(val, inner, out);
-                } else {
-                    out.push_str(&format!("{pad}{k}: {}\n", scalar(val)));
-                }
-            }
-        }
-        Value::Array(a) => {
-            for item in a {
-                if is_block(item) {
-                    let mut sub = String::new();
-                    emit(item, indent + 2, &mut sub);
-                    // The first line's indentation becomes "- ".
-                    out.push_str(&format!("{pad}- {}", &sub[indent + 2..]));
-                } else {
-                    out.push_str(&format!("{pad}- {}\n", scalar(item)));
-                }
-            }
-        }
-        other => out.push_str(&format!("{pad}{}\n", scalar(other))),
-    }
 }

@@ -59,6 +59,21 @@ pub struct JsonSuppressed<'a> {
     pub by: &'a str,
 }
 
+/// An object carrying `palisade.io/ignore`.
+#[derive(Debug, Serialize)]
+pub struct JsonAnnotated<'a> {
+    /// apiVersion, kind, namespace, name.
+    pub resource: &'a ResourceId,
+    /// File, or null.
+    pub file: Option<&'a str>,
+    /// Line of the object, or null.
+    pub line: Option<u32>,
+    /// The rule IDs it lists (`*` for all).
+    pub rules: &'a [String],
+    /// `palisade.io/ignore-reason`.
+    pub reason: &'a str,
+}
+
 /// The whole JSON document.
 #[derive(Debug, Serialize)]
 pub struct JsonReport<'a> {
@@ -68,6 +83,10 @@ pub struct JsonReport<'a> {
     pub errors: &'a [InputError],
     /// Suppressed findings.
     pub suppressed: Vec<JsonSuppressed<'a>>,
+    /// Every object carrying `palisade.io/ignore` (honoured by scan, never
+    /// at admission), whether or not it hid a finding.
+    #[serde(rename = "ignoreAnnotations")]
+    pub ignore_annotations: Vec<JsonAnnotated<'a>>,
     /// Counts.
     pub summary: Summary,
 }
@@ -84,6 +103,17 @@ pub fn to_json(report: &Report) -> JsonReport<'_> {
                 finding: JsonFinding::from(&s.finding),
                 reason: &s.reason,
                 by: &s.by,
+            })
+            .collect(),
+        ignore_annotations: report
+            .ignore_annotations
+            .iter()
+            .map(|a| JsonAnnotated {
+                resource: &a.object.id,
+                file: a.object.file.as_deref(),
+                line: a.object.line,
+                rules: &a.annotation.rules,
+                reason: &a.annotation.reason,
             })
             .collect(),
         summary: report.summary(),

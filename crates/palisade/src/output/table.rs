@@ -168,6 +168,31 @@ pub fn write(report: &Report, style: &Style, out: &mut dyn Write) -> std::io::Re
         }
         writeln!(out, "{}\n", render(&t, style))?;
     }
+    if !report.ignore_annotations.is_empty() {
+        let mut t = new_table(
+            style,
+            &[
+                "OBJECT WITH palisade.io/ignore",
+                "LOCATION",
+                "RULES",
+                "REASON",
+            ],
+        );
+        for a in &report.ignore_annotations {
+            let place = match (&a.object.file, a.object.line) {
+                (Some(f), Some(l)) => format!("{f}:{l}"),
+                (Some(f), None) => f.to_string(),
+                _ => String::new(),
+            };
+            t.add_row(vec![
+                Cell::new(object(&a.object.id)),
+                Cell::new(place),
+                Cell::new(a.annotation.rules.join(",")),
+                Cell::new(&a.annotation.reason),
+            ]);
+        }
+        writeln!(out, "{}\n", t.trim_fmt())?;
+    }
     writeln!(out, "{}", summary_line(report))
 }
 

@@ -37,15 +37,25 @@ pub fn run(args: &PruneArgs) -> anyhow::Result<ExitCode> {
                 if let Some(r) = &b.membership.reason {
                     about.push_str(&format!(", reason: {r}"));
                 }
-                println!("# {} {about} ({})", b.label(), place(&b.resource));
                 let kind = if b.cluster {
                     "clusterrolebinding"
                 } else {
                     "rolebinding"
                 };
-                match b.scope() {
-                    Some(ns) => println!("kubectl delete {kind} {} -n {ns}", shell(&b.name)),
-                    None => println!("kubectl delete {kind} {}", shell(&b.name)),
+                match command(kind, b.scope(), &b.name) {
+                    Ok(cmd) => {
+                        let about = format!("{} {about} ({})", b.label(), place(&b.resource));
+                        println!("# {}", comment(&about));
+                        println!("{cmd}");
+                    }
+                    Err(e) => {
+                        bad = true;
+                        eprintln!(
+                            "error: {} {}: cannot quote for the shell ({e}); not listed",
+                            place(&b.resource),
+                            comment(&b.label())
+                        );
+                    }
                 }
             }
             Some(Err(e)) => {
@@ -70,15 +80,48 @@ pub fn run(args: &PruneArgs) -> anyhow::Result<ExitCode> {
     Ok(loaded.finish(ok))
 }
 
-/// Quotes a name for the shell when it holds anything but safe characters.
-fn shell(name: &str) -> String {
-    if name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ':'))
-        && !name.is_empty()
-    {
-        name.to_string()
-    } else {
-        format!("'{}'", name.replace('\'', r"'\''"))
+/// `kubectl delete KIND [-n NS] -- NAME`, every argument quoted for a
+/// POSIX shell (shlex), the name after `--` so that a name such as `--all`
+/// (RBAC object names may start with `-`) is never read as a flag.
+fn command(kind: &str, ns: Option<&str>, name: &str) -> Result<String, shlex::QuoteError> {
+    let mut words = vec!["kubectl", "delete", kind];
+    if let Some(ns) = ns {
+        words.extend(["-n", ns]);
+    }
+    words.extend(["--", name]);
+    shlex::try_join(words)
+}
+
+/// A comment line's text with control characters (newlines end a shell
+/// comment) and bidirectional overrides (which reorder what a reviewer
+/// reads) replaced by `?`.
+fn comment(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{command, comment};
+
+    #[test]
+    fn commands_quote_every_argument() {
+        assert_eq!(
+            command("rolebinding", Some("shop"), "ci").unwrap(),
+            "kubectl delete rolebinding -n shop -- ci"
+        );
+        assert_eq!(
+            command("rolebinding", Some("a;b"), "$(x)").unwrap(),
+            "kubectl delete rolebinding -n 'a;b' -- '$(x)'"
+        );
+        assert!(command("clusterrolebinding", None, "a\0b").is_err());
+        assert_eq!(comment("a\nb\r\u{202e}c"), "a?b??c");
     }
 }

@@ -1,0 +1,123 @@
+//! Bounded evaluation: decisions run on tokio's blocking threads, at most
+//! `maxConcurrentEvaluations` at once, with at most `maxQueuedEvaluations`
+//! requests waiting `queueTimeoutMs` for a slot. Beyond that the webhook
+//! answers at once by `overloadPolicy` instead of queueing past the API
+//! server's timeout, and the async threads stay free to accept, read and
+//! answer (health probes, metrics, overload answers) whatever policies cost.
+//!
+//! When the client goes away (the API server gave up on the request), the
+//! handler's future is dropped; a guard then sets the evaluation's cancel
+//! flag and the policy set stops between rules, freeing the slot.
+
+use crate::app::{op_name, AppState};
+use crate::decide::{decide, Decision, Endpoint};
+use crate::engine::Engine;
+use crate::review::{Response, Review};
+use crate::settings::OverloadPolicy;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Sets the flag when dropped, i.e. when the request's future is dropped
+/// before the evaluation finished.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Decides `review` on the blocking pool within the engine's limits.
+pub async fn evaluate(
+    s: &Arc<AppState>,
+    engine: Arc<Engine>,
+    review: Review,
+    endpoint: Endpoint,
+    start: Instant,
+) -> (Decision, Review) {
+    let Ok(queued) = engine.admitted.clone().try_acquire_owned() else {
+        return (overloaded(&engine, &review, endpoint, "queue full"), review);
+    };
+    let wait = engine.settings.queue_timeout();
+    let running = match tokio::time::timeout(wait, engine.running.clone().acquire_owned()).await {
+        Ok(Ok(p)) => p,
+        _ => {
+            let why = format!("no evaluation slot within {} ms", wait.as_millis());
+            return (overloaded(&engine, &review, endpoint, &why), review);
+        }
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    let _guard = CancelOnDrop(cancel.clone());
+    let uid = review.uid.clone();
+    let state = s.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let _permits = (queued, running);
+        let mut review = review;
+        let d = decide(&engine, &mut review, endpoint, Some(&cancel));
+        if d.label == "cancelled" {
+            let name = endpoint_name(endpoint);
+            let secs = start.elapsed().as_secs_f64();
+            state
+                .metrics
+                .request(name, op_name(&review), &review.kind, "cancelled", secs);
+            tracing::info!(uid = %review.uid, "client went away: evaluation cancelled");
+        }
+        (d, review)
+    });
+    match task.await {
+        Ok(out) => out,
+        Err(e) => {
+            tracing::error!(error = %e, "evaluation failed");
+            let d = Decision {
+                response: Response::deny(
+                    &uid,
+                    500,
+                    "InternalError",
+                    "palisade: evaluation failed".into(),
+                ),
+                label: "invalid",
+                findings: Vec::new(),
+            };
+            (d, Review::placeholder(uid))
+        }
+    }
+}
+
+/// The endpoint's name in metrics.
+pub(crate) fn endpoint_name(e: Endpoint) -> &'static str {
+    match e {
+        Endpoint::Validate => "validate",
+        Endpoint::Mutate => "mutate",
+    }
+}
+
+/// The answer of an overloaded webhook: by `overloadPolicy` on `/validate`
+/// (deny by default), always admit without a patch on `/mutate` (mutation
+/// never denies).
+fn overloaded(engine: &Engine, review: &Review, endpoint: Endpoint, why: &str) -> Decision {
+    let uid = &review.uid;
+    tracing::warn!(uid = %uid, why, "overloaded");
+    let policy = engine.settings.overload_policy;
+    let response = match (endpoint, policy) {
+        (Endpoint::Validate, OverloadPolicy::Fail) => Response::deny(
+            uid,
+            503,
+            "ServiceUnavailable",
+            format!("palisade: the webhook is overloaded ({why}); request not evaluated and denied (overloadPolicy: Fail), retry later"),
+        ),
+        (Endpoint::Validate, OverloadPolicy::Ignore) => {
+            let mut r = Response::allow(uid);
+            r.warnings.push(format!(
+                "palisade: the webhook is overloaded ({why}); request admitted without evaluation (overloadPolicy: Ignore)"
+            ));
+            r
+        }
+        (Endpoint::Mutate, _) => Response::allow(uid),
+    };
+    Decision {
+        response,
+        label: "overloaded",
+        findings: Vec::new(),
+    }
+}

@@ -189,6 +189,9 @@ pub struct ConfigSpec {
     /// Registry settings (CA, insecure) per host.
     #[serde(default)]
     pub registries: crate::images::Registries,
+    /// The Kubernetes version (`"1.N"`) whose CEL environment user policies
+    /// are checked against (read by the policy loader; default the latest).
+    pub kubernetes_version: Option<Value>,
 }
 
 /// A loaded configuration: the typed spec plus what is needed to place errors.

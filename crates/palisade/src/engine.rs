@@ -37,6 +37,12 @@ pub struct EngineArgs {
     /// params); repeat for several. Added to the config's `policies`.
     #[arg(long = "policy", value_name = "FILE|DIR")]
     pub policies: Vec<PathBuf>,
+    /// The Kubernetes version whose CEL environment ValidatingAdmissionPolicies
+    /// are checked against (`1.N`; a function introduced later is undeclared,
+    /// as the API server of that version refuses it). Replaces the config's
+    /// `kubernetesVersion` [default: the latest the shipped data describes].
+    #[arg(long, value_name = "1.N")]
+    pub kubernetes_version: Option<String>,
 }
 
 /// Compiles the user policies of `--policy` and the config's `policies`
@@ -56,8 +62,11 @@ pub fn user_policies(
     if paths.is_empty() {
         return Ok(palisade_policy::LoadedPolicies::default());
     }
-    let (loaded, errors) =
-        palisade_policy::load_files(&paths, palisade_policy::LoadOptions::default());
+    let opts = palisade_policy::LoadOptions {
+        kubernetes_version: cel_version(config, args)?,
+        ..palisade_policy::LoadOptions::default()
+    };
+    let (loaded, errors) = palisade_policy::load_files(&paths, opts);
     if !errors.is_empty() {
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::bail!(
@@ -71,6 +80,34 @@ pub fn user_policies(
         eprintln!("warning: {w}"); // loads but checks nothing: said, not skipped silently
     }
     Ok(loaded)
+}
+
+/// The Kubernetes version of the CEL environment: `--kubernetes-version`,
+/// else the config's `kubernetesVersion` (a string: a YAML number such as
+/// `1.30` would lose its trailing zero), else the latest.
+fn cel_version(
+    config: &Config,
+    args: &EngineArgs,
+) -> anyhow::Result<palisade_policy::cel::KubeVersion> {
+    if let Some(v) = &args.kubernetes_version {
+        return Ok(v.parse().context("--kubernetes-version")?);
+    }
+    let path = FieldPath::root().key("kubernetesVersion");
+    match &config.spec.kubernetes_version {
+        None => Ok(palisade_policy::cel::KubeVersion::LATEST),
+        Some(serde_json::Value::String(v)) => {
+            Ok(v.parse()
+                .map_err(|e: palisade_policy::cel::version::BadVersion| {
+                    config.error_at(&path, e.to_string())
+                })?)
+        }
+        Some(other) => Err(config
+            .error_at(
+                &path,
+                format!("expected a string such as \"1.32\", found {other}: quote the version"),
+            )
+            .into()),
+    }
 }
 
 /// Loads the configuration: `path` if given (it must exist), else

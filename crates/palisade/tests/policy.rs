@@ -302,3 +302,54 @@ fn unreadable_policy_entries_are_errors_and_the_rest_is_listed() {
         out.stderr
     );
 }
+
+/// `--kubernetes-version` and the config's `kubernetesVersion` pin the CEL
+/// environment: semver() arrived in 1.33, so a 1.32 API server refuses the
+/// policy, and so does Palisade (exit 2, naming the policy).
+#[test]
+fn kubernetes_version_pins_the_cel_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers: [{name: c, image: nginx@sha256:0000000000000000000000000000000000000000000000000000000000000000}]\n");
+    write(d, "policies/semver.yaml", "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: uses-semver}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: [\"\"], apiVersions: [\"v1\"], operations: [\"CREATE\"], resources: [\"pods\"]}]\n  validations: [{expression: \"semver('1.2.3').major() == 1\"}]\n");
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan", "pod.yaml", "--policy", "policies", "--format", "json",
+        ];
+        args.extend_from_slice(extra);
+        palisade(d, &args)
+    };
+    let latest = scan(&[]);
+    assert_ne!(latest.code, 2, "{}", latest.stderr);
+    let old = scan(&["--kubernetes-version", "1.32"]);
+    assert_eq!(old.code, 2, "{}", old.stdout);
+    assert!(
+        old.stderr.contains("uses-semver") && old.stderr.contains("declares it from 1.33"),
+        "{}",
+        old.stderr
+    );
+    write(d, "old.yaml", "kubernetesVersion: \"1.32\"\n");
+    let by_config = scan(&["--config", "old.yaml"]);
+    assert_eq!(by_config.code, 2);
+    assert!(
+        by_config.stderr.contains("declares it from 1.33"),
+        "{}",
+        by_config.stderr
+    );
+    // A YAML number would lose trailing zeros (1.30 is 1.3): refused, placed.
+    write(d, "number.yaml", "kubernetesVersion: 1.30\n");
+    let number = scan(&["--config", "number.yaml"]);
+    assert_eq!(number.code, 2);
+    assert!(
+        number.stderr.contains("number.yaml:1") && number.stderr.contains("quote the version"),
+        "{}",
+        number.stderr
+    );
+    let bad = scan(&["--kubernetes-version", "2.0"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("invalid Kubernetes version `2.0`"),
+        "{}",
+        bad.stderr
+    );
+}

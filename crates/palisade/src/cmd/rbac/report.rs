@@ -57,8 +57,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let engine_args = EngineArgs {
         config: None,
         profiles: vec!["rbac".into()],
-        pss_version: None,
-        policies: Vec::new(),
+        ..EngineArgs::default()
     };
     let policy = engine::build_with(config, &engine_args)?;
     let fail_on = args

@@ -54,7 +54,7 @@ pub fn walk(
                 }
             }
             Err(e) => {
-                let (at, message) = describe(&e);
+                let (at, message) = describe_walk_error(&e);
                 let at = at.as_deref().unwrap_or(path).display().to_string();
                 errors.push(PolicyError::Read {
                     place: Place::file(&at),
@@ -66,12 +66,14 @@ pub fn walk(
     (files, errors)
 }
 
-/// The path a walk error is about (when it names one) and a plain message.
-fn describe(e: &ignore::Error) -> (Option<PathBuf>, String) {
+/// The path a walk error is about (when it names one) and a plain message;
+/// shared by every walker of the project (policy files here, manifests in
+/// the CLI).
+pub fn describe_walk_error(e: &ignore::Error) -> (Option<PathBuf>, String) {
     match e {
-        ignore::Error::WithPath { path, err } => (Some(path.clone()), describe(err).1),
+        ignore::Error::WithPath { path, err } => (Some(path.clone()), describe_walk_error(err).1),
         ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            describe(err)
+            describe_walk_error(err)
         }
         ignore::Error::Loop { ancestor, child } => (
             Some(child.clone()),

@@ -90,7 +90,7 @@ fn cel_version(
     args: &EngineArgs,
 ) -> anyhow::Result<palisade_policy::cel::KubeVersion> {
     if let Some(v) = &args.kubernetes_version {
-        return Ok(v.parse().context("--kubernetes-version")?);
+        return v.parse().context("--kubernetes-version");
     }
     let path = FieldPath::root().key("kubernetesVersion");
     match &config.spec.kubernetes_version {

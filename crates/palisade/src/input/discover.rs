@@ -143,7 +143,7 @@ fn walk(
                 }
             }
             Err(e) => {
-                let (path, message) = describe(&e);
+                let (path, message) = palisade_policy::files::describe_walk_error(&e);
                 let file = path
                     .unwrap_or_else(|| dir.to_path_buf())
                     .display()
@@ -151,32 +151,6 @@ fn walk(
                 errors.push(InputError::file(Arc::from(file), message));
             }
         }
-    }
-}
-
-/// The path a walk error is about and a plain message.
-fn describe(e: &ignore::Error) -> (Option<PathBuf>, String) {
-    match e {
-        ignore::Error::WithPath { path, err } => (Some(path.clone()), describe(err).1),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            describe(err)
-        }
-        ignore::Error::Loop { ancestor, child } => (
-            Some(child.clone()),
-            format!(
-                "symbolic link loop: points to its ancestor {}",
-                ancestor.display()
-            ),
-        ),
-        ignore::Error::Io(io) => {
-            // walkdir wraps the OS error with its path, which is shown already
-            let inner: Option<&dyn std::error::Error> = io.get_ref().and_then(|e| e.source());
-            match inner {
-                Some(os) => (None, format!("cannot read: {os}")),
-                None => (None, format!("cannot read: {io}")),
-            }
-        }
-        other => (None, format!("cannot read: {other}")),
     }
 }
 

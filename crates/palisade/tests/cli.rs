@@ -507,6 +507,31 @@ fn objects_carrying_the_ignore_annotation_are_listed() {
     );
 }
 
+/// The auditor lists them too: a snapshot of what runs shows every object
+/// that exempted itself, in its JSON and its table.
+#[test]
+fn the_auditor_lists_objects_carrying_the_ignore_annotation() {
+    let env = Env::new();
+    let pod = HOST_NETWORK_POD.replace(
+        "  namespace: team-a\n",
+        "  namespace: team-a\n  annotations: {palisade.io/ignore: host-network, palisade.io/ignore-reason: node agent}\n",
+    );
+    env.write("snapshot/pods.yaml", &pod);
+    let v = env
+        .run(&["audit", "--snapshot", "snapshot", "-f", "json"])
+        .json();
+    let listed = v["ignoreAnnotations"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{v}");
+    assert_eq!(listed[0]["resource"]["kind"], "Pod");
+    assert_eq!(listed[0]["rules"], serde_json::json!(["host-network"]));
+    assert_eq!(listed[0]["reason"], "node agent");
+    let table = env.run(&["audit", "--snapshot", "snapshot"]).stdout;
+    assert!(
+        table.contains("OBJECT WITH palisade.io/ignore") && table.contains("node agent"),
+        "{table}"
+    );
+}
+
 #[test]
 fn exemptions_apply_until_they_expire_and_are_then_reported() {
     let env = Env::new();

@@ -17,8 +17,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-5}
 target=${CARGO_TARGET_DIR:-$root/target}
-(cd "$root" && cargo build --release -p palisade --quiet)
-bin=$target/release/palisade
+# PALISADE_BIN=/path/to/palisade: measure that binary instead of building one
+if [ -n "${PALISADE_BIN:-}" ]; then
+  bin=$PALISADE_BIN
+else
+  (cd "$root" && cargo build --release -p palisade --quiet)
+  bin=$target/release/palisade
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

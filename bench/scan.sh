@@ -48,8 +48,13 @@ if [ ! -x /usr/bin/time ]; then
   echo "bench needs GNU time: apt-get install -y time" >&2
   exit 1
 fi
-(cd "$root" && cargo build --release -p palisade --quiet)
-bin=$target/release/palisade
+# PALISADE_BIN=/path/to/palisade: measure that binary instead of building one
+if [ -n "${PALISADE_BIN:-}" ]; then
+  bin=$PALISADE_BIN
+else
+  (cd "$root" && cargo build --release -p palisade --quiet)
+  bin=$target/release/palisade
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

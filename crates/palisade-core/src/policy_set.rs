@@ -185,6 +185,7 @@ impl PolicySetBuilder {
             .chain(self.providers.iter().map(|p| p.reads()))
             .collect();
         let context_kinds = ContextKinds::new(&context);
+        let context_keep = KeepTable::new(&context, Keep::Identity);
         let mut reads: Vec<Scope> = context.into_iter().chain(scopes).collect();
         if !template_rules.is_empty() {
             reads.push(Scope::kinds_owned(templates.kind_names().map(String::from)));
@@ -194,8 +195,9 @@ impl PolicySetBuilder {
             dispatch,
             templates,
             template_rules,
-            keep: KeepTable::new(&reads),
+            keep: KeepTable::new(&reads, Keep::Metadata),
             context_kinds,
+            context_keep,
             exemptions,
             trust: Trust::Everything,
             providers: self.providers,
@@ -244,13 +246,15 @@ struct KeepTable {
 }
 
 impl KeepTable {
-    fn new(reads: &[Scope]) -> KeepTable {
+    /// The most any of `reads` reads of each kind, and never less than `floor`.
+    fn new(reads: &[Scope], floor: Keep) -> KeepTable {
         let at_least = |kind: &str| {
             reads
                 .iter()
                 .filter_map(|s| s.keep(kind))
                 .max()
-                .unwrap_or(Keep::Metadata)
+                .unwrap_or(floor)
+                .max(floor)
         };
         let by_kind = reads
             .iter()
@@ -263,7 +267,8 @@ impl KeepTable {
             .filter(|s| s.kinds.is_none())
             .map(|s| s.reads)
             .max()
-            .unwrap_or(Keep::Metadata);
+            .unwrap_or(floor)
+            .max(floor);
         KeepTable { any, by_kind }
     }
 }
@@ -295,6 +300,8 @@ pub struct PolicySet {
     template_rules: Vec<usize>,
     keep: KeepTable,
     context_kinds: ContextKinds,
+    /// What the context reads of each kind (less than `keep` can be).
+    context_keep: KeepTable,
     exemptions: Vec<CompiledExemption>,
     trust: Trust,
     providers: Vec<Arc<dyn ContextProvider>>,
@@ -373,6 +380,21 @@ impl PolicySet {
             .0
             .as_ref()
             .is_none_or(|kinds| kinds.contains(kind))
+    }
+
+    /// How much of an object of `kind` the context reads (the rules'
+    /// `reads_inventory` and the providers' `reads`), or `None` when it reads
+    /// none: what a copy held only for the context needs. Can be less than
+    /// [`PolicySet::keep`] (down to [`Keep::Identity`]), since the object
+    /// itself is evaluated from another copy.
+    pub fn context_keep(&self, kind: &str) -> Option<Keep> {
+        self.keeps_in_context(kind).then(|| {
+            self.context_keep
+                .by_kind
+                .get(kind)
+                .copied()
+                .unwrap_or(self.context_keep.any)
+        })
     }
 
     /// Derives the shared data every rule reads for this inventory.

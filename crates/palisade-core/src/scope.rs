@@ -11,6 +11,12 @@ use std::borrow::Cow;
 /// How much of an object is read (and so must be built by the loader).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Keep {
+    /// `apiVersion`, `kind`, `metadata.name` and `metadata.namespace` only:
+    /// what a context provider reads of objects it only counts or groups
+    /// (the namespaces that have workloads). Only ever asked of objects
+    /// held for the context ([`crate::PolicySet::context_keep`]); the loader
+    /// builds at least [`Keep::Metadata`].
+    Identity,
     /// `apiVersion`, `kind` and `metadata` only. Always kept: identity,
     /// labels and annotations are read by the engine itself.
     Metadata,
@@ -63,6 +69,12 @@ impl Scope {
     /// The same kinds, reading only their metadata.
     pub fn metadata_only(mut self) -> Scope {
         self.reads = Keep::Metadata;
+        self
+    }
+
+    /// The same kinds, identity only ([`Keep::Identity`]).
+    pub fn identity_only(mut self) -> Scope {
+        self.reads = Keep::Identity;
         self
     }
 

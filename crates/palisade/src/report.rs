@@ -199,21 +199,8 @@ impl Report {
             })
             .collect();
         let second: Vec<Vec<Evaluated>> = deferred
-            .par_iter()
-            .map(|d| {
-                let mut out = Vec::new();
-                let read = input::each_object(&d.source, &|k| policy.keep(k), &mut |r| match r {
-                    Some(res) => {
-                        out.push(evaluate_one(policy, &ctx, &res));
-                        progress();
-                    }
-                    None => out.clear(),
-                });
-                if let Err(e) = read {
-                    report_read_error(&d.source, &e);
-                }
-                out
-            })
+            .iter()
+            .map(|d| second_read(policy, &ctx, progress, &d.source))
             .collect();
         let mut second = deferred.iter().map(|d| d.start).zip(second).peekable();
         for (i, eval) in evaluations.into_iter().enumerate() {
@@ -306,6 +293,63 @@ type Evaluated = (Evaluation, Scanned, Option<IgnoreAnnotation>);
 
 /// Evaluates one object: its findings in source order, its description and
 /// its ignore annotation.
+/// Objects parsed in the second read are evaluated in batches of this many.
+const BATCH: usize = 256;
+
+/// What the parser of a second read hands to the evaluation.
+enum Read {
+    /// Objects to evaluate, in source order.
+    Batch(Vec<Resource>),
+    /// Forget what was evaluated: it comes again ([`input::each_object`]).
+    Restart,
+}
+
+/// Reads the deferred source `src` again and evaluates every object: one
+/// thread parses and hands batches of objects to the pool, which evaluates
+/// each batch in parallel while the next is parsed, so a single large
+/// source (a cluster export) uses every core. At most a few batches wait.
+fn second_read(
+    policy: &PolicySet,
+    ctx: &Context<'_>,
+    progress: &(dyn Fn() + Sync),
+    src: &input::Source,
+) -> Vec<Evaluated> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Read>(4);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let read = input::each_object(src, &|k| policy.keep(k), &mut |r| match r {
+                Some(res) => {
+                    batch.push(res);
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        let _ = tx.send(Read::Batch(full));
+                    }
+                }
+                None => {
+                    batch.clear();
+                    let _ = tx.send(Read::Restart);
+                }
+            });
+            let _ = tx.send(Read::Batch(batch));
+            if let Err(e) = read {
+                report_read_error(src, &e);
+            }
+        });
+        let mut out = Vec::new();
+        for read in rx {
+            match read {
+                Read::Restart => out.clear(),
+                Read::Batch(batch) => out.par_extend(batch.par_iter().map(|res| {
+                    progress();
+                    evaluate_one(policy, ctx, res)
+                })),
+            }
+        }
+        out
+    })
+}
+
 fn evaluate_one(policy: &PolicySet, ctx: &Context<'_>, res: &Resource) -> Evaluated {
     let mut eval = policy.evaluate(res, ctx);
     eval.findings.sort_by(by_place);

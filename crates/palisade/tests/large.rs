@@ -1,7 +1,8 @@
 //! Large inputs through the real binary: a source read twice (a cluster
 //! export, `PALISADE_STREAM_FROM` lowered so that a small file is one) gives
 //! exactly the report of a source read once, with cross-object rules seeing
-//! objects that come after the ones they judge.
+//! objects that come after the ones they judge (a pod's ServiceAccount, the
+//! NetworkPolicy and the pods a Namespace is judged by).
 
 mod common;
 
@@ -25,7 +26,13 @@ const EXPORT: &str = r#"{
         {"apiVersion": "v1", "kind": "ServiceAccount",
          "metadata": {"name": "no-token", "namespace": "shop"}, "automountServiceAccountToken": false},
         {"apiVersion": "v1", "kind": "Namespace",
-         "metadata": {"name": "shop", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
+         "metadata": {"name": "shop", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "walled"}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "inside", "namespace": "walled",
+         "labels": {"app": "inside"}}, "spec": {"containers": [{"name": "c", "image": "c:1"}]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "deny-all", "namespace": "walled"},
+         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
     ],
     "kind": "List",
     "metadata": {"resourceVersion": ""}
@@ -54,7 +61,7 @@ fn a_source_read_twice_gives_the_report_of_one_read_once() {
     assert_eq!(once.code, 1, "{}", once.stderr);
     assert_eq!(once.stdout, twice.stdout, "{}", twice.stderr);
     let report: Value = once.json();
-    assert_eq!(report["summary"]["resources"], 7);
+    assert_eq!(report["summary"]["resources"], 10);
     assert_eq!(report["summary"]["skipped"], 1);
     // findings in input order: the first file, the export, the last file
     let names: Vec<&str> = report["findings"]
@@ -81,6 +88,13 @@ fn a_source_read_twice_gives_the_report_of_one_read_once() {
         rules_of("quiet")
     );
     assert!(rules_of("loud").contains(&"automount-service-account-token"));
+    // the context holds of pods only their namespace, and NetworkPolicies whole
+    assert!(rules_of("shop").contains(&"namespace-missing-default-deny"));
+    assert!(
+        !rules_of("walled").contains(&"namespace-missing-default-deny"),
+        "{:?}",
+        rules_of("walled")
+    );
     assert!(
         rules_of("first").iter().any(|r| r.contains("host")),
         "hostPID: yes is true"
@@ -89,5 +103,5 @@ fn a_source_read_twice_gives_the_report_of_one_read_once() {
     let p1 = scan(dir.path(), None, &["--parse-only", "b-export.json"]);
     let p2 = scan(dir.path(), Some("1000"), &["--parse-only", "b-export.json"]);
     assert_eq!(p1.stdout, p2.stdout);
-    assert!(p1.stdout.contains("5 objects"), "{}", p1.stdout);
+    assert!(p1.stdout.contains("8 objects"), "{}", p1.stdout);
 }

@@ -53,13 +53,12 @@ impl ContextProvider for NetworkProvider {
         }
     }
 
+    /// Of the pod kinds only the namespace is read. NetworkPolicies are read
+    /// whole: a scope has one depth for all its kinds, so they are declared
+    /// by the rule that reads this data (`namespace-missing-default-deny`'s
+    /// `reads_inventory`); without that rule nothing reads what is provided.
     fn reads(&self) -> Scope {
-        let mut s = Scope::kinds(&POD_KINDS).metadata_only();
-        if let Some(k) = s.kinds.as_mut() {
-            k.push("NetworkPolicy".into());
-        }
-        // NetworkPolicies are read whole by network-egress-allow-all's scope.
-        s
+        Scope::kinds(&POD_KINDS).identity_only()
     }
 }
 
@@ -121,10 +120,8 @@ pub fn isolates(np: &Value) -> (bool, bool) {
 
 /// The rules of this module.
 pub fn rules() -> Vec<Arc<dyn Rule>> {
-    let mut reads = Scope::kinds(&POD_KINDS).metadata_only();
-    if let Some(k) = reads.kinds.as_mut() {
-        k.push("NetworkPolicy".into());
-    }
+    // The pod kinds (identity) come with the provider's `reads`.
+    let reads = Scope::kinds(&["NetworkPolicy"]);
     vec![
         ClusterRule::shared(
             Texts {

@@ -98,7 +98,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         &args.paths,
         input::read_stdin,
         &|kind| policy.keep(kind),
-        &|kind| policy.keeps_in_context(kind),
+        &|kind| policy.context_keep(kind),
         &|| {
             if tty {
                 found_one(&bar)

@@ -122,14 +122,14 @@ pub struct Loaded {
 }
 
 /// [`discover_and_load`], except that a source of [`STREAM_FROM`] bytes or
-/// more keeps only its objects of the kinds `context` names (what rules read
-/// from the inventory) and is listed in [`Loaded::deferred`], to be read
+/// more keeps only its objects of the kinds the context reads, as far as
+/// `context` says (`PolicySet::context_keep`), and is listed in [`Loaded::deferred`], to be read
 /// again object by object ([`each_object`]).
 pub fn discover_and_load_streaming(
     paths: &[PathBuf],
     stdin: impl FnOnce() -> std::io::Result<Arc<[u8]>> + Send,
     keep: &(dyn Fn(&str) -> Keep + Sync),
-    context: &(dyn Fn(&str) -> bool + Sync),
+    context: &(dyn Fn(&str) -> Option<Keep> + Sync),
     found: &(dyn Fn() + Sync),
     progress: &(dyn Fn() + Sync),
 ) -> Loaded {
@@ -235,12 +235,12 @@ pub fn count_events(src: &Source) -> Option<usize> {
 fn read_source(
     src: &Source,
     keep: &dyn Fn(&str) -> Keep,
-    context: Option<&(dyn Fn(&str) -> bool + Sync)>,
+    context: Option<&(dyn Fn(&str) -> Option<Keep> + Sync)>,
 ) -> Parsed {
     let name = src.name();
     let parse = |bytes: &[u8]| match context {
         Some(context) if bytes.len() >= stream::stream_from() => {
-            let mut p = stream::first_read(&name, bytes, keep, context);
+            let mut p = stream::first_read(&name, bytes, context);
             p.deferred = Some(src.clone());
             p
         }

@@ -10,6 +10,17 @@ use std::sync::Arc;
 /// Parses the bytes of the source `name`, building of each object what
 /// `keep` says its kind needs.
 pub fn parse_text_keep(name: &Arc<str>, bytes: &[u8], keep: &dyn Fn(&str) -> Keep) -> Parsed {
+    parse_text_filtered(name, bytes, keep, &mut Some)
+}
+
+/// [`parse_text_keep`], giving each object to `accept` as soon as it is
+/// built: what it returns is kept, `None` is counted and dropped.
+pub fn parse_text_filtered(
+    name: &Arc<str>,
+    bytes: &[u8],
+    keep: &dyn Fn(&str) -> Keep,
+    accept: &mut dyn FnMut(Resource) -> Option<Resource>,
+) -> Parsed {
     let mut out = Parsed {
         stats: LoadStats {
             files: 1,
@@ -53,12 +64,12 @@ pub fn parse_text_keep(name: &Arc<str>, bytes: &[u8], keep: &dyn Fn(&str) -> Kee
             any = false;
         }
         Stream::Item(doc) => match Resource::from_item(doc, name) {
-            Some(r) => out.resources.push(r),
+            Some(r) => out.resources.extend(accept(r)),
             None => out.stats.skipped += 1,
         },
         Stream::Document(doc) => {
             any = true;
-            document(&mut out, doc, name);
+            document(&mut out, doc, name, accept);
         }
     });
     if !any {
@@ -78,7 +89,12 @@ pub fn parse_text_keep(name: &Arc<str>, bytes: &[u8], keep: &dyn Fn(&str) -> Kee
 }
 
 /// One document (or the error that ended it) into `out`.
-fn document(out: &mut Parsed, doc: Result<Document, LoadError>, name: &Arc<str>) {
+fn document(
+    out: &mut Parsed,
+    doc: Result<Document, LoadError>,
+    name: &Arc<str>,
+    accept: &mut dyn FnMut(Resource) -> Option<Resource>,
+) {
     let doc = match doc {
         Ok(doc) => doc,
         Err(e) => {
@@ -105,7 +121,11 @@ fn document(out: &mut Parsed, doc: Result<Document, LoadError>, name: &Arc<str>)
         }
         Some(_) => {}
     }
-    out.resources.extend(Resource::from_document(doc, name));
+    out.resources.extend(
+        Resource::from_document(doc, name)
+            .into_iter()
+            .filter_map(accept),
+    );
 }
 
 /// A text starting with `{` is JSON to kubectl, which decodes it strictly:

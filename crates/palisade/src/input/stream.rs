@@ -13,7 +13,7 @@
 //!
 //! [`PolicySet::keeps_in_context`]: palisade_core::PolicySet::keeps_in_context
 
-use super::parse::parse_text_keep;
+use super::parse::parse_text_filtered;
 use super::{with_bytes, Parsed, Source};
 use palisade_core::yaml::{parse_stream_each, Parsed as Stream};
 use palisade_core::{Keep, Resource};
@@ -42,24 +42,40 @@ pub struct Deferred {
     pub count: usize,
 }
 
-/// What one large source's first read keeps: its objects of the kinds
-/// `context` names, built as `keep` says; counts and errors of everything.
+/// What one large source's first read keeps: its objects of the kinds the
+/// context reads, built only as far as `context` says (a copy held for the
+/// context is never evaluated nor reported, so it has no positions, and of
+/// a kind read for its identity only, no labels or annotations either);
+/// counts and errors of everything. Objects the context does not read are
+/// dropped as soon as they are parsed.
 pub fn first_read(
     name: &std::sync::Arc<str>,
     bytes: &[u8],
-    keep: &dyn Fn(&str) -> Keep,
-    context: &dyn Fn(&str) -> bool,
+    context: &dyn Fn(&str) -> Option<Keep>,
 ) -> Parsed {
-    let cheap = |kind: &str| {
-        if context(kind) {
-            keep(kind)
-        } else {
-            Keep::Metadata
+    let build = |kind: &str| context(kind).map_or(Keep::Metadata, |k| k.max(Keep::Metadata));
+    parse_text_filtered(name, bytes, &build, &mut |mut r: Resource| {
+        let keep = context(&r.id.kind)?;
+        r.positions = None;
+        if keep == Keep::Identity {
+            identity_only(&mut r.value);
         }
-    };
-    let mut parsed = parse_text_keep(name, bytes, &cheap);
-    parsed.resources.retain(|r| context(&r.id.kind));
-    parsed
+        Some(r)
+    })
+}
+
+/// Strips an object built as metadata down to its identity: `apiVersion`,
+/// `kind`, `metadata.name` and `metadata.namespace`.
+fn identity_only(value: &mut serde_json::Value) {
+    if let Some(serde_json::Value::Object(meta)) = value.get_mut("metadata") {
+        let mut kept = serde_json::Map::with_capacity(2);
+        for key in ["name", "namespace"] {
+            if let Some(v) = meta.remove(key) {
+                kept.insert(key.to_string(), v);
+            }
+        }
+        *meta = kept;
+    }
 }
 
 /// Reads `src` again and gives each of its objects to `each`, built as

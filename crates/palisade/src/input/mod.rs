@@ -121,6 +121,9 @@ pub struct Loaded {
     pub deferred: Vec<Deferred>,
 }
 
+/// What the context reads of each kind (`PolicySet::context_keep`).
+pub type ContextKeep<'a> = dyn Fn(&str) -> Option<Keep> + Sync + 'a;
+
 /// [`discover_and_load`], except that a source of [`STREAM_FROM`] bytes or
 /// more keeps only its objects of the kinds the context reads, as far as
 /// `context` says (`PolicySet::context_keep`), and is listed in [`Loaded::deferred`], to be read
@@ -129,7 +132,7 @@ pub fn discover_and_load_streaming(
     paths: &[PathBuf],
     stdin: impl FnOnce() -> std::io::Result<Arc<[u8]>> + Send,
     keep: &(dyn Fn(&str) -> Keep + Sync),
-    context: &(dyn Fn(&str) -> Option<Keep> + Sync),
+    context: &ContextKeep<'_>,
     found: &(dyn Fn() + Sync),
     progress: &(dyn Fn() + Sync),
 ) -> Loaded {
@@ -232,11 +235,7 @@ pub fn count_events(src: &Source) -> Option<usize> {
 
 /// Reads one source and parses it; with `context`, a large source keeps
 /// only its objects the context needs (see [`Deferred`]).
-fn read_source(
-    src: &Source,
-    keep: &dyn Fn(&str) -> Keep,
-    context: Option<&(dyn Fn(&str) -> Option<Keep> + Sync)>,
-) -> Parsed {
+fn read_source(src: &Source, keep: &dyn Fn(&str) -> Keep, context: Option<&ContextKeep>) -> Parsed {
     let name = src.name();
     let parse = |bytes: &[u8]| match context {
         Some(context) if bytes.len() >= stream::stream_from() => {

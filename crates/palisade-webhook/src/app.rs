@@ -4,7 +4,7 @@
 use crate::decide::{Decision, Endpoint};
 use crate::engine::Engine;
 use crate::metrics::Metrics;
-use crate::pool::evaluate;
+use crate::pool::{evaluate, overloaded};
 use crate::review::Review;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -199,6 +199,22 @@ async fn handle(s: Arc<AppState>, req: Request, endpoint: Endpoint) -> Response 
                 .request(name, "", "", "invalid", start.elapsed().as_secs_f64());
             return r;
         }
+    };
+    // Decoding holds the object (several times the body's size) until the
+    // decision: past the byte budget, answer at once from the uid alone.
+    let Some(_ticket) = engine.enter(body.len()) else {
+        return match crate::review::uid_of(&body) {
+            Some(uid) => {
+                let d = overloaded(&engine, &uid, endpoint, "request byte budget spent");
+                s.metrics
+                    .request(name, "", "", d.label, start.elapsed().as_secs_f64());
+                encode(&d.response)
+            }
+            None => plain(
+                StatusCode::BAD_REQUEST,
+                "not an AdmissionReview with a request uid".into(),
+            ),
+        };
     };
     let review = match Review::parse_with(&body, engine.needs_request_raw()) {
         Ok(r) => r,

@@ -50,6 +50,8 @@ pub struct Engine {
     pub(crate) running: Arc<Semaphore>,
     /// Slots plus places in the queue (`+ maxQueuedEvaluations`).
     pub(crate) admitted: Arc<Semaphore>,
+    /// KiB of request bodies admitted to evaluation (`maxQueuedBytes`).
+    bytes: Arc<Semaphore>,
     /// Rules that read the admission operation themselves (user policies):
     /// the only ones evaluated on DELETE.
     operation_aware: HashSet<String>,
@@ -77,10 +79,22 @@ impl Engine {
             namespaces: Namespaces::from_config(&settings.namespace_labels),
             running: Arc::new(Semaphore::new(running)),
             admitted: Arc::new(Semaphore::new(running + settings.max_queued())),
+            bytes: Arc::new(Semaphore::new(settings.max_queued_kib())),
             policies,
             settings,
             operation_aware,
         })
+    }
+
+    /// Admits a request body of `len` bytes to decoding and evaluation
+    /// within the byte budget (`maxQueuedBytes`), or `None` when the budget
+    /// is spent: the caller answers "overloaded" without decoding it. A body
+    /// larger than the whole budget takes all of it (admitted when nothing
+    /// else is).
+    pub(crate) fn enter(&self, len: usize) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let kib = len.div_ceil(1024).clamp(1, self.settings.max_queued_kib());
+        let kib = u32::try_from(kib).unwrap_or(u32::MAX);
+        self.bytes.clone().try_acquire_many_owned(kib).ok()
     }
 
     /// Reads `path` (or the defaults when `None`) and builds an engine.

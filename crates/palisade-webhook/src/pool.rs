@@ -37,14 +37,17 @@ pub async fn evaluate(
     start: Instant,
 ) -> (Decision, Review) {
     let Ok(queued) = engine.admitted.clone().try_acquire_owned() else {
-        return (overloaded(&engine, &review, endpoint, "queue full"), review);
+        return (
+            overloaded(&engine, &review.uid, endpoint, "queue full"),
+            review,
+        );
     };
     let wait = engine.settings.queue_timeout();
     let running = match tokio::time::timeout(wait, engine.running.clone().acquire_owned()).await {
         Ok(Ok(p)) => p,
         _ => {
             let why = format!("no evaluation slot within {} ms", wait.as_millis());
-            return (overloaded(&engine, &review, endpoint, &why), review);
+            return (overloaded(&engine, &review.uid, endpoint, &why), review);
         }
     };
     let cancel = Arc::new(AtomicBool::new(false));
@@ -95,8 +98,8 @@ pub(crate) fn endpoint_name(e: Endpoint) -> &'static str {
 /// The answer of an overloaded webhook: by `overloadPolicy` on `/validate`
 /// (deny by default), always admit without a patch on `/mutate` (mutation
 /// never denies).
-fn overloaded(engine: &Engine, review: &Review, endpoint: Endpoint, why: &str) -> Decision {
-    let uid = &review.uid;
+/// The answer to a request not evaluated for lack of capacity (`why`).
+pub(crate) fn overloaded(engine: &Engine, uid: &str, endpoint: Endpoint, why: &str) -> Decision {
     tracing::warn!(uid = %uid, why, "overloaded");
     let policy = engine.settings.overload_policy;
     let response = match (endpoint, policy) {

@@ -121,6 +121,24 @@ struct WireUser<'a> {
     groups: Option<Vec<Cow<'a, str>>>,
 }
 
+/// The request uid of an AdmissionReview body, read without building
+/// anything else (the answer to a request the webhook has no room for).
+pub fn uid_of(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        request: Option<UidOnly<'a>>,
+    }
+    #[derive(Deserialize)]
+    struct UidOnly<'a> {
+        #[serde(borrow)]
+        uid: Option<Cow<'a, str>>,
+    }
+    let env: Envelope<'_> = serde_json::from_slice(body).ok()?;
+    let uid = env.request?.uid?;
+    (!uid.is_empty()).then(|| uid.into_owned())
+}
+
 fn text(s: Option<Cow<'_, str>>) -> String {
     s.map(Cow::into_owned).unwrap_or_default()
 }

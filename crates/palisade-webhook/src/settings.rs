@@ -56,6 +56,12 @@ pub struct WebhookSettings {
     /// Requests waiting for an evaluation slot (default 64); beyond, the
     /// webhook answers at once by `overloadPolicy`.
     pub max_queued_evaluations: Option<usize>,
+    /// Request bytes admitted to evaluation at once, running and queued
+    /// (default 2 MiB): what bounds the memory of parsed reviews under
+    /// overload. Beyond it the webhook answers at once by `overloadPolicy`
+    /// without decoding the object; a single request larger than the budget
+    /// is admitted only when nothing else is.
+    pub max_queued_bytes: Option<usize>,
     /// How long a request waits for a slot, in milliseconds (default 1000).
     pub queue_timeout_ms: Option<u64>,
     /// What an overloaded webhook answers (default `Fail`: deny).
@@ -78,6 +84,8 @@ pub enum OverloadPolicy {
 
 /// Default of `maxQueuedEvaluations`.
 pub const DEFAULT_MAX_QUEUED: usize = 64;
+/// Default of `maxQueuedBytes`.
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 2 << 20;
 /// Default of `queueTimeoutMs`.
 pub const DEFAULT_QUEUE_TIMEOUT_MS: u64 = 1000;
 /// Default of `maxFindingsListed`.
@@ -126,6 +134,14 @@ impl WebhookSettings {
     /// Requests waiting for a slot.
     pub fn max_queued(&self) -> usize {
         self.max_queued_evaluations.unwrap_or(DEFAULT_MAX_QUEUED)
+    }
+
+    /// The byte budget of admitted requests, in KiB (at least 1).
+    pub fn max_queued_kib(&self) -> usize {
+        self.max_queued_bytes
+            .unwrap_or(DEFAULT_MAX_QUEUED_BYTES)
+            .div_ceil(1024)
+            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS)
     }
 
     /// How long a request waits for a slot.

@@ -303,6 +303,40 @@ async fn a_full_pool_answers_at_once_by_the_overload_policy() {
     }
 }
 
+/// The byte budget bounds what waits decoded: past it a review is answered
+/// at once, by its uid, without decoding the object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_byte_budget_reviews_are_answered_undecoded() {
+    let cfg = "webhook:\n  maxQueuedBytes: 2048\n  overloadPolicy: Fail\n";
+    let srv = start(Some(cfg), |_| {}).await;
+    let c = srv.client();
+    let slow = c.clone();
+    let mut hog = slow_pod("hog-bytes", 300);
+    hog["metadata"]["annotations"]["pad"] = json!("x".repeat(3000));
+    let busy =
+        tokio::spawn(async move { slow.post("/validate", &review("b1", "CREATE", hog)).await });
+    eventually("the large slow evaluation to start", || async {
+        slow_calls("hog-bytes") > 0
+    })
+    .await;
+    let r = c
+        .post("/validate", &review("b2", "CREATE", good_pod("a")))
+        .await
+        .response();
+    assert_eq!(r["uid"], "b2", "{r}");
+    assert_eq!(r["allowed"], false, "{r}");
+    assert!(r.to_string().contains("request byte budget spent"), "{r}");
+    let done = busy.await.unwrap().response();
+    assert_eq!(done["allowed"], true, "{done}");
+    // the budget is back once the large review is decided
+    let r = c
+        .post("/validate", &review("b3", "CREATE", good_pod("a")))
+        .await
+        .response();
+    assert_eq!(r["allowed"], true, "{r}");
+    srv.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evaluation_stops_when_the_client_goes_away() {
     let srv = start(None, |_| {}).await;

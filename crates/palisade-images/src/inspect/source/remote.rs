@@ -27,6 +27,9 @@ pub async fn inspect(
         RegistryError::NotFound(_) => InspectError::MissingBlob(digest.to_string()),
         other => InspectError::Registry(other),
     };
+    if let Some(hit) = image.digest().and_then(|d| cache?.get(d, shown)) {
+        return Ok(hit); // a pinned digest's content never changes: no registry call
+    }
     let mut r = image.oci().clone();
     let mut found = None;
     for _ in 0..3 {

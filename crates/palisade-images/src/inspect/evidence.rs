@@ -5,7 +5,6 @@
 
 use super::path::{base, parent};
 use super::tree::{Node, Tree};
-use serde::{Deserialize, Serialize};
 
 /// The directories searched for executables (`PATH` of common images, and
 /// distroless debug images' `/busybox`).
@@ -37,51 +36,7 @@ const DATABASES: &[&str] = &[
     "/usr/lib/sysimage/rpm/Packages.db",
 ];
 
-/// What an inspection reports (the JSON of `palisade image inspect`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImageContent {
-    /// The image as given.
-    pub image: String,
-    /// The manifest digest.
-    pub digest: String,
-    /// No shell and no package manager.
-    pub minimal: bool,
-    /// Shells: paths of shell binaries and of busybox applet links named as shells.
-    pub shells: Vec<String>,
-    /// Package managers and their databases (paths).
-    pub package_managers: Vec<String>,
-    /// Other attacker tools (curl, wget, nc...; paths).
-    pub tools: Vec<String>,
-    /// Files with the setuid or setgid bit.
-    pub setuid: Vec<String>,
-    /// The configured user (`config.User`), as written.
-    pub user: String,
-    /// The user is root: empty, `0`, `root`, or a name `/etc/passwd` maps to uid 0.
-    pub runs_as_root: bool,
-    /// The config's creation date (RFC 3339), when it has one.
-    pub created: Option<String>,
-    /// The base OS from `os-release` (`PRETTY_NAME`).
-    pub os: Option<String>,
-    /// Total size of the regular files of the merged tree.
-    pub size_bytes: u64,
-}
-
-impl ImageContent {
-    /// Every evidence path (shells, package managers, tools), sorted.
-    pub fn evidence(&self) -> Vec<&str> {
-        let mut all: Vec<&str> = self
-            .shells
-            .iter()
-            .chain(&self.package_managers)
-            .chain(&self.tools)
-            .map(String::as_str)
-            .collect();
-        all.sort_unstable();
-        all.dedup();
-        all
-    }
-}
+pub use palisade_core::image_content::ImageContent;
 
 /// The image config fields the report uses.
 #[derive(Debug, Default, Clone)]

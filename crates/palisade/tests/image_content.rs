@@ -185,3 +185,94 @@ fn inspect_reports_each_bad_image_and_goes_on() {
         bad.stderr
     );
 }
+
+/// The (rule, message) pairs of a JSON scan report.
+fn findings(out: &Out) -> Vec<(String, String)> {
+    let v = out.json();
+    let mut found = Vec::new();
+    let mut stack = vec![&v];
+    while let Some(x) = stack.pop() {
+        match x {
+            serde_json::Value::Object(m) => {
+                if let (Some(r), Some(msg)) = (m.get("rule"), m.get("message")) {
+                    if let (Some(r), Some(msg)) = (r.as_str(), msg.as_str()) {
+                        found.push((r.to_string(), msg.to_string()));
+                    }
+                }
+                stack.extend(m.values());
+            }
+            serde_json::Value::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    found
+        .retain(|(r, _)| r.starts_with("image-") && !r.contains("latest") && !r.contains("pinned"));
+    found.sort();
+    found
+}
+
+#[test]
+fn scan_inspect_images_runs_the_content_rules() {
+    let reg = TestRegistry::plain();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let layout = test_images::layout(&d.join("oci"));
+    test_images::busybox(&layout, "busybox");
+    test_images::distroless(&layout, "app", None);
+    reg.push_layout(&d.join("oci"), "busybox", "t/busybox:1", None);
+    reg.push_layout(&d.join("oci"), "app", "t/app:1", None);
+    common::write(
+        d,
+        "deploy.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: shop}}\nspec:\n  containers:\n  - name: debug\n    image: {0}/t/busybox:1\n  - name: app\n    image: {0}/t/app:1\n  - name: gone\n    image: {0}/t/missing:1\n",
+            reg.host
+        ),
+    );
+    common::write(
+        d,
+        "palisade.yaml",
+        &format!("registries:\n  \"{}\": {{insecure: true}}\n", reg.host),
+    );
+    let args = [
+        "scan",
+        "deploy.yaml",
+        "--inspect-images",
+        "--format",
+        "json",
+    ];
+    let out = run(d, cache.path(), &args);
+    let found = findings(&out);
+    // busybox was built on test_images::CREATED: whether it is stale depends on today.
+    let rules: Vec<&str> = found
+        .iter()
+        .filter(|(r, m)| r != "image-stale" || m.contains("t/app:1"))
+        .map(|(r, _)| r.as_str())
+        .collect();
+    assert_eq!(
+        rules,
+        ["image-not-minimal", "image-runs-as-root", "image-stale"],
+        "{found:#?}\n{}",
+        out.stderr
+    );
+    assert!(found[0].1.contains("/bin/busybox"), "{}", found[0].1);
+    assert!(found.iter().any(|(r, m)| r == "image-stale"
+        && m.contains("unknown age (creation date: none)")
+        && m.contains("t/app:1")));
+    assert!(
+        out.stderr
+            .contains("t/missing:1\" not inspected: image not found"),
+        "{}",
+        out.stderr
+    );
+    let offline = run(
+        d,
+        cache.path(),
+        &["scan", "deploy.yaml", "--format", "json"],
+    );
+    assert!(
+        findings(&offline).is_empty(),
+        "an offline scan does not look inside images"
+    );
+}

@@ -15,11 +15,13 @@ pub mod cache;
 pub mod evidence;
 pub mod layers;
 pub mod path;
+pub mod provider;
 pub mod source;
 pub mod tree;
 
 pub use cache::InspectCache;
 pub use evidence::ImageContent;
+pub use provider::{ContentInspector, ContentProvider};
 pub use source::{inspect, ImageSource};
 
 /// Default cap on the decompressed bytes read for one image: 2 GiB.

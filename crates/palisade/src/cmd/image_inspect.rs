@@ -5,10 +5,13 @@
 use super::image::{registry_options, RegistryArgs};
 use crate::engine::load_config;
 use anyhow::Context as _;
-use palisade_images::inspect::{inspect, ImageContent, ImageSource, InspectCache, InspectOptions};
+use palisade_images::inspect::{
+    inspect, ContentInspector, ImageContent, ImageSource, InspectCache, InspectOptions,
+};
 use palisade_images::{ImagePolicies, Registry};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Arguments of `palisade image inspect`.
 #[derive(clap::Args, Debug)]
@@ -56,11 +59,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
         Some(dir) if !args.no_cache => InspectCache::with_dir(64, dir),
         _ => InspectCache::memory(64),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = runtime()?;
     let mut results = Vec::new();
     let mut failed = false;
     for image in &args.images {
@@ -120,4 +119,56 @@ fn print_table(results: &[ImageContent]) {
         }
         println!("{t}");
     }
+}
+
+/// The config at `path` (or ./palisade.yaml) and an inspector with its
+/// registry settings and the on-disk cache (for `scan --inspect-images`).
+pub fn inspector_for(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<(palisade_core::Config, Arc<ContentInspector>)> {
+    let config = load_config(path)?;
+    let policies = ImagePolicies::from_config(&config)?;
+    let cache = match InspectCache::user_dir() {
+        Some(dir) => InspectCache::with_dir(1024, dir),
+        None => InspectCache::memory(1024),
+    };
+    let inspector = ContentInspector::new(
+        Registry::new(policies.registry.clone()),
+        InspectOptions::default(),
+        cache,
+    );
+    Ok((config, Arc::new(inspector)))
+}
+
+/// Inspects every container image of the inventory's workloads; an image
+/// that cannot be inspected is named on stderr (its rules then say nothing).
+pub fn inspect_inventory(
+    inspector: &ContentInspector,
+    inventory: &palisade_core::Inventory,
+) -> anyhow::Result<()> {
+    let mut images: Vec<String> = inventory
+        .iter()
+        .flat_map(|r| palisade_images::images_of(r))
+        .collect();
+    images.sort();
+    images.dedup();
+    runtime()?.block_on(inspector.inspect_all(&images));
+    let mut failed: Vec<(String, String)> = inspector
+        .results()
+        .into_iter()
+        .filter_map(|(i, r)| r.err().map(|e| (i, e)))
+        .collect();
+    failed.sort();
+    for (image, e) in failed {
+        eprintln!("warning: image {image:?} not inspected: {e}");
+    }
+    Ok(())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

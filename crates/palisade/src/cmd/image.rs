@@ -31,6 +31,8 @@ enum ImageCommand {
     Keygen(KeygenArgs),
     /// Inspect image content: shells, package managers, tools, setuid files, user, age, base OS.
     Inspect(super::image_inspect::InspectArgs),
+    /// Pin every container image of manifests to its digest, in place (`--check`: exit 1 if one would change).
+    Pin(super::image_pin::PinArgs),
 }
 
 /// Registry access flags.
@@ -113,6 +115,7 @@ pub fn run(args: &ImageArgs) -> anyhow::Result<ExitCode> {
         }
         ImageCommand::Keygen(a) => keygen(a),
         ImageCommand::Inspect(a) => super::image_inspect::run(a),
+        ImageCommand::Pin(a) => super::image_pin::run(a),
     }
 }
 

@@ -84,6 +84,9 @@ pub fn run(args: &PinArgs) -> anyhow::Result<ExitCode> {
     }))
 }
 
+/// A file's new text and its changes (line, `from -> to`).
+type Pinned = (String, Vec<(u32, String)>);
+
 /// The pinned text of `file` and the changes (line, `from -> to`), `None`
 /// when nothing changes; errors name the file and line.
 fn pin_file(
@@ -91,7 +94,7 @@ fn pin_file(
     registry: &Registry,
     rt: &tokio::runtime::Runtime,
     resolved: &mut HashMap<String, Result<String, String>>,
-) -> Result<Option<(String, Vec<(u32, String)>)>, Vec<String>> {
+) -> Result<Option<Pinned>, Vec<String>> {
     let name = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|e| vec![format!("{name}: {e}")])?;
     let scalars = scalars(&name, &text)?;

@@ -189,6 +189,8 @@ pub struct ConfigSpec {
     /// Registry settings (CA, insecure) per host.
     #[serde(default)]
     pub registries: crate::images::Registries,
+    /// Image content rule settings (read by the image content rules).
+    pub image_content: Option<Value>,
     /// The Kubernetes version (`"1.N"`) whose CEL environment user policies
     /// are checked against (read by the policy loader; default the latest).
     pub kubernetes_version: Option<Value>,
@@ -321,6 +323,7 @@ impl Config {
             "rbac" => &self.spec.rbac,
             "webhook" => &self.spec.webhook,
             "podTemplates" => &self.spec.pod_templates,
+            "imageContent" => &self.spec.image_content,
             _ => return Err(self.error_at(&FieldPath::root(), format!("no section `{name}`"))),
         };
         let Some(value) = value else { return Ok(None) };

@@ -18,6 +18,7 @@ pub mod config;
 pub mod context;
 pub mod exemption;
 pub mod finding;
+pub mod image_content;
 pub mod images;
 pub mod lenient;
 mod merge;

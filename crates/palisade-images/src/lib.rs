@@ -8,6 +8,9 @@
 //! - [`policy`]: the `images:` section compiled; [`verify`]: the verifier
 //!   with its caches and time budget; [`provider`]: the verdicts as engine
 //!   context for the image rules.
+//! - [`inspect`]: image content (shells, package managers, tools, user,
+//!   age) read from the layers as streams; [`oci_layout`]: a reproducible
+//!   OCI layout writer.
 //! - [`sign`]: `palisade image sign/attest` in the legacy layout.
 
 #![forbid(unsafe_code)]
@@ -17,8 +20,10 @@ pub mod cache;
 pub mod condition;
 pub mod dsse;
 pub mod error;
+pub mod inspect;
 pub mod keys;
 pub mod legacy;
+pub mod oci_layout;
 pub mod policy;
 pub mod provider;
 pub mod reference;

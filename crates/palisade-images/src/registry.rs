@@ -257,3 +257,33 @@ fn map_err(e: OciDistributionError, what: &str) -> RegistryError {
         other => RegistryError::Other(other.to_string()),
     }
 }
+
+impl Registry {
+    /// The blob `digest` of `r`'s repository as a stream of chunks, for
+    /// image inspection: no cap here (the reader counts the bytes and
+    /// checks them against the descriptor's size and digest).
+    pub async fn blob_stream(
+        &self,
+        r: &Reference,
+        digest: &str,
+        size: i64,
+    ) -> Result<
+        impl futures_util::Stream<Item = std::io::Result<impl AsRef<[u8]> + Send + 'static>>
+            + Send
+            + Unpin
+            + 'static,
+        RegistryError,
+    > {
+        let desc = oci_client::manifest::OciDescriptor {
+            digest: digest.to_string(),
+            size,
+            ..Default::default()
+        };
+        let sized = self
+            .client
+            .pull_blob_stream(r, &desc)
+            .await
+            .map_err(|e| map_err(e, digest))?;
+        Ok(sized.stream)
+    }
+}

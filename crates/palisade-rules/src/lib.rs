@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod cluster;
+pub mod image_content;
 pub mod images;
 pub mod pss;
 pub mod rbac;

@@ -47,6 +47,7 @@ pub fn profile(name: &str, opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, 
         "default" => Ok(crate::workload::rules()
             .into_iter()
             .chain(crate::images::rules())
+            .chain(crate::image_content::rules())
             .chain(crate::rbac::rules())
             .chain(crate::cluster::rules())
             .chain(pss(crate::pss::Level::Restricted)?)
@@ -64,6 +65,7 @@ pub fn profile(name: &str, opts: &ProfileOptions) -> Result<Vec<Arc<dyn Rule>>, 
 pub fn catalog() -> Vec<Arc<dyn Rule>> {
     let mut all = crate::workload::rules();
     all.extend(crate::images::rules());
+    all.extend(crate::image_content::rules());
     all.extend(crate::rbac::rules());
     all.extend(crate::cluster::rules());
     all.extend(crate::pss::rules(crate::pss::Level::Restricted, None));
@@ -85,7 +87,9 @@ pub fn providers() -> Vec<Arc<dyn ContextProvider>> {
 pub fn providers_for(config: &Config) -> Result<Vec<Arc<dyn ContextProvider>>, ConfigError> {
     let rbac = crate::rbac::RbacSettings::from_config(config)?;
     let pss = crate::pss::PssSettings::from_config(config)?;
+    let content = crate::image_content::settings_from_config(config)?;
     Ok(vec![
+        Arc::new(crate::image_content::SettingsProvider(content)),
         Arc::new(crate::rbac::RbacProvider::new(rbac)),
         Arc::new(crate::pss::PssProvider::new(pss)),
         Arc::new(crate::cluster::NetworkProvider),

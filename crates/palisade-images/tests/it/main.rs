@@ -2,9 +2,12 @@
 //! real registry (Debian's docker-registry) for fetching, signing and
 //! verifying.
 
+mod content;
+mod content_hostile;
 mod fixtures;
 mod hostile;
 mod keys;
 mod live;
 mod registry_server;
 mod support;
+mod test_images;

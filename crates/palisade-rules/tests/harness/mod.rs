@@ -51,6 +51,35 @@ pub struct Case {
     /// Load errors expected in `input` (none by default).
     #[serde(default)]
     pub errors: Vec<ExpectedError>,
+    /// Image inspection results in the context, by reference as written:
+    /// an `ImageContent` (JSON of `palisade image inspect`) or `{error: why}`.
+    #[serde(default)]
+    pub image_content: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// Puts a case's image inspection results in the context.
+struct StaticContent(palisade_core::image_content::ImageContents);
+
+impl palisade_core::ContextProvider for StaticContent {
+    fn provide(&self, _: &Inventory, ext: &mut palisade_core::Extensions) {
+        ext.insert(self.0.clone());
+    }
+    fn reads(&self) -> palisade_core::Scope {
+        palisade_core::Scope::none()
+    }
+}
+
+fn image_contents(case: &Case) -> Result<palisade_core::image_content::ImageContents, String> {
+    let mut out = palisade_core::image_content::ImageContents::default();
+    for (image, v) in &case.image_content {
+        let r = match v.get("error").and_then(|e| e.as_str()) {
+            Some(e) => Err(e.to_string()),
+            None => Ok(serde_json::from_value(v.clone())
+                .map_err(|e| format!("image_content.{image}: {e}"))?),
+        };
+        out.images.insert(image.clone(), r);
+    }
+    Ok(out)
 }
 
 fn default_profile() -> String {
@@ -192,6 +221,9 @@ pub fn run(case: &Case) -> Result<Outcome, String> {
     let mut builder = PolicySet::builder(config).rules(rules).known_ids(known);
     for p in providers {
         builder = builder.provider(p);
+    }
+    if !case.image_content.is_empty() {
+        builder = builder.provider(Arc::new(StaticContent(image_contents(case)?)));
     }
     let set = builder.build().map_err(|e| format!("config: {e}"))?;
     let file: Arc<str> = Arc::from(INPUT_FILE);

@@ -29,11 +29,15 @@ enum ImageCommand {
     Attest(AttestArgs),
     /// Write a key pair: cosign.key (encrypted with PALISADE_PASSWORD, cosign's format) and cosign.pub.
     Keygen(KeygenArgs),
+    /// Inspect image content: shells, package managers, tools, setuid files, user, age, base OS.
+    Inspect(super::image_inspect::InspectArgs),
+    /// Pin every container image of manifests to its digest, in place (`--check`: exit 1 if one would change).
+    Pin(super::image_pin::PinArgs),
 }
 
 /// Registry access flags.
 #[derive(clap::Args, Debug, Clone, Default)]
-struct RegistryArgs {
+pub(crate) struct RegistryArgs {
     /// Docker `config.json` with registry credentials (`auths`).
     #[arg(long, value_name = "FILE")]
     registry_config: Option<PathBuf>,
@@ -110,6 +114,8 @@ pub fn run(args: &ImageArgs) -> anyhow::Result<ExitCode> {
             sign(&a.sign, Some((&a.predicate_type, predicate)))
         }
         ImageCommand::Keygen(a) => keygen(a),
+        ImageCommand::Inspect(a) => super::image_inspect::run(a),
+        ImageCommand::Pin(a) => super::image_pin::run(a),
     }
 }
 
@@ -121,7 +127,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Registry options: the config's `registries:` plus the flags.
-fn registry_options(base: RegistryOptions, args: &RegistryArgs) -> anyhow::Result<RegistryOptions> {
+pub(crate) fn registry_options(
+    base: RegistryOptions,
+    args: &RegistryArgs,
+) -> anyhow::Result<RegistryOptions> {
     let mut opts = base;
     opts.insecure.extend(args.insecure.iter().cloned());
     if let Some(path) = &args.registry_config {

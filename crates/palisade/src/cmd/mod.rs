@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod certs;
 pub mod image;
+pub mod image_inspect;
+pub mod image_pin;
 pub mod policy;
 pub mod rbac;
 pub mod rules;

@@ -42,6 +42,11 @@ pub struct ScanArgs {
     /// scan never touches the network).
     #[arg(long)]
     pub verify_images: bool,
+    /// Inspect the content of the scanned workloads' images (shells,
+    /// package managers, user, age) for the image content rules (reads
+    /// every layer from the registry, results cached by digest; off by default).
+    #[arg(long)]
+    pub inspect_images: bool,
     /// Only read and parse the inputs exactly as the scan does, building of
     /// each object what the policies read, without running the rules
     /// (benchmark baseline); print counts.
@@ -63,13 +68,28 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let policy = match &verifier {
+    let inspector = if args.inspect_images {
+        Some(super::image_inspect::inspector_for(
+            args.engine.config.as_deref(),
+        )?)
+    } else {
+        None
+    };
+    let mut extra: Vec<Arc<dyn palisade_core::ContextProvider>> = Vec::new();
+    let mut config = None;
+    if let Some((c, v)) = &verifier {
+        config = Some(c.clone());
+        extra.push(Arc::new(palisade_images::ImageProvider::new(v.clone())));
+    }
+    if let Some((c, i)) = &inspector {
+        config.get_or_insert_with(|| c.clone());
+        extra.push(Arc::new(palisade_images::inspect::ContentProvider::new(
+            i.clone(),
+        )));
+    }
+    let policy = match config {
         None => engine::build(&args.engine)?,
-        Some((config, v)) => engine::build_with_providers(
-            config.clone(),
-            &args.engine,
-            vec![Arc::new(palisade_images::ImageProvider::new(v.clone()))],
-        )?,
+        Some(config) => engine::build_with_providers(config, &args.engine, extra)?,
     };
     timings.mark("build policies");
     let fail_on = args
@@ -136,6 +156,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     if let Some((_, v)) = &verifier {
         super::image::verify_inventory(v, &inventory)?;
         timings.mark("verify images");
+    }
+    if let Some((_, i)) = &inspector {
+        super::image_inspect::inspect_inventory(i, &inventory)?;
+        timings.mark("inspect images");
     }
     bar.set_position(0);
     bar.set_length(inventory.len() as u64);

@@ -286,6 +286,185 @@ fn an_unreachable_cluster_or_unknown_context_is_a_clear_error() {
     );
 }
 
+#[test]
+fn apply_writes_reports_by_server_side_apply_and_removes_stale_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = start(dir.path(), Faults::default());
+    let reports = "/apis/wgpolicyk8s.io/v1alpha2/namespaces/gone/policyreports";
+    let stale = json!({"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
+        "metadata": {"name": "palisade-gone", "namespace": "gone", "uid": "r1",
+            "labels": {"app.kubernetes.io/managed-by": "palisade"}}});
+    let theirs = json!({"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
+        "metadata": {"name": "kyverno-gone", "namespace": "gone", "labels": {"app.kubernetes.io/managed-by": "kyverno"}}});
+    fake_api::preload(&api.state, reports, stale);
+    fake_api::preload(&api.state, reports, theirs);
+    let out = audit_live(dir.path(), &api, &["-f", "json", "--apply"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let log = api.log();
+    let patches: Vec<_> = log.iter().filter(|r| r.method == "PATCH").collect();
+    assert!(!patches.is_empty());
+    for p in &patches {
+        assert_eq!(p.content_type, "application/apply-patch+yaml");
+        assert_eq!(p.query, "fieldManager=palisade&force=true");
+        let body: Value = serde_json::from_str(&p.body).unwrap();
+        assert_eq!(
+            body["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+            "palisade"
+        );
+        assert!(
+            p.path.ends_with(body["metadata"]["name"].as_str().unwrap()),
+            "{}",
+            p.path
+        );
+    }
+    let paths: Vec<&str> = patches.iter().map(|p| p.path.as_str()).collect();
+    assert!(paths.contains(&"/apis/wgpolicyk8s.io/v1alpha2/namespaces/kube-system/policyreports/palisade-kube-system"), "{paths:?}");
+    assert!(
+        paths.contains(&"/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports/palisade-cluster"),
+        "{paths:?}"
+    );
+    let deletes: Vec<&str> = log
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.as_str())
+        .collect();
+    assert_eq!(
+        deletes,
+        [format!("{reports}/palisade-gone")],
+        "only Palisade's stale report"
+    );
+    assert!(
+        log.iter().any(|r| r.method == "GET"
+            && r.query == "labelSelector=app.kubernetes.io%2Fmanaged-by%3Dpalisade"
+            || r.query == "labelSelector=app.kubernetes.io%2Fmanaged-by=palisade"),
+        "{log:?}"
+    );
+    assert!(
+        out.stderr
+            .contains("deleted 1 stale reports (gone/palisade-gone)"),
+        "{}",
+        out.stderr
+    );
+    // a second pass applies the same reports and deletes nothing
+    let again = audit_live(
+        dir.path(),
+        &api,
+        &[
+            "-f",
+            "json",
+            "--apply",
+            "--report-api",
+            "wgpolicyk8s.io/v1alpha2",
+        ],
+    );
+    assert!(
+        again.stderr.contains(&format!(
+            "applied {} reports; deleted 0 stale reports",
+            patches.len()
+        )),
+        "{}",
+        again.stderr
+    );
+}
+
+fn bindings_cluster(dir: &Path) -> FakeApi {
+    let binding = |kind: &str, ns: Option<&str>, name: &str, uid: &str, expires: &str| {
+        let mut b = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
+            "metadata": {"name": name, "uid": uid,
+                "annotations": {"palisade.io/expires-at": expires, "palisade.io/owner": "platform"}},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"kind": "Group", "name": "oncall", "apiGroup": "rbac.authorization.k8s.io"}]});
+        if let Some(ns) = ns {
+            b["metadata"]["namespace"] = json!(ns);
+        }
+        b
+    };
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": [
+        binding("RoleBinding", Some("shop"), "oncall-old", "u1", "2026-01-01T00:00:00Z"),
+        binding("RoleBinding", Some("shop"), "oncall-new", "u2", "2027-01-01T00:00:00Z"),
+        binding("ClusterRoleBinding", None, "incident-42", "u3", "2026-06-01T00:00:00Z"),
+    ]});
+    let file = write(dir, "bindings.json", &list.to_string());
+    let (kinds, _) = kinds_from(&[file]);
+    FakeApi::start(
+        kinds,
+        Some(json!({"gitVersion": "v1.33.1"})),
+        Faults::default(),
+    )
+}
+
+#[test]
+fn prune_expired_is_a_dry_run_unless_apply_then_deletes_through_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = bindings_cluster(dir.path());
+    let kc = api.kubeconfig(dir.path(), "fake").display().to_string();
+    let base = [
+        "rbac",
+        "prune-expired",
+        "--kubeconfig",
+        &kc,
+        "--now",
+        "2026-12-01T00:00:00Z",
+    ];
+    let dry = palisade(dir.path(), &base);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout
+            .contains("kubectl delete rolebinding -n shop -- oncall-old"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout
+            .contains("kubectl delete clusterrolebinding -- incident-42"),
+        "{}",
+        dry.stdout
+    );
+    assert!(!dry.stdout.contains("oncall-new"));
+    assert!(
+        api.log().iter().all(|r| r.method == "GET"),
+        "a dry run writes nothing"
+    );
+    let mut args = base.to_vec();
+    args.push("--apply");
+    let applied = palisade(dir.path(), &args);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert_eq!(applied.stdout, dry.stdout, "the same listing");
+    let deletes: Vec<(String, String)> = api
+        .log()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| (r.path, r.body))
+        .collect();
+    let mut deletes = deletes;
+    deletes.sort();
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
+    assert_eq!(
+        deletes[0].0,
+        "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/incident-42"
+    );
+    assert_eq!(
+        deletes[1].0,
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/shop/rolebindings/oncall-old"
+    );
+    let opts: Value = serde_json::from_str(&deletes[1].1).unwrap();
+    assert_eq!(opts["preconditions"]["uid"], "u1");
+    assert!(
+        applied
+            .stderr
+            .contains("deleted rolebindings shop/oncall-old"),
+        "{}",
+        applied.stderr
+    );
+    // the cluster no longer holds them: a new dry run lists nothing
+    let after = palisade(dir.path(), &base);
+    assert!(
+        after.stdout.contains("# no expired bindings"),
+        "{}",
+        after.stdout
+    );
+}
+
 /// Needs `KUBECONFIG` pointing at a real cluster the user may read.
 #[test]
 #[ignore = "needs cluster"]

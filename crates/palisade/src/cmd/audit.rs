@@ -65,6 +65,11 @@ pub struct AuditArgs {
     /// of crates/palisade-rules/data/k8s-releases.json).
     #[arg(long, value_name = "FILE")]
     pub releases: Option<PathBuf>,
+    /// Write the PolicyReports (of `--report-api`) to the live cluster by
+    /// server-side apply (field manager `palisade`) and delete the reports
+    /// Palisade wrote for namespaces that have no findings any more.
+    #[arg(long, conflicts_with = "snapshot")]
+    pub apply: bool,
     /// Lowest severity that fails the audit with exit code 1 [default: the
     /// config's failOn, else low].
     #[arg(long, value_name = "SEVERITY")]
@@ -146,6 +151,9 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         listed,
     };
     output::emit(&report, &facts, args.format, args.output.as_ref())?;
+    if args.apply && !live::apply(&args.live, &report, &facts)? {
+        return Ok(ExitCode::from(2));
+    }
     Ok(ExitCode::from(report.exit_code()))
 }
 

@@ -264,7 +264,7 @@ fn handle(
         (Method::PATCH, [.., "namespaces", _, _, _]) | (Method::PATCH, ["apis", _, _, _, _]) => {
             apply(&mut st, &path, &body)
         }
-        (Method::DELETE, _) => delete(&mut st, &path),
+        (Method::DELETE, _) => delete(&mut st, &path, &body),
         _ => status(
             StatusCode::NOT_FOUND,
             "NotFound",
@@ -459,17 +459,49 @@ fn apply(st: &mut State, path: &str, body: &[u8]) -> Response {
     axum::Json(obj).into_response()
 }
 
-fn delete(st: &mut State, path: &str) -> Response {
+/// Deletes an applied object or a listed one (whose path is
+/// `.../[namespaces/NS/]PLURAL/NAME`), honouring a UID precondition.
+fn delete(st: &mut State, path: &str, body: &[u8]) -> Response {
+    let ok = || {
+        axum::Json(json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}))
+            .into_response()
+    };
     let (coll, name) = path.rsplit_once('/').unwrap();
-    match st.applied.remove(&(coll.to_string(), name.to_string())) {
-        Some(_) => axum::Json(json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}))
-            .into_response(),
-        None => status(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            &format!("{name} not found"),
-        ),
+    if st
+        .applied
+        .remove(&(coll.to_string(), name.to_string()))
+        .is_some()
+    {
+        return ok();
     }
+    let want_uid = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|o| o["preconditions"]["uid"].as_str().map(str::to_string));
+    let segs: Vec<&str> = coll.split('/').collect();
+    let plural = *segs.last().unwrap();
+    let ns = segs
+        .iter()
+        .position(|s| *s == "namespaces")
+        .map(|i| segs[i + 1]);
+    for kind in st.kinds.iter_mut().filter(|k| k.plural == plural) {
+        let at = kind.items.iter().position(|i| {
+            i["metadata"]["name"] == name && i["metadata"]["namespace"].as_str() == ns
+        });
+        if let Some(at) = at {
+            if let Some(uid) = &want_uid {
+                if kind.items[at]["metadata"]["uid"].as_str() != Some(uid) {
+                    return status(StatusCode::CONFLICT, "Conflict", "Precondition failed: UID");
+                }
+            }
+            kind.items.remove(at);
+            return ok();
+        }
+    }
+    status(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        &format!("{name} not found"),
+    )
 }
 
 /// Adds an object the fake holds beforehand (an old report, a binding).

@@ -2,8 +2,11 @@
 //! as the snapshot loader would have given them.
 
 use super::coverage::NotAudited;
+use super::AuditFacts;
 use crate::input::{InputError, LoadStats};
+use crate::report::Report;
 use palisade_audit::live::{self, Connect, Options, Want};
+use palisade_audit::{policy_report, ReportOptions};
 use palisade_core::{Keep, PolicySet, Resource};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,15 +74,48 @@ pub fn want(policy: &PolicySet, kind: &str) -> Want {
     }
 }
 
-/// Reads the cluster.
-pub fn load(args: &LiveArgs, policy: &PolicySet) -> anyhow::Result<LiveLoaded> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
-        .build()?;
+        .build()
+}
+
+/// Reads the cluster.
+pub fn load(args: &LiveArgs, policy: &PolicySet) -> anyhow::Result<LiveLoaded> {
     let opts = args.options();
-    let read = runtime.block_on(live::read(&opts, &|kind| want(policy, kind)))?;
+    let read = runtime()?.block_on(live::read(&opts, &|kind| want(policy, kind)))?;
     Ok(convert(read))
+}
+
+/// `--apply`: writes the reports of `report` to the cluster and removes
+/// the stale ones; says what it did on stderr. `false` when a write failed.
+pub fn apply(args: &LiveArgs, report: &Report, facts: &AuditFacts) -> anyhow::Result<bool> {
+    let opts = ReportOptions {
+        api: facts.report_api,
+        max_results: facts.max_results,
+        now: facts.now,
+    };
+    let reports = policy_report::reports(&report.findings, &report.suppressed, &opts);
+    let outcome = runtime()?.block_on(async {
+        let client = args.options().connect.client().await?;
+        let limit = live::limit::RateLimit::new(args.qps);
+        anyhow::Ok(live::apply::apply_reports(&client, &limit, &reports, facts.report_api).await)
+    })?;
+    eprintln!(
+        "applied {} reports; deleted {} stale reports{}",
+        outcome.applied.len(),
+        outcome.deleted.len(),
+        if outcome.deleted.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", outcome.deleted.join(", "))
+        }
+    );
+    for f in &outcome.failed {
+        eprintln!("error: {f}");
+    }
+    Ok(outcome.failed.is_empty())
 }
 
 /// The read objects as resources.

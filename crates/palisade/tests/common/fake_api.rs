@@ -344,11 +344,10 @@ fn list(
     query: &HashMap<String, String>,
     accept: &str,
 ) -> Response {
-    let Some(kind) = st
+    let Some(at) = st
         .kinds
         .iter()
-        .find(|k| k.group == group && k.version == version && k.plural == plural)
-        .cloned()
+        .position(|k| k.group == group && k.version == version && k.plural == plural)
     else {
         return list_applied(st, &format!("/apis/{group}/{version}"), plural, query);
     };
@@ -377,6 +376,7 @@ fn list(
             "The provided continue parameter is too old to display a consistent list result.",
         );
     }
+    let kind = &st.kinds[at];
     let start: usize = token
         .strip_prefix("offset-")
         .and_then(|n| n.parse().ok())

@@ -189,10 +189,11 @@ fn only_the_kinds_the_rules_read_are_listed() {
 }
 
 #[test]
-fn a_forbidden_kind_is_reported_as_not_audited_and_the_rest_is_audited() {
+fn a_forbidden_kind_or_broken_api_group_is_reported_as_not_audited_and_the_rest_is_audited() {
     let dir = tempfile::tempdir().unwrap();
     let faults = Faults {
         forbidden: ["nodes".to_string()].into(),
+        broken_groups: ["coordination.k8s.io".to_string()].into(),
         ..Faults::default()
     };
     let api = start(dir.path(), faults);
@@ -215,6 +216,11 @@ fn a_forbidden_kind_is_reported_as_not_audited_and_the_rest_is_audited() {
         not.iter().any(|n| n.starts_with(
             "Node (v1): cannot list /api/v1/nodes: 403 Forbidden: nodes is forbidden"
         )),
+        "{not:?}"
+    );
+    assert!(
+        not.iter()
+            .any(|n| n.starts_with("API group coordination.k8s.io/v1: discovery failed")),
         "{not:?}"
     );
     let rules: Vec<&str> = doc["findings"]

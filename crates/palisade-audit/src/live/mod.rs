@@ -12,7 +12,8 @@ pub use connect::{Connect, ConnectError};
 
 use futures_util::stream::{self, StreamExt as _};
 use http::StatusCode;
-use kube::discovery::{verbs, ApiResource, Discovery};
+use kube::core::GroupVersion;
+use kube::discovery::{oneshot, verbs, ApiCapabilities, ApiResource};
 use kube::Client;
 use limit::RateLimit;
 use list::Lister;
@@ -157,21 +158,16 @@ pub async fn read_with(
     opts: &Options,
     want: &(dyn Fn(&str) -> Want + Sync),
 ) -> Result<LiveRead, LiveError> {
-    let discovery = Discovery::new(client.clone())
-        .run()
-        .await
-        .map_err(LiveError::Discovery)?;
+    let mut out = LiveRead::default();
     let mut targets: Vec<(ApiResource, bool)> = Vec::new();
-    for group in discovery.groups() {
-        for (ar, caps) in group.recommended_resources() {
-            if !caps.supports_operation(verbs::LIST) {
-                continue;
-            }
-            match want(&ar.kind) {
-                Want::Nothing => {}
-                Want::Metadata => targets.push((ar, true)),
-                Want::Whole => targets.push((ar, false)),
-            }
+    for (ar, caps) in discover(client, opts.concurrency, &mut out.not_read).await? {
+        if !caps.supports_operation(verbs::LIST) {
+            continue;
+        }
+        match want(&ar.kind) {
+            Want::Nothing => {}
+            Want::Metadata => targets.push((ar, true)),
+            Want::Whole => targets.push((ar, false)),
         }
     }
     let limit = RateLimit::new(opts.qps);
@@ -180,7 +176,6 @@ pub async fn read_with(
         limit: &limit,
         page_size: opts.page_size.max(1),
     };
-    let mut out = LiveRead::default();
     match server_version(client, &limit).await {
         Ok(v) => out.version = Some(v),
         Err(why) => out.not_read.push(NotRead {
@@ -223,6 +218,50 @@ pub async fn read_with(
         .sort_by(|a, b| (&a.kind, &a.api_version).cmp(&(&b.kind, &b.api_version)));
     out.not_read.sort_by(|a, b| a.what.cmp(&b.what));
     Ok(out)
+}
+
+/// The resources of the preferred version of every API group (the core
+/// group's `v1` among them). A group whose discovery fails (an aggregated
+/// API that is down, 403) is reported and the others are read; only the
+/// group list itself failing stops the audit.
+async fn discover(
+    client: &Client,
+    concurrency: usize,
+    not_read: &mut Vec<NotRead>,
+) -> Result<Vec<(ApiResource, ApiCapabilities)>, LiveError> {
+    let groups = client
+        .list_api_groups()
+        .await
+        .map_err(LiveError::Discovery)?;
+    let mut gvs = vec![GroupVersion::gv("", "v1")];
+    for g in groups.groups {
+        let version = g
+            .preferred_version
+            .map(|p| p.version)
+            .or_else(|| g.versions.first().map(|v| v.version.clone()));
+        if let Some(v) = version {
+            gvs.push(GroupVersion::gv(&g.name, &v));
+        }
+    }
+    let found: Vec<_> = stream::iter(gvs)
+        .map(|gv| async move {
+            let r = oneshot::pinned_group(client, &gv).await;
+            (gv, r)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut resources = Vec::new();
+    for (gv, r) in found {
+        match r {
+            Ok(group) => resources.extend(group.recommended_resources()),
+            Err(e) => not_read.push(NotRead {
+                what: format!("API group {}", gv.api_version()),
+                why: format!("discovery failed: {e}"),
+            }),
+        }
+    }
+    Ok(resources)
 }
 
 /// The body of `/version`.

@@ -49,6 +49,8 @@ pub struct Faults {
     pub throttle_once: HashSet<String>,
     /// Answer the first request with a continue token 410 Gone.
     pub gone_once: HashSet<String>,
+    /// Answer the discovery of these API groups 503 (an aggregated API down).
+    pub broken_groups: HashSet<String>,
 }
 
 /// What the fake holds.
@@ -238,7 +240,7 @@ fn handle(
         authorization: header("authorization"),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
-    let query: HashMap<String, String> = uri.query().map(|q| url_pairs(q)).unwrap_or_default();
+    let query: HashMap<String, String> = uri.query().map(url_pairs).unwrap_or_default();
     let path = uri.path().trim_end_matches('/').to_string();
     let segs: Vec<&str> = path.split('/').skip(1).collect();
     match (method.clone(), segs.as_slice()) {
@@ -251,6 +253,11 @@ fn handle(
         }
         (Method::GET, ["apis"]) => axum::Json(group_list(&st.kinds)).into_response(),
         (Method::GET, ["api", v]) => axum::Json(resource_list(&st.kinds, "", v)).into_response(),
+        (Method::GET, ["apis", g, _]) if st.faults.broken_groups.contains(*g) => status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request",
+        ),
         (Method::GET, ["apis", g, v]) => axum::Json(resource_list(&st.kinds, g, v)).into_response(),
         (Method::GET, ["api", v, plural]) => {
             list(&mut st, "", v, plural, &query, &header("accept"))

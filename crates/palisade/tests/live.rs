@@ -174,18 +174,46 @@ fn only_the_kinds_the_rules_read_are_listed() {
     let node = kinds.iter().find(|k| k["kind"] == "Node").unwrap();
     assert_eq!(node["objects"], 3);
     assert!(kinds.iter().all(|k| k["objects"].as_u64().is_some()));
-    // a kind read for its labels only is listed as metadata (none is, in
-    // the cluster profile: then the loop checks nothing)
-    for k in kinds.iter().filter(|k| k["metadata_only"] == true) {
-        let plural = fake_api::plural(k["kind"].as_str().unwrap());
-        assert!(
-            api.log()
-                .iter()
-                .any(|r| r.path.ends_with(&format!("/{plural}"))
-                    && r.accept.contains("PartialObjectMetadataList")),
-            "{k}"
-        );
-    }
+    assert!(kinds.iter().all(|k| k["kind"] != "Lease"));
+}
+
+#[test]
+fn a_kind_read_for_its_metadata_only_is_listed_as_metadata() {
+    // default-namespace (default profile) reads every kind's metadata: the
+    // Lease is listed, as PartialObjectMetadata; Pods whole
+    let dir = tempfile::tempdir().unwrap();
+    let api = start(dir.path(), Faults::default());
+    let out = audit_live(dir.path(), &api, &["-f", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let doc = out.json();
+    let kind = |name: &str| {
+        doc["listed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kind"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(kind("Lease")["metadata_only"], true);
+    assert_eq!(kind("Lease")["objects"], 1);
+    assert_eq!(kind("Pod")["metadata_only"], false);
+    let log = api.log();
+    let lease = log
+        .iter()
+        .find(|r| r.path == "/apis/coordination.k8s.io/v1/leases")
+        .unwrap();
+    assert!(
+        lease.accept.contains("as=PartialObjectMetadataList"),
+        "{}",
+        lease.accept
+    );
+    let pods = log.iter().find(|r| r.path == "/api/v1/pods").unwrap();
+    assert!(
+        !pods.accept.contains("PartialObjectMetadata"),
+        "{}",
+        pods.accept
+    );
 }
 
 #[test]

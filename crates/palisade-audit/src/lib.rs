@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod html;
+pub mod live;
 pub mod policy_report;
 pub mod snapshot;
 

@@ -26,14 +26,16 @@ pub enum ReportApi {
 }
 
 impl ReportApi {
-    fn api_version(self) -> &'static str {
+    /// The API version of the reports.
+    pub fn api_version(self) -> &'static str {
         match self {
             ReportApi::Wgpolicy => "wgpolicyk8s.io/v1alpha2",
             ReportApi::OpenReports => "openreports.io/v1alpha1",
         }
     }
 
-    fn kind(self, cluster: bool) -> &'static str {
+    /// The kind of a namespace report, or of the cluster report.
+    pub fn kind(self, cluster: bool) -> &'static str {
         match (self, cluster) {
             (ReportApi::Wgpolicy, false) => "PolicyReport",
             (ReportApi::Wgpolicy, true) => "ClusterPolicyReport",

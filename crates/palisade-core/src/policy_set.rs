@@ -371,6 +371,16 @@ impl PolicySet {
             .unwrap_or(self.keep.any)
     }
 
+    /// Whether any active rule runs on objects of `kind`, some rule or
+    /// provider reads them from the inventory, or they hold pod templates
+    /// the pod rules check: the kinds a live audit must list (the others
+    /// would only be read to be dropped).
+    pub fn reads_kind(&self, kind: &str) -> bool {
+        !self.dispatch.rules_for(kind).is_empty()
+            || self.keeps_in_context(kind)
+            || self.templates.kinds().iter().any(|t| t.kind == kind)
+    }
+
     /// Whether some rule or provider reads objects of `kind` from the
     /// inventory (a pod's ServiceAccount, the RBAC kinds, Namespaces): the
     /// objects a scan must hold until every object is evaluated. The others

@@ -1,12 +1,15 @@
-//! `palisade audit`: judge what already runs, from a cluster snapshot.
+//! `palisade audit`: judge what already runs, in a live cluster (kube-rs:
+//! kubeconfig, `--context`, in-cluster) or from a cluster snapshot.
 //!
-//! The snapshot is read as `scan` reads manifests (files, directories,
+//! The live cluster is listed kind by kind (only the kinds the policy set
+//! reads); the snapshot is read as `scan` reads manifests (files, directories,
 //! Lists, JSON or YAML); a `kubectl version -o json` output in it gives the
 //! API server's version. The same engine, profiles, configuration, user
 //! policies and RBAC graph as `scan` evaluate it; namespace labels come from
 //! its Namespaces.
 
 mod coverage;
+pub mod live;
 mod output;
 mod snapshot;
 
@@ -40,9 +43,12 @@ pub enum ReportApiArg {
 pub struct AuditArgs {
     /// A cluster snapshot: files or directories of `kubectl get ... -A -o
     /// yaml|json` output (Lists or objects) and `kubectl version -o json`
-    /// output; repeat for several.
-    #[arg(long, required = true, value_name = "FILE|DIR")]
+    /// output; repeat for several. Without it the live cluster is read.
+    #[arg(long, value_name = "FILE|DIR")]
     pub snapshot: Vec<PathBuf>,
+    /// The live cluster (when no `--snapshot` is given).
+    #[command(flatten)]
+    pub live: live::LiveArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AuditFormat::Table)]
     pub format: AuditFormat,
@@ -59,6 +65,11 @@ pub struct AuditArgs {
     /// of crates/palisade-rules/data/k8s-releases.json).
     #[arg(long, value_name = "FILE")]
     pub releases: Option<PathBuf>,
+    /// Write the PolicyReports (of `--report-api`) to the live cluster by
+    /// server-side apply (field manager `palisade`) and delete the reports
+    /// Palisade wrote for namespaces that have no findings any more.
+    #[arg(long, conflicts_with = "snapshot")]
+    pub apply: bool,
     /// Lowest severity that fails the audit with exit code 1 [default: the
     /// config's failOn, else low].
     #[arg(long, value_name = "SEVERITY")]
@@ -80,6 +91,8 @@ pub struct AuditFacts {
     pub report_api: ReportApi,
     /// Results per report.
     pub max_results: usize,
+    /// The kinds listed, when a live cluster was read.
+    pub listed: Option<Vec<palisade_audit::live::KindRead>>,
 }
 
 /// Runs the audit; exit codes as `scan`'s.
@@ -102,6 +115,50 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         .fail_on
         .or(policy.config().spec.fail_on)
         .unwrap_or(Severity::Low);
+    let (loaded, mut not_audited, listed, source) = if args.snapshot.is_empty() {
+        let l = live::load(&args.live, &policy)?;
+        let loaded = input::Loaded {
+            resources: l.resources,
+            errors: l.errors,
+            stats: l.stats,
+            deferred: Vec::new(),
+        };
+        (loaded, l.not_read, Some(l.kinds), "the cluster")
+    } else {
+        (
+            load_snapshot(args, &policy),
+            Vec::new(),
+            None,
+            "the snapshot",
+        )
+    };
+    let inventory = Inventory::new(loaded.resources);
+    let now = jiff::Timestamp::now();
+    let report =
+        Report::scan(&policy, &inventory, now, fail_on).with_input(loaded.errors, loaded.stats);
+    let facts = AuditFacts {
+        releases,
+        not_audited: {
+            not_audited.extend(coverage::not_audited(&policy, &inventory, source));
+            not_audited
+        },
+        now,
+        report_api: match args.report_api {
+            ReportApiArg::Wgpolicy => ReportApi::Wgpolicy,
+            ReportApiArg::OpenReports => ReportApi::OpenReports,
+        },
+        max_results: args.max_results,
+        listed,
+    };
+    output::emit(&report, &facts, args.format, args.output.as_ref())?;
+    if args.apply && !live::apply(&args.live, &report, &facts)? {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+/// The snapshot's objects, version files and errors.
+fn load_snapshot(args: &AuditArgs, policy: &palisade_core::PolicySet) -> input::Loaded {
     let mut loaded = input::discover_and_load(
         &args.snapshot,
         input::read_stdin,
@@ -112,20 +169,5 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let (versions, version_errors) = snapshot::extra_objects(&args.snapshot);
     loaded.errors.extend(version_errors);
     loaded.resources.extend(versions.into_iter().map(Arc::new));
-    let inventory = Inventory::new(loaded.resources);
-    let now = jiff::Timestamp::now();
-    let report =
-        Report::scan(&policy, &inventory, now, fail_on).with_input(loaded.errors, loaded.stats);
-    let facts = AuditFacts {
-        releases,
-        not_audited: coverage::not_audited(&policy, &inventory),
-        now,
-        report_api: match args.report_api {
-            ReportApiArg::Wgpolicy => ReportApi::Wgpolicy,
-            ReportApiArg::OpenReports => ReportApi::OpenReports,
-        },
-        max_results: args.max_results,
-    };
-    output::emit(&report, &facts, args.format, args.output.as_ref())?;
-    Ok(ExitCode::from(report.exit_code()))
+    loaded
 }

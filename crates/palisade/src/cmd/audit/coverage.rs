@@ -1,5 +1,5 @@
 //! What an audit could not judge, and why: kinds some active rule checks
-//! but the snapshot does not hold.
+//! but the snapshot or cluster does not hold (`{src}` in the reasons).
 
 use palisade_core::{Inventory, PolicySet};
 use serde::Serialize;
@@ -18,25 +18,33 @@ const NEEDS: [(&str, &str, &str, &[&str]); 4] = [
     (
         "API server version",
         "ClusterVersion",
-        "no `kubectl version -o json` output in the snapshot",
-        &["cluster-version-outdated", "cluster-version-unsupported", "node-version-skew"],
+        "no server version (`kubectl version -o json` output or /version) in {src}",
+        &[
+            "cluster-version-outdated",
+            "cluster-version-unsupported",
+            "node-version-skew",
+        ],
     ),
     (
         "Nodes",
         "Node",
-        "no Node in the snapshot",
-        &["node-public-ip", "node-version-outdated", "node-version-skew"],
+        "no Node in {src}",
+        &[
+            "node-public-ip",
+            "node-version-outdated",
+            "node-version-skew",
+        ],
     ),
     (
         "Namespaces",
         "Namespace",
-        "no Namespace in the snapshot (Pod Security namespace labels unknown: profile defaults apply)",
+        "no Namespace in {src} (Pod Security namespace labels unknown: profile defaults apply)",
         &["namespace-missing-default-deny", "pss-namespace-labels"],
     ),
     (
         "kube-apiserver",
         "Pod",
-        "no kube-apiserver static pod in the snapshot (managed control planes do not show it)",
+        "no kube-apiserver static pod in {src} (managed control planes do not show it)",
         &[
             "apiserver-anonymous-auth",
             "apiserver-authorization-mode",
@@ -49,7 +57,7 @@ const NEEDS: [(&str, &str, &str, &[&str]); 4] = [
 
 /// The parts of the cluster the active rules of `policy` need that
 /// `inventory` lacks.
-pub fn not_audited(policy: &PolicySet, inventory: &Inventory) -> Vec<NotAudited> {
+pub fn not_audited(policy: &PolicySet, inventory: &Inventory, src: &str) -> Vec<NotAudited> {
     let active: Vec<&str> = policy
         .active_rules()
         .map(|(i, _, _)| i.id.as_str())
@@ -76,7 +84,11 @@ pub fn not_audited(policy: &PolicySet, inventory: &Inventory) -> Vec<NotAudited>
             };
             (!present).then(|| NotAudited {
                 what: what.to_string(),
-                why: format!("{why}; not checked: {}", unchecked.join(", ")),
+                why: format!(
+                    "{}; not checked: {}",
+                    why.replace("{src}", src),
+                    unchecked.join(", ")
+                ),
             })
         })
         .collect()

@@ -66,6 +66,9 @@ pub fn emit(
             let mut doc = serde_json::to_value(output::to_json(report))?;
             doc["notAudited"] = serde_json::to_value(&facts.not_audited)?;
             doc["releaseData"] = release_data(facts);
+            if let Some(listed) = &facts.listed {
+                doc["listed"] = serde_json::to_value(listed)?;
+            }
             serde_json::to_string_pretty(&doc)? + "\n"
         }
         AuditFormat::Policyreport => {

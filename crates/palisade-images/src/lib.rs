@@ -8,11 +8,13 @@
 //! - [`policy`]: the `images:` section compiled; [`verify`]: the verifier
 //!   with its caches and time budget; [`provider`]: the verdicts as engine
 //!   context for the image rules.
+//! - [`bundle`]: Sigstore bundles verified offline against a trusted root.
 //! - [`sign`]: `palisade image sign/attest` in the legacy layout.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod cache;
 pub mod condition;
 pub mod dsse;

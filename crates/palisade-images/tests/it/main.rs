@@ -2,6 +2,7 @@
 //! real registry (Debian's docker-registry) for fetching, signing and
 //! verifying.
 
+mod conformance;
 mod fixtures;
 mod hostile;
 mod keys;

@@ -74,6 +74,19 @@ impl PublicKey {
         ))
     }
 
+    /// The key as DER `SubjectPublicKeyInfo`.
+    pub fn to_der(&self) -> Result<Vec<u8>, KeyError> {
+        use pkcs8::EncodePublicKey;
+        let doc = match self {
+            PublicKey::P256(k) => k.to_public_key_der(),
+            PublicKey::P384(k) => k.to_public_key_der(),
+            PublicKey::Rsa(k) => k.to_public_key_der(),
+            PublicKey::Ed25519(k) => k.to_public_key_der(),
+        };
+        doc.map(|d| d.as_bytes().to_vec())
+            .map_err(|e| KeyError::Invalid(e.to_string()))
+    }
+
     /// The algorithm, for messages (`ecdsa-p256`, `rsa`, ...).
     pub fn algorithm(&self) -> &'static str {
         match self {

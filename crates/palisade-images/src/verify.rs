@@ -2,6 +2,8 @@
 //! what is attached to it once, judge every attestor of every matching
 //! policy, cache the verdict.
 
+use crate::bundle::attestor::check_bundle;
+use crate::bundle::oci::{fetch_bundles, BundleCandidate};
 use crate::cache::TtlCache;
 use crate::error::RegistryError;
 use crate::legacy::{self, AttestationCandidate, AttestationCheck, SignatureCandidate};
@@ -56,6 +58,7 @@ pub struct Verifier {
 struct Attached {
     signatures: Vec<SignatureCandidate>,
     attestations: Vec<AttestationCandidate>,
+    bundles: Vec<BundleCandidate>,
 }
 
 impl Verifier {
@@ -193,10 +196,13 @@ impl Verifier {
                 legacy::fetch_attestations(&self.registry, image, digest, &types).await
             }
         };
-        let (signatures, attestations) = futures_util::future::join(sigs, atts).await;
+        let bundles = fetch_bundles(&self.registry, image, digest);
+        let (signatures, attestations, bundles) =
+            futures_util::future::join3(sigs, atts, bundles).await;
         Ok(Attached {
             signatures: signatures?,
             attestations: attestations?,
+            bundles: bundles?,
         })
     }
 }
@@ -254,6 +260,12 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
                 .signatures
                 .iter()
                 .map(|c| legacy::check_signature(&a.key, c, digest))
+                .chain(
+                    attached
+                        .bundles
+                        .iter()
+                        .map(|b| check_bundle(&a.key, b, digest, None)),
+                )
                 .collect(),
         ),
         Some(rule) => {
@@ -267,6 +279,12 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
                     .attestations
                     .iter()
                     .map(|c| legacy::check_attestation(&a.key, c, digest, &want))
+                    .chain(
+                        attached
+                            .bundles
+                            .iter()
+                            .map(|b| check_bundle(&a.key, b, digest, Some(&want))),
+                    )
                     .collect(),
             )
         }
@@ -295,8 +313,11 @@ fn failure_reason(kind: &str, a: &Attestor, results: &[Result<(), String>]) -> S
         .find(|m| !m.contains("does not verify with this key"));
     match (results.len(), by_key) {
         (0, _) => match &a.attestation {
-            None => "no signature found (.sig)".into(),
-            Some(r) => format!("no attestation of type {} found (.att)", r.predicate_type),
+            None => "no signature found (.sig or bundle referrer)".into(),
+            Some(r) => format!(
+                "no attestation of type {} found (.att or bundle referrer)",
+                r.predicate_type
+            ),
         },
         (_, Some(m)) => m.clone(),
         (n, None) => format!("none of the {n} {kind}s found is signed by this attestor's key"),

@@ -8,12 +8,16 @@
 //! - [`cert`]: Fulcio chains (rustls-webpki), embedded SCTs, identities.
 //! - [`tsa`]: RFC 3161 timestamps (cms).
 //! - [`verify`]: the whole verification of one bundle.
+//! - [`oci`]: bundles as OCI 1.1 referrers of images; [`sign`]: writing them.
 //!
 //! Primitives are RustCrypto's (p256, p384, rsa, ed25519-dalek, sha2) and
 //! ring's through rustls-webpki; this module composes them.
 
+pub mod attestor;
 pub mod cert;
 pub(crate) mod crypto;
+pub mod oci;
+pub mod sign;
 pub mod tlog;
 pub mod trusted_root;
 pub mod tsa;

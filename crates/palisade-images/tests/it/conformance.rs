@@ -120,7 +120,7 @@ fn run_case(dir: &Path) -> Result<bundle::Verified, BundleError> {
             subject: SubjectMatch::Exact(text_or(dir, "identity", DEFAULT_IDENTITY)),
         }),
     };
-    verify_bundle(&bundle, &Artifact::Bytes(&artifact), &expect, &root)
+    verify_bundle(&bundle, &Artifact::Bytes(&artifact), &expect, Some(&root))
 }
 
 #[test]
@@ -188,7 +188,7 @@ fn a_wrong_identity_is_refused_for_the_identity() {
             issuer: issuer.into(),
             subject,
         });
-        verify_bundle(&bundle, &Artifact::Bytes(&artifact), &expect, &root)
+        verify_bundle(&bundle, &Artifact::Bytes(&artifact), &expect, Some(&root))
     };
     let good = check(DEFAULT_ISSUER, SubjectMatch::Exact(DEFAULT_IDENTITY.into())).unwrap();
     assert_eq!(good.subject.as_deref(), Some(DEFAULT_IDENTITY));

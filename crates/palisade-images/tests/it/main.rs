@@ -2,6 +2,7 @@
 //! real registry (Debian's docker-registry) for fetching, signing and
 //! verifying.
 
+mod bundles;
 mod conformance;
 mod fixtures;
 mod hostile;

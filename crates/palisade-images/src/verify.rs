@@ -7,7 +7,7 @@ use crate::bundle::oci::{fetch_bundles, BundleCandidate};
 use crate::cache::TtlCache;
 use crate::error::RegistryError;
 use crate::legacy::{self, AttestationCandidate, AttestationCheck, SignatureCandidate};
-use crate::policy::{Attestor, ImagePolicies, ImagePolicy};
+use crate::policy::{Attestor, ImagePolicies, ImagePolicy, Trust};
 use crate::reference::ImageRef;
 use crate::registry::Registry;
 use palisade_core::images::{
@@ -259,12 +259,12 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
             attached
                 .signatures
                 .iter()
-                .map(|c| legacy::check_signature(&a.key, c, digest))
+                .filter_map(|c| legacy_key(a).map(|k| legacy::check_signature(k, c, digest)))
                 .chain(
                     attached
                         .bundles
                         .iter()
-                        .map(|b| check_bundle(&a.key, b, digest, None)),
+                        .map(|b| check_bundle(&a.trust, b, digest, None)),
                 )
                 .collect(),
         ),
@@ -278,12 +278,14 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
                 attached
                     .attestations
                     .iter()
-                    .map(|c| legacy::check_attestation(&a.key, c, digest, &want))
+                    .filter_map(|c| {
+                        legacy_key(a).map(|k| legacy::check_attestation(k, c, digest, &want))
+                    })
                     .chain(
                         attached
                             .bundles
                             .iter()
-                            .map(|b| check_bundle(&a.key, b, digest, Some(&want))),
+                            .map(|b| check_bundle(&a.trust, b, digest, Some(&want))),
                     )
                     .collect(),
             )
@@ -296,12 +298,22 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
         reason,
     };
     if results.iter().any(Result::is_ok) {
-        return verdict(
-            true,
-            format!("{kind} verified with the {} key", a.key.algorithm()),
-        );
+        let how = match &a.trust {
+            Trust::Key(k) => format!("with the {} key", k.algorithm()),
+            Trust::Keyless { .. } => "for the keyless identity".to_string(),
+        };
+        return verdict(true, format!("{kind} verified {how}"));
     }
     verdict(false, failure_reason(kind, a, &results))
+}
+
+/// The key legacy `.sig`/`.att` candidates are checked with (keyless
+/// attestors read bundles only).
+fn legacy_key(a: &Attestor) -> Option<&crate::keys::PublicKey> {
+    match &a.trust {
+        Trust::Key(k) => Some(k),
+        Trust::Keyless { .. } => None,
+    }
 }
 
 /// Why no candidate passed: the most telling failure (one signed by this

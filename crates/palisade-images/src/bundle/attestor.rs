@@ -9,8 +9,8 @@ use super::sign::SIGN_PREDICATE_TYPE;
 use super::verify::{verify_bundle, Artifact, Expectation};
 use super::BundleError;
 use crate::dsse::Statement;
-use crate::keys::PublicKey;
 use crate::legacy::AttestationCheck;
+use crate::policy::Trust;
 
 /// `sha256:<hex>` as bytes.
 fn digest_bytes(digest: &str) -> Option<[u8; 32]> {
@@ -25,24 +25,32 @@ fn digest_bytes(digest: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// Why a bundle does not vouch for `digest` with `key` (`Ok` when it does);
-/// `want` is `None` for a signature attestor.
+/// Why a bundle does not vouch for `digest` for `trust` (`Ok` when it
+/// does); `want` is `None` for a signature attestor.
 pub fn check_bundle(
-    key: &PublicKey,
+    trust: &Trust,
     c: &BundleCandidate,
     digest: &str,
     want: Option<&AttestationCheck<'_>>,
 ) -> Result<(), String> {
     let bundle = c.as_ref().map_err(Clone::clone)?;
     let sha = digest_bytes(digest).ok_or_else(|| format!("unsupported digest {digest}"))?;
-    let der = key.to_der().map_err(|e| e.to_string())?;
-    let expect = Expectation::Key {
-        key: key.clone(),
-        der,
+    let (expect, root) = match trust {
+        Trust::Key(key) => {
+            let der = key.to_der().map_err(|e| e.to_string())?;
+            let key = key.clone();
+            (Expectation::Key { key, der }, None)
+        }
+        Trust::Keyless { identity, root } => {
+            (Expectation::Identity(identity.clone()), Some(root.as_ref()))
+        }
     };
     let verified =
-        verify_bundle(bundle, &Artifact::Sha256(sha), &expect, None).map_err(|e| match e {
+        verify_bundle(bundle, &Artifact::Sha256(sha), &expect, root).map_err(|e| match e {
             BundleError::Signature(_) => "bundle signature does not verify with this key".into(),
+            BundleError::Material(m) if m.starts_with("a key was expected") => {
+                "bundle is keyless: does not verify with this key".into()
+            }
             BundleError::Artifact(m) => format!("bundle is for another subject, not {digest}: {m}"),
             other => format!("bundle: {other}"),
         })?;

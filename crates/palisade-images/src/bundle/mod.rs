@@ -26,7 +26,7 @@ pub mod verify;
 
 pub use trusted_root::TrustedRoot;
 pub use types::Bundle;
-pub use verify::{verify_bundle, Artifact, Expectation, Identity, SubjectMatch, Verified};
+pub use verify::{verify_bundle, Artifact, Expectation, Identity, Pattern, Verified};
 
 /// Why a bundle does not verify. [`BundleError::class`] names the check.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -140,6 +140,9 @@ fn dsse_v1(body: &Value, signed: &Signed<'_>) -> Result<(), BundleError> {
     let Content::Dsse { payload, .. } = signed.content else {
         return Err(entry_err("a dsse entry cannot record a message signature"));
     };
+    if let Some(proposed) = body.pointer("/spec/proposedContent") {
+        return dsse_proposed(proposed, payload, signed);
+    }
     expect(
         str_at(body, "/spec/payloadHash/algorithm") == Some("sha256")
             && str_at(body, "/spec/payloadHash/value") == Some(hex(&sha256(payload)).as_str()),
@@ -158,6 +161,35 @@ fn dsse_v1(body: &Value, signed: &Signed<'_>) -> Result<(), BundleError> {
         "the entry records another signature",
     )?;
     let pem = b64_at(&sigs[0], "/verifier")?;
+    expect(
+        pem_der(&pem).as_deref() == Some(signed.verifier),
+        "the entry records another certificate or key",
+    )
+}
+
+/// A dsse body as submitted (`proposedContent`: the envelope as JSON text
+/// and the verifiers), as logs that store the proposed entry record it.
+fn dsse_proposed(proposed: &Value, payload: &[u8], signed: &Signed<'_>) -> Result<(), BundleError> {
+    let text = str_at(proposed, "/envelope").ok_or_else(|| entry_err("body has no envelope"))?;
+    let env: Value =
+        serde_json::from_str(text).map_err(|e| entry_err(format!("logged envelope: {e}")))?;
+    expect(
+        b64_at(&env, "/payload")? == payload,
+        "the entry records another payload",
+    )?;
+    let sigs = env["signatures"]
+        .as_array()
+        .ok_or_else(|| entry_err("logged envelope has no signatures"))?;
+    expect(sigs.len() == 1, "the entry records another set of signatures")?;
+    expect(
+        b64_at(&sigs[0], "/sig")? == signed.signature,
+        "the entry records another signature",
+    )?;
+    let verifiers = proposed["verifiers"]
+        .as_array()
+        .ok_or_else(|| entry_err("body has no verifiers"))?;
+    expect(verifiers.len() == 1, "the entry records another set of verifiers")?;
+    let pem = decode(verifiers[0].as_str().unwrap_or_default()).map_err(entry_err)?;
     expect(
         pem_der(&pem).as_deref() == Some(signed.verifier),
         "the entry records another certificate or key",

@@ -1,7 +1,8 @@
 //! The JSON of Sigstore bundles (v0.1 to v0.3) and trusted roots, in the
 //! protobuf-specs JSON mapping (camelCase, bytes as base64, 64-bit
-//! integers as strings). Only what verification reads is modelled; unknown
-//! fields are ignored as protobuf JSON readers ignore them.
+//! integers as strings, zero values omitted). Only what verification reads
+//! is modelled; unknown fields are ignored as protobuf JSON readers ignore
+//! them.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -147,7 +148,7 @@ pub struct DsseSignature {
 #[serde(rename_all = "camelCase")]
 pub struct TlogEntry {
     /// The entry's index in the log.
-    #[serde(deserialize_with = "int64")]
+    #[serde(default, deserialize_with = "int64")]
     pub log_index: i64,
     /// The log's id (SHA-256 of its key).
     pub log_id: LogId,
@@ -199,13 +200,13 @@ pub struct InclusionPromise {
 #[serde(rename_all = "camelCase")]
 pub struct InclusionProof {
     /// The leaf's index in the tree.
-    #[serde(deserialize_with = "int64")]
+    #[serde(default, deserialize_with = "int64")]
     pub log_index: i64,
     /// The tree's root hash.
     #[serde(with = "b64")]
     pub root_hash: Vec<u8>,
     /// The tree's size.
-    #[serde(deserialize_with = "int64")]
+    #[serde(default, deserialize_with = "int64")]
     pub tree_size: i64,
     /// The sibling hashes, leaf to root.
     #[serde(default, with = "b64_vec")]

@@ -58,26 +58,26 @@ impl Expectation {
 /// A certificate identity: the OIDC issuer and the subject (SAN).
 #[derive(Debug, Clone)]
 pub struct Identity {
-    /// The issuer, exactly.
-    pub issuer: String,
+    /// The issuer.
+    pub issuer: Pattern,
     /// The subject.
-    pub subject: SubjectMatch,
+    pub subject: Pattern,
 }
 
-/// How the subject must match.
+/// How an issuer or subject must match.
 #[derive(Debug, Clone)]
-pub enum SubjectMatch {
-    /// Exactly this SAN.
+pub enum Pattern {
+    /// Exactly this text.
     Exact(String),
-    /// A SAN matching this expression.
+    /// Text matching this expression (unanchored, as Go's MatchString).
     Regex(regex::Regex),
 }
 
-impl SubjectMatch {
-    fn matches(&self, san: &str) -> bool {
+impl Pattern {
+    fn matches(&self, text: &str) -> bool {
         match self {
-            SubjectMatch::Exact(s) => s == san,
-            SubjectMatch::Regex(r) => r.is_match(san),
+            Pattern::Exact(s) => s == text,
+            Pattern::Regex(r) => r.is_match(text),
         }
     }
 }
@@ -348,11 +348,13 @@ fn check_certificate(
         cert::verify_sct(leaf, ca, root)?;
     }
     let issuer = leaf.issuer();
-    if issuer.as_deref() != Some(identity.issuer.as_str()) {
+    if !issuer
+        .as_deref()
+        .is_some_and(|i| identity.issuer.matches(i))
+    {
         return Err(BundleError::Identity(format!(
-            "issuer {:?} is not {:?}",
-            issuer.unwrap_or_default(),
-            identity.issuer
+            "issuer {:?} does not match",
+            issuer.unwrap_or_default()
         )));
     }
     let sans = leaf.sans();

@@ -5,7 +5,7 @@
 //! class, not just any failure).
 
 use palisade_images::bundle::{
-    self, verify_bundle, Artifact, BundleError, Expectation, Identity, SubjectMatch, TrustedRoot,
+    self, verify_bundle, Artifact, BundleError, Expectation, Identity, Pattern, TrustedRoot,
 };
 use std::path::{Path, PathBuf};
 
@@ -116,8 +116,8 @@ fn run_case(dir: &Path) -> Result<bundle::Verified, BundleError> {
     let expect = match read_opt(dir, "key.pub") {
         Some(pem) => Expectation::key_from_pem(&String::from_utf8_lossy(&pem))?,
         None => Expectation::Identity(Identity {
-            issuer: text_or(dir, "issuer", DEFAULT_ISSUER),
-            subject: SubjectMatch::Exact(text_or(dir, "identity", DEFAULT_IDENTITY)),
+            issuer: Pattern::Exact(text_or(dir, "issuer", DEFAULT_ISSUER)),
+            subject: Pattern::Exact(text_or(dir, "identity", DEFAULT_IDENTITY)),
         }),
     };
     verify_bundle(&bundle, &Artifact::Bytes(&artifact), &expect, Some(&root))
@@ -183,23 +183,23 @@ fn a_wrong_identity_is_refused_for_the_identity() {
     let bundle =
         bundle::parse_bundle(&std::fs::read(dir.join("bundle.sigstore.json")).unwrap()).unwrap();
     let artifact = std::fs::read(dir.join("../a.txt")).unwrap();
-    let check = |issuer: &str, subject: SubjectMatch| {
+    let check = |issuer: &str, subject: Pattern| {
         let expect = Expectation::Identity(Identity {
-            issuer: issuer.into(),
+            issuer: Pattern::Exact(issuer.into()),
             subject,
         });
         verify_bundle(&bundle, &Artifact::Bytes(&artifact), &expect, Some(&root))
     };
-    let good = check(DEFAULT_ISSUER, SubjectMatch::Exact(DEFAULT_IDENTITY.into())).unwrap();
+    let good = check(DEFAULT_ISSUER, Pattern::Exact(DEFAULT_IDENTITY.into())).unwrap();
     assert_eq!(good.subject.as_deref(), Some(DEFAULT_IDENTITY));
     let re = regex::Regex::new("^https://github.com/sigstore-conformance/").unwrap();
-    assert!(check(DEFAULT_ISSUER, SubjectMatch::Regex(re)).is_ok());
+    assert!(check(DEFAULT_ISSUER, Pattern::Regex(re)).is_ok());
     let other = regex::Regex::new("^https://github.com/acme/").unwrap();
-    let e = check(DEFAULT_ISSUER, SubjectMatch::Regex(other)).unwrap_err();
+    let e = check(DEFAULT_ISSUER, Pattern::Regex(other)).unwrap_err();
     assert_eq!(e.class(), "identity", "{e}");
     let e = check(
         "https://accounts.google.com",
-        SubjectMatch::Exact(DEFAULT_IDENTITY.into()),
+        Pattern::Exact(DEFAULT_IDENTITY.into()),
     )
     .unwrap_err();
     assert_eq!(e.class(), "identity", "{e}");

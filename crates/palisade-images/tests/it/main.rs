@@ -6,6 +6,7 @@ mod bundles;
 mod conformance;
 mod fixtures;
 mod hostile;
+mod keyless;
 mod keys;
 mod live;
 mod registry_server;

@@ -180,7 +180,10 @@ fn dsse_proposed(proposed: &Value, payload: &[u8], signed: &Signed<'_>) -> Resul
     let sigs = env["signatures"]
         .as_array()
         .ok_or_else(|| entry_err("logged envelope has no signatures"))?;
-    expect(sigs.len() == 1, "the entry records another set of signatures")?;
+    expect(
+        sigs.len() == 1,
+        "the entry records another set of signatures",
+    )?;
     expect(
         b64_at(&sigs[0], "/sig")? == signed.signature,
         "the entry records another signature",
@@ -188,7 +191,10 @@ fn dsse_proposed(proposed: &Value, payload: &[u8], signed: &Signed<'_>) -> Resul
     let verifiers = proposed["verifiers"]
         .as_array()
         .ok_or_else(|| entry_err("body has no verifiers"))?;
-    expect(verifiers.len() == 1, "the entry records another set of verifiers")?;
+    expect(
+        verifiers.len() == 1,
+        "the entry records another set of verifiers",
+    )?;
     let pem = decode(verifiers[0].as_str().unwrap_or_default()).map_err(entry_err)?;
     expect(
         pem_der(&pem).as_deref() == Some(signed.verifier),

@@ -21,8 +21,8 @@ use std::process::Command;
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
 const SUBJECT: &str = "https://github.com/acme/app/.github/workflows/build.yml@refs/heads/main";
 
-/// The node_modules directory holding @sigstore/mock and @sigstore/sign.
-fn node_modules() -> Option<PathBuf> {
+/// The node_modules directory holding the @sigstore npm packages.
+pub(crate) fn node_modules() -> Option<PathBuf> {
     let dir = std::env::var_os("PALISADE_SIGSTORE_NPM")
         .map(PathBuf::from)
         .or_else(|| {
@@ -32,17 +32,23 @@ fn node_modules() -> Option<PathBuf> {
     dir.join("@sigstore/mock").is_dir().then_some(dir)
 }
 
-/// Runs the signing script; `None` (with a note) when npm packages are
-/// missing outside CI.
-fn sign(out: &Path, hex: &str, name: &str) -> Option<()> {
-    let Some(modules) = node_modules() else {
+/// The npm packages, or `None` with a note when they are missing outside
+/// CI (under CI=true their absence fails the test).
+pub(crate) fn npm_or_skip(test: &str) -> Option<PathBuf> {
+    let found = node_modules();
+    if found.is_none() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "CI: @sigstore/mock is not installed (PALISADE_SIGSTORE_NPM); .ci/run installs it"
+            "CI: the @sigstore npm packages are not installed (PALISADE_SIGSTORE_NPM); .ci/run installs them"
         );
-        eprintln!("keyless: SKIPPED, @sigstore/mock not installed (run .ci/run)");
-        return None;
-    };
+        eprintln!("{test}: SKIPPED, the @sigstore npm packages are not installed (run .ci/run)");
+    }
+    found
+}
+
+/// Runs the signing script; `None` when npm packages are missing outside CI.
+fn sign(out: &Path, hex: &str, name: &str) -> Option<()> {
+    let modules = npm_or_skip("keyless")?;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keyless/sign.js");
     let status = Command::new("node")
         .arg(script)

@@ -6,6 +6,7 @@ mod bundles;
 mod conformance;
 mod fixtures;
 mod hostile;
+mod interop;
 mod keyless;
 mod keys;
 mod live;

@@ -2,8 +2,8 @@
 //! what is attached to it once, judge every attestor of every matching
 //! policy, cache the verdict.
 
-use crate::bundle::attestor::check_bundle;
-use crate::bundle::oci::{fetch_bundles, BundleCandidate};
+use crate::bundle::attestor::{check_bundle, may_concern};
+use crate::bundle::oci::{fetch_bundles, FoundBundle};
 use crate::cache::TtlCache;
 use crate::error::RegistryError;
 use crate::legacy::{self, AttestationCandidate, AttestationCheck, SignatureCandidate};
@@ -58,7 +58,7 @@ pub struct Verifier {
 struct Attached {
     signatures: Vec<SignatureCandidate>,
     attestations: Vec<AttestationCandidate>,
-    bundles: Vec<BundleCandidate>,
+    bundles: Vec<FoundBundle>,
 }
 
 impl Verifier {
@@ -264,7 +264,8 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
                     attached
                         .bundles
                         .iter()
-                        .map(|b| check_bundle(&a.trust, b, digest, None)),
+                        .filter(|b| may_concern(b, None))
+                        .map(|b| check_bundle(&a.trust, &b.bundle, digest, None)),
                 )
                 .collect(),
         ),
@@ -285,7 +286,8 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
                         attached
                             .bundles
                             .iter()
-                            .map(|b| check_bundle(&a.trust, b, digest, Some(&want))),
+                            .filter(|b| may_concern(b, Some(&want)))
+                            .map(|b| check_bundle(&a.trust, &b.bundle, digest, Some(&want))),
                     )
                     .collect(),
             )

@@ -4,13 +4,21 @@
 //! in-toto statement of its predicate type whose predicate meets its
 //! condition. The statement must name the image digest.
 
-use super::oci::BundleCandidate;
+use super::oci::{BundleCandidate, FoundBundle};
 use super::sign::SIGN_PREDICATE_TYPE;
 use super::verify::{verify_bundle, Artifact, Expectation};
 use super::BundleError;
 use crate::dsse::Statement;
 use crate::legacy::AttestationCheck;
 use crate::policy::Trust;
+
+/// Whether a found bundle may concern an attestor wanting `want`, by the
+/// predicate type its descriptor announces (unsigned: a pre-filter that
+/// saves verifying bundles of other types; absent means maybe).
+pub fn may_concern(found: &FoundBundle, want: Option<&AttestationCheck<'_>>) -> bool {
+    let wanted = want.map_or(SIGN_PREDICATE_TYPE, |w| w.predicate_type);
+    found.predicate_type.as_deref().is_none_or(|t| t == wanted)
+}
 
 /// `sha256:<hex>` as bytes.
 fn digest_bytes(digest: &str) -> Option<[u8; 32]> {

@@ -31,25 +31,55 @@ fn is_bundle_type(t: &str) -> bool {
 /// A bundle found on an image, or why it could not be read.
 pub type BundleCandidate = Result<Bundle, String>;
 
+/// A bundle found on an image with the (unsigned) predicate type its
+/// referrer descriptor announces: a pre-filter only, the signed statement
+/// decides.
+#[derive(Debug, Clone)]
+pub struct FoundBundle {
+    /// `dev.sigstore.bundle.predicateType`, when annotated.
+    pub predicate_type: Option<String>,
+    /// The bundle.
+    pub bundle: BundleCandidate,
+}
+
 /// The bundles referring to `digest` of `image`'s repository.
 pub async fn fetch_bundles(
     reg: &Registry,
     image: &ImageRef,
     digest: &str,
-) -> Result<Vec<BundleCandidate>, RegistryError> {
+) -> Result<Vec<FoundBundle>, RegistryError> {
     let subject = image.with_digest(digest);
-    let mut out = Vec::new();
-    for entry in reg.referrers(&subject).await? {
-        if !entry.artifact_type.as_deref().is_some_and(is_bundle_type) {
-            continue;
-        }
-        let Some((body, _)) = reg.manifest(&image.with_digest(&entry.digest)).await? else {
-            out.push(Err(format!("referrer {} is missing", entry.digest)));
-            continue;
-        };
-        out.push(read_referrer(reg, image, &entry.digest, &body).await?);
+    let entries = reg.referrers(&subject).await?;
+    let reads = entries
+        .iter()
+        .filter(|e| e.artifact_type.as_deref().is_some_and(is_bundle_type))
+        .map(|e| async move {
+            let predicate_type = e
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(PREDICATE_ANNOTATION).cloned());
+            let bundle = read_entry(reg, image, &e.digest).await?;
+            Ok(FoundBundle {
+                predicate_type,
+                bundle,
+            })
+        });
+    futures_util::future::join_all(reads)
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// One referrer: its manifest, then its bundle layer.
+async fn read_entry(
+    reg: &Registry,
+    image: &ImageRef,
+    digest: &str,
+) -> Result<BundleCandidate, RegistryError> {
+    match reg.manifest(&image.with_digest(digest)).await? {
+        None => Ok(Err(format!("referrer {digest} is missing"))),
+        Some((body, _)) => read_referrer(reg, image, digest, &body).await,
     }
-    Ok(out)
 }
 
 /// The bundle layer of one referrer manifest.

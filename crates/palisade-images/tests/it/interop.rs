@@ -63,7 +63,11 @@ fn palisade_bundles_verify_with_sigstore_js() {
     let mut types = Vec::new();
     for (i, b) in found.iter().enumerate() {
         let path = d.join(format!("bundle{i}.json"));
-        std::fs::write(&path, serde_json::to_vec(b.as_ref().unwrap()).unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            serde_json::to_vec(b.bundle.as_ref().unwrap()).unwrap(),
+        )
+        .unwrap();
         let (ok, text) = node_verify(&modules, &path, &d.join("key.pub"), &hex);
         assert!(ok, "@sigstore/verify refused Palisade's bundle: {text}");
         types.push(text.trim().to_string());

@@ -3,8 +3,9 @@
 //!
 //! - [`types`]: the bundle and trusted-root JSON.
 //! - [`trusted_root`]: the trusted root compiled (keys, CAs, TSAs, validity).
-//! - [`tlog`]: transparency-log entries: body consistency, RFC 6962 Merkle
-//!   inclusion proofs, signed-note checkpoints, signed entry timestamps.
+//! - [`body`]: log entry bodies checked against the bundle.
+//! - [`tlog`]: transparency-log entries: RFC 6962 Merkle inclusion proofs,
+//!   signed-note checkpoints, signed entry timestamps.
 //! - [`cert`]: Fulcio chains (rustls-webpki), embedded SCTs, identities.
 //! - [`tsa`]: RFC 3161 timestamps (cms).
 //! - [`verify`]: the whole verification of one bundle.
@@ -14,6 +15,7 @@
 //! ring's through rustls-webpki; this module composes them.
 
 pub mod attestor;
+pub mod body;
 pub mod cert;
 pub(crate) mod crypto;
 pub mod oci;

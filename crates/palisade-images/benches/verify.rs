@@ -3,7 +3,10 @@
 //! and three attestations) against Debian's docker-registry on loopback,
 //! and warm verification from the verdict cache.
 //!
-//! `cargo bench -p palisade-images --bench verify`
+//! `cargo bench -p palisade-images --bench verify` (cosign's legacy layout);
+//! `BENCH_LAYOUT=bundle cargo bench -p palisade-images --bench verify`
+//! signs with Sigstore bundle referrers instead (the fallback tag on
+//! docker-registry 2.8).
 
 #[path = "../tests/it/registry_server.rs"]
 mod registry_server;
@@ -45,22 +48,24 @@ fn main() {
         let pub_path = dir.path().join(format!("{n}.pub"));
         std::fs::write(&pub_path, key.public_key_pem().expect("pem")).expect("write key");
         yaml.push_str(&format!("  - name: {n}\n    key: {}\n", pub_path.display()));
+        let bundles = std::env::var("BENCH_LAYOUT").as_deref() == Ok("bundle");
         rt.block_on(async {
+            use palisade_images::bundle::sign::{attest_bundle, sign_bundle};
+            use palisade_images::sign::{attest_legacy, sign_legacy};
             if i == 0 {
-                palisade_images::sign::sign_legacy(&client, &img, &key).await
-            } else {
-                yaml.push_str(&format!(
-                    "    attestation:\n      predicateType: https://example.com/{n}/v1\n"
-                ));
-                let p = serde_json::json!({"scanner": {"result": {"criticalCount": 0}}});
-                palisade_images::sign::attest_legacy(
-                    &client,
-                    &img,
-                    &key,
-                    &format!("https://example.com/{n}/v1"),
-                    p,
-                )
-                .await
+                return match bundles {
+                    true => sign_bundle(&client, &img, &key).await,
+                    false => sign_legacy(&client, &img, &key).await,
+                };
+            }
+            yaml.push_str(&format!(
+                "    attestation:\n      predicateType: https://example.com/{n}/v1\n"
+            ));
+            let p = serde_json::json!({"scanner": {"result": {"criticalCount": 0}}});
+            let t = format!("https://example.com/{n}/v1");
+            match bundles {
+                true => attest_bundle(&client, &img, &key, &t, p).await,
+                false => attest_legacy(&client, &img, &key, &t, p).await,
             }
         })
         .expect("sign");

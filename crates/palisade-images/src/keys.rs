@@ -50,6 +50,43 @@ impl PublicKey {
         Err(unsupported(pem))
     }
 
+    /// Reads a DER `SubjectPublicKeyInfo`, or a PKCS#1 `RSAPublicKey` as
+    /// some trusted roots carry RSA keys.
+    pub fn from_der(der: &[u8]) -> Result<PublicKey, KeyError> {
+        if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(PublicKey::P256(k));
+        }
+        if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(PublicKey::P384(k));
+        }
+        if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_der(der) {
+            return Ok(PublicKey::Ed25519(k));
+        }
+        if let Ok(k) = rsa::PublicKey::from_public_key_der(der) {
+            return Ok(PublicKey::Rsa(Box::new(k)));
+        }
+        use rsa::pkcs1::DecodeRsaPublicKey;
+        if let Ok(k) = rsa::PublicKey::from_pkcs1_der(der) {
+            return Ok(PublicKey::Rsa(Box::new(k)));
+        }
+        Err(KeyError::Invalid(
+            "not a supported DER public key (ECDSA P-256/P-384, RSA, Ed25519)".into(),
+        ))
+    }
+
+    /// The key as DER `SubjectPublicKeyInfo`.
+    pub fn to_der(&self) -> Result<Vec<u8>, KeyError> {
+        use pkcs8::EncodePublicKey;
+        let doc = match self {
+            PublicKey::P256(k) => k.to_public_key_der(),
+            PublicKey::P384(k) => k.to_public_key_der(),
+            PublicKey::Rsa(k) => k.to_public_key_der(),
+            PublicKey::Ed25519(k) => k.to_public_key_der(),
+        };
+        doc.map(|d| d.as_bytes().to_vec())
+            .map_err(|e| KeyError::Invalid(e.to_string()))
+    }
+
     /// The algorithm, for messages (`ecdsa-p256`, `rsa`, ...).
     pub fn algorithm(&self) -> &'static str {
         match self {

@@ -11,11 +11,13 @@
 //! - [`inspect`]: image content (shells, package managers, tools, user,
 //!   age) read from the layers as streams; [`oci_layout`]: a reproducible
 //!   OCI layout writer.
+//! - [`bundle`]: Sigstore bundles verified offline against a trusted root.
 //! - [`sign`]: `palisade image sign/attest` in the legacy layout.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod cache;
 pub mod condition;
 pub mod dsse;

@@ -2,6 +2,7 @@
 //! conditions compiled, registry settings resolved. Errors name the file,
 //! line and key.
 
+use crate::bundle::{Identity, Pattern, TrustedRoot};
 use crate::condition::Condition;
 use crate::keys::PublicKey;
 use crate::reference::{ImageRef, RefGlobs};
@@ -10,6 +11,7 @@ use palisade_core::images::{AttestorSpec, ImagePolicySpec, OnRegistryError, Requ
 use palisade_core::{Config, ConfigError, FieldPath};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The compiled `images:` section.
 #[derive(Debug, Default)]
@@ -43,10 +45,25 @@ pub struct ImagePolicy {
 pub struct Attestor {
     /// Its name.
     pub name: String,
-    /// Its key.
-    pub key: PublicKey,
+    /// Whom it trusts: a key or a keyless identity.
+    pub trust: Trust,
     /// For attestation attestors: the predicate type and condition.
     pub attestation: Option<AttestationRule>,
+}
+
+/// What an attestor trusts.
+#[derive(Debug, Clone)]
+pub enum Trust {
+    /// A public key (legacy `.sig`/`.att` and bundles).
+    Key(PublicKey),
+    /// A Fulcio certificate identity, checked offline against a Sigstore
+    /// trusted root (bundles only).
+    Keyless {
+        /// The issuer and subject.
+        identity: Identity,
+        /// The trusted root.
+        root: Arc<TrustedRoot>,
+    },
 }
 
 /// What an attestation attestor requires.
@@ -173,20 +190,25 @@ fn compile_attestor(
     path: &FieldPath,
     a: &AttestorSpec,
 ) -> Result<Attestor, ConfigError> {
-    if a.keyless.is_some() || a.trusted_root.is_some() {
-        return Err(config.error_at(
-            &path.key(if a.keyless.is_some() {
-                "keyless"
-            } else {
-                "trustedRoot"
-            }),
-            "keyless attestors (Fulcio identities) are not supported yet: use `key`",
-        ));
-    }
-    let Some(key) = &a.key else {
-        return Err(config.error_at(path, "an attestor needs `key`"));
+    let trust = match (&a.key, &a.keyless) {
+        (Some(_), Some(_)) => {
+            return Err(config.error_at(
+                &path.key("keyless"),
+                "an attestor has either `key` or `keyless`, not both",
+            ))
+        }
+        (Some(key), None) => {
+            if a.trusted_root.is_some() {
+                return Err(config.error_at(
+                    &path.key("trustedRoot"),
+                    "`trustedRoot` belongs to keyless attestors",
+                ));
+            }
+            Trust::Key(read_key(base, key).map_err(|m| config.error_at(&path.key("key"), m))?)
+        }
+        (None, Some(k)) => keyless(config, base, path, k, a.trusted_root.as_deref())?,
+        (None, None) => return Err(config.error_at(path, "an attestor needs `key` or `keyless`")),
     };
-    let key = read_key(base, key).map_err(|m| config.error_at(&path.key("key"), m))?;
     let attestation = match &a.attestation {
         None => None,
         Some(at) => {
@@ -211,8 +233,50 @@ fn compile_attestor(
     };
     Ok(Attestor {
         name: a.name.clone(),
-        key,
+        trust,
         attestation,
+    })
+}
+
+/// A keyless attestor: exactly one of issuer/issuerRegExp and of
+/// subject/subjectRegExp, and a trusted root file.
+fn keyless(
+    config: &Config,
+    base: &Path,
+    path: &FieldPath,
+    k: &palisade_core::images::KeylessSpec,
+    root: Option<&str>,
+) -> Result<Trust, ConfigError> {
+    let kp = path.key("keyless");
+    let pattern = |exact: &Option<String>, re: &Option<String>, name: &str| match (exact, re) {
+        (Some(e), None) => Ok(Pattern::Exact(e.clone())),
+        (None, Some(r)) => regex::Regex::new(r)
+            .map(Pattern::Regex)
+            .map_err(|e| config.error_at(&kp.key(&format!("{name}RegExp")), e.to_string())),
+        _ => Err(config.error_at(
+            &kp,
+            format!("a keyless identity needs exactly one of `{name}` and `{name}RegExp`"),
+        )),
+    };
+    let identity = Identity {
+        issuer: pattern(&k.issuer, &k.issuer_reg_exp, "issuer")?,
+        subject: pattern(&k.subject, &k.subject_reg_exp, "subject")?,
+    };
+    let Some(root) = root else {
+        return Err(config.error_at(
+            path,
+            "a keyless attestor needs `trustedRoot` (a Sigstore trusted_root.json)",
+        ));
+    };
+    let file = base.join(root);
+    let rp = path.key("trustedRoot");
+    let json = std::fs::read(&file)
+        .map_err(|e| config.error_at(&rp, format!("cannot read {}: {e}", file.display())))?;
+    let root = TrustedRoot::from_json(&json)
+        .map_err(|e| config.error_at(&rp, format!("{}: {e}", file.display())))?;
+    Ok(Trust::Keyless {
+        identity,
+        root: Arc::new(root),
     })
 }
 

@@ -173,6 +173,23 @@ impl Registry {
         Ok(out)
     }
 
+    /// The referrers of the manifest `r` (a digest reference): the OCI 1.1
+    /// referrers API, or the fallback tag `sha256-<hex>` on registries
+    /// without it (oci-client falls back on the API's 404).
+    pub async fn referrers(
+        &self,
+        r: &Reference,
+    ) -> Result<Vec<oci_client::manifest::ImageIndexEntry>, RegistryError> {
+        self.client
+            .store_auth_if_needed(r.resolve_registry(), &self.auth(r))
+            .await;
+        self.client
+            .pull_referrers(r, None)
+            .await
+            .map(|index| index.manifests)
+            .map_err(|e| map_err(e, &r.whole()))
+    }
+
     /// Pushes `data` as a blob of `r`'s repository; returns its digest.
     pub async fn push_blob(&self, r: &Reference, data: Vec<u8>) -> Result<String, ImageError> {
         let digest = sha256_digest(&data);

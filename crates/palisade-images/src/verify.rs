@@ -2,10 +2,12 @@
 //! what is attached to it once, judge every attestor of every matching
 //! policy, cache the verdict.
 
+use crate::bundle::attestor::{check_bundle, may_concern};
+use crate::bundle::oci::{fetch_bundles, FoundBundle};
 use crate::cache::TtlCache;
 use crate::error::RegistryError;
 use crate::legacy::{self, AttestationCandidate, AttestationCheck, SignatureCandidate};
-use crate::policy::{Attestor, ImagePolicies, ImagePolicy};
+use crate::policy::{Attestor, ImagePolicies, ImagePolicy, Trust};
 use crate::reference::ImageRef;
 use crate::registry::Registry;
 use palisade_core::images::{
@@ -56,6 +58,7 @@ pub struct Verifier {
 struct Attached {
     signatures: Vec<SignatureCandidate>,
     attestations: Vec<AttestationCandidate>,
+    bundles: Vec<FoundBundle>,
 }
 
 impl Verifier {
@@ -193,10 +196,13 @@ impl Verifier {
                 legacy::fetch_attestations(&self.registry, image, digest, &types).await
             }
         };
-        let (signatures, attestations) = futures_util::future::join(sigs, atts).await;
+        let bundles = fetch_bundles(&self.registry, image, digest);
+        let (signatures, attestations, bundles) =
+            futures_util::future::join3(sigs, atts, bundles).await;
         Ok(Attached {
             signatures: signatures?,
             attestations: attestations?,
+            bundles: bundles?,
         })
     }
 }
@@ -253,7 +259,14 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
             attached
                 .signatures
                 .iter()
-                .map(|c| legacy::check_signature(&a.key, c, digest))
+                .filter_map(|c| legacy_key(a).map(|k| legacy::check_signature(k, c, digest)))
+                .chain(
+                    attached
+                        .bundles
+                        .iter()
+                        .filter(|b| may_concern(b, None))
+                        .map(|b| check_bundle(&a.trust, &b.bundle, digest, None)),
+                )
                 .collect(),
         ),
         Some(rule) => {
@@ -266,7 +279,16 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
                 attached
                     .attestations
                     .iter()
-                    .map(|c| legacy::check_attestation(&a.key, c, digest, &want))
+                    .filter_map(|c| {
+                        legacy_key(a).map(|k| legacy::check_attestation(k, c, digest, &want))
+                    })
+                    .chain(
+                        attached
+                            .bundles
+                            .iter()
+                            .filter(|b| may_concern(b, Some(&want)))
+                            .map(|b| check_bundle(&a.trust, &b.bundle, digest, Some(&want))),
+                    )
                     .collect(),
             )
         }
@@ -278,12 +300,22 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
         reason,
     };
     if results.iter().any(Result::is_ok) {
-        return verdict(
-            true,
-            format!("{kind} verified with the {} key", a.key.algorithm()),
-        );
+        let how = match &a.trust {
+            Trust::Key(k) => format!("with the {} key", k.algorithm()),
+            Trust::Keyless { .. } => "for the keyless identity".to_string(),
+        };
+        return verdict(true, format!("{kind} verified {how}"));
     }
     verdict(false, failure_reason(kind, a, &results))
+}
+
+/// The key legacy `.sig`/`.att` candidates are checked with (keyless
+/// attestors read bundles only).
+fn legacy_key(a: &Attestor) -> Option<&crate::keys::PublicKey> {
+    match &a.trust {
+        Trust::Key(k) => Some(k),
+        Trust::Keyless { .. } => None,
+    }
 }
 
 /// Why no candidate passed: the most telling failure (one signed by this
@@ -295,8 +327,11 @@ fn failure_reason(kind: &str, a: &Attestor, results: &[Result<(), String>]) -> S
         .find(|m| !m.contains("does not verify with this key"));
     match (results.len(), by_key) {
         (0, _) => match &a.attestation {
-            None => "no signature found (.sig)".into(),
-            Some(r) => format!("no attestation of type {} found (.att)", r.predicate_type),
+            None => "no signature found (.sig or bundle referrer)".into(),
+            Some(r) => format!(
+                "no attestation of type {} found (.att or bundle referrer)",
+                r.predicate_type
+            ),
         },
         (_, Some(m)) => m.clone(),
         (n, None) => format!("none of the {n} {kind}s found is signed by this attestor's key"),

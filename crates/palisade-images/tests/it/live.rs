@@ -35,14 +35,14 @@ fn push_attached(client: &Registry, host: &str, repo: &str, dir: &str, manifests
     });
 }
 
-fn plain_client(host: &str) -> Registry {
+pub(crate) fn plain_client(host: &str) -> Registry {
     Registry::new(RegistryOptions {
         insecure: vec![host.to_string()],
         ..Default::default()
     })
 }
 
-fn policy(host: &str, require: &str, attestors: &str) -> String {
+pub(crate) fn policy(host: &str, require: &str, attestors: &str) -> String {
     format!(
         "images:\n- name: demo\n  match: [\"127.0.0.1:*/demo/*\"]\n  require: {require}\n  attestors:\n{attestors}registries:\n  \"{host}\": {{insecure: true}}\n"
     )
@@ -59,7 +59,10 @@ fn att_attestor(name: &str, key: &str, ptype: &str) -> String {
     )
 }
 
-fn attestor<'a>(v: &'a ImageVerdict, name: &str) -> &'a palisade_core::images::AttestorVerdict {
+pub(crate) fn attestor<'a>(
+    v: &'a ImageVerdict,
+    name: &str,
+) -> &'a palisade_core::images::AttestorVerdict {
     v.policies[0]
         .attestors
         .iter()

@@ -4,8 +4,12 @@
 
 mod content;
 mod content_hostile;
+mod bundles;
+mod conformance;
 mod fixtures;
 mod hostile;
+mod interop;
+mod keyless;
 mod keys;
 mod live;
 mod registry_server;

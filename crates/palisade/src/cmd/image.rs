@@ -23,9 +23,9 @@ pub struct ImageArgs {
 enum ImageCommand {
     /// Verify images against the config's `images:` policies (exit 0: all pass, 1: one fails).
     Verify(VerifyArgs),
-    /// Sign an image's digest (cosign's `.sig` layout).
+    /// Sign an image's digest (a Sigstore bundle referrer; `--legacy`: cosign's `.sig` layout).
     Sign(SignArgs),
-    /// Attest a predicate about an image's digest (in-toto in DSSE, cosign's `.att` layout).
+    /// Attest a predicate about an image's digest (in-toto in DSSE, in a bundle referrer; `--legacy`: `.att`).
     Attest(AttestArgs),
     /// Write a key pair: cosign.key (encrypted with PALISADE_PASSWORD, cosign's format) and cosign.pub.
     Keygen(KeygenArgs),
@@ -75,8 +75,9 @@ struct SignArgs {
     /// Private key (PEM; cosign's encrypted format opens with PALISADE_PASSWORD).
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
-    /// Write cosign's legacy `.sig`/`.att` layout (the only layout this build writes).
-    #[arg(long, required = true)]
+    /// Write cosign's legacy `.sig`/`.att` layout instead of a Sigstore
+    /// bundle v0.3 referrer (the default, as cosign 3 writes).
+    #[arg(long)]
     legacy: bool,
     #[command(flatten)]
     registry: RegistryArgs,
@@ -279,11 +280,12 @@ fn sign(args: &SignArgs, attest: Option<(&String, serde_json::Value)>) -> anyhow
         &args.registry,
     )?);
     let written = runtime()?.block_on(async {
-        match attest {
-            None => palisade_images::sign::sign_legacy(&registry, &image, &key).await,
-            Some((t, p)) => {
-                palisade_images::sign::attest_legacy(&registry, &image, &key, t, p).await
-            }
+        use palisade_images::{bundle::sign as bundle, sign as legacy};
+        match (attest, args.legacy) {
+            (None, true) => legacy::sign_legacy(&registry, &image, &key).await,
+            (Some((t, p)), true) => legacy::attest_legacy(&registry, &image, &key, t, p).await,
+            (None, false) => bundle::sign_bundle(&registry, &image, &key).await,
+            (Some((t, p)), false) => bundle::attest_bundle(&registry, &image, &key, t, p).await,
         }
     })?;
     eprintln!("wrote {} for {}", written.reference, written.digest);

@@ -70,7 +70,8 @@ pub fn want(policy: &PolicySet, kind: &str) -> Want {
     }
     match policy.keep(kind) {
         Keep::Whole => Want::Whole,
-        Keep::Metadata => Want::Metadata,
+        // `keep` is never less than metadata; identity comes as metadata
+        Keep::Metadata | Keep::Identity => Want::Metadata,
     }
 }
 

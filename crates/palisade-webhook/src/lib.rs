@@ -20,6 +20,7 @@ pub mod certs;
 mod conn;
 pub mod decide;
 pub mod engine;
+pub mod images;
 pub mod metrics;
 pub mod mutate;
 pub mod namespaces;

@@ -131,7 +131,7 @@ fn registry_options(base: RegistryOptions, args: &RegistryArgs) -> anyhow::Resul
 }
 
 /// `auths` of a Docker `config.json`: host -> (user, password).
-fn docker_credentials(path: &Path) -> anyhow::Result<HashMap<String, (String, String)>> {
+pub(crate) fn docker_credentials(path: &Path) -> anyhow::Result<HashMap<String, (String, String)>> {
     use base64::Engine;
     let name = path.display();
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;

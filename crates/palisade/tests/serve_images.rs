@@ -131,8 +131,16 @@ impl Drop for Served {
 
 /// Starts `palisade serve` with `palisade.yaml` = `yaml` and the keys of `keys_dir`.
 fn serve(keys_dir: &Path, yaml: &str) -> Served {
+    serve_with(keys_dir, yaml, &[], &[])
+}
+
+/// [`serve`] with more files in its directory and more arguments.
+fn serve_with(keys_dir: &Path, yaml: &str, files: &[(&str, &[u8])], args: &[&str]) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    for (name, data) in files {
+        std::fs::write(d.join(name), data).unwrap();
+    }
     for n in NAMES {
         let f = format!("{n}.pub");
         std::fs::copy(keys_dir.join(&f), d.join(&f)).unwrap();
@@ -158,6 +166,7 @@ fn serve(keys_dir: &Path, yaml: &str) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(["serve", "--tls-cert", "tls.crt", "--tls-key", "tls.key"])
         .args(["--addr", "127.0.0.1:0", "--health-addr", "off"])
+        .args(args)
         .current_dir(d)
         .stderr(Stdio::piped())
         .spawn()
@@ -516,4 +525,77 @@ fn hostile_registries_and_signatures_are_denials_with_the_reason() {
         "containers": [{"name": "a", "image": format!("{}:v1", repo("wrongkey"))}]}}}});
     let r = s.post("/validate", &review(rollout));
     assert_eq!(r["allowed"], false, "{r}");
+}
+
+#[test]
+fn registry_credentials_from_a_docker_config_json() {
+    let reg = TestRegistry::tls_with_auth("ci", "s3cret");
+    reg.push_layout(&layout(), "v1", "demo/shop:v1", Some("ci:s3cret"));
+    let ca = reg.ca_pem.clone().unwrap();
+    let c = Registry::new(RegistryOptions {
+        ca_pems: vec![ca.clone()],
+        credentials: [(reg.host.clone(), ("ci".into(), "s3cret".into()))].into(),
+        ..Default::default()
+    });
+    let keydir = tempfile::tempdir().unwrap();
+    let keys = keys(keydir.path());
+    let image = format!("{}/demo/shop:v1", reg.host);
+    for i in 0..4 {
+        vouch(&c, &image, &keys, i);
+    }
+    let yaml =
+        config(&[], "all", "  mutate: false\n") + &format!("  \"{}\": {{ca: ca.pem}}\n", reg.host);
+    let auth = base64::engine::general_purpose::STANDARD.encode("ci:s3cret");
+    let docker = format!(
+        r#"{{"auths": {{"https://{}": {{"auth": "{auth}"}}}}}}"#,
+        reg.host
+    );
+    let files: [(&str, &[u8]); 2] = [("ca.pem", &ca), ("config.json", docker.as_bytes())];
+    let with = serve_with(
+        keydir.path(),
+        &yaml,
+        &files,
+        &["--registry-config", "config.json"],
+    );
+    let r = with.post("/validate", &review(pod(&image)));
+    assert_eq!(r["allowed"], true, "{r}");
+    let without = serve_with(keydir.path(), &yaml, &files, &[]);
+    let r = without.post("/validate", &review(pod(&image)));
+    assert_eq!(r["allowed"], false, "{r}");
+    assert!(message(&r).contains("[image-verification-failed]"), "{r}");
+    assert!(!message(&r).contains("s3cret"), "no secret in answers: {r}");
+}
+
+#[test]
+fn a_verdict_cached_for_one_tag_is_not_reused_for_a_tag_a_stricter_policy_matches() {
+    let reg = TestRegistry::plain();
+    reg.push_layout(&layout(), "v1", "demo/shop:v1", None);
+    reg.push_layout(&layout(), "v1", "demo/shop:prod", None);
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keys(dir.path());
+    let c = client(&reg.host);
+    let dev = format!("{}/demo/shop:v1", reg.host);
+    vouch(&c, &dev, &keys, 0);
+    let yaml = format!(
+        "images:\n- name: prod\n  match: [\"127.0.0.1:*/demo/shop:prod\"]\n  attestors:\n  - {{name: build, key: build.pub}}\n  - name: integration-test\n    key: integration-test.pub\n    attestation: {{predicateType: \"{}\"}}\n- name: any\n  match: [\"127.0.0.1:*/demo/*\"]\n  attestors:\n  - {{name: build, key: build.pub}}\nregistries:\n  \"{}\": {{insecure: true}}\n",
+        ptype("integration-test"),
+        reg.host
+    );
+    let file = dir.path().join("palisade.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    let config = palisade_core::Config::parse(&yaml, &file.to_string_lossy()).unwrap();
+    let policies = palisade_images::ImagePolicies::from_config(&config).unwrap();
+    let registry = Registry::new(policies.registry.clone());
+    let v = palisade_images::Verifier::new(Arc::new(policies), registry, Default::default());
+    let rt = rt();
+    assert!(
+        rt.block_on(v.verify(&dev)).passed(),
+        "only `any` matches the dev tag"
+    );
+    let prod = rt.block_on(v.verify(&dev.replace(":v1", ":prod")));
+    assert!(
+        !prod.passed(),
+        "same digest, but `prod` matches too: {prod:?}"
+    );
+    assert!(prod.policies.iter().any(|p| p.name == "prod" && !p.passed));
 }

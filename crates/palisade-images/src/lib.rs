@@ -8,6 +8,8 @@
 //! - [`policy`]: the `images:` section compiled; [`verify`]: the verifier
 //!   with its caches and time budget; [`provider`]: the verdicts as engine
 //!   context for the image rules.
+//! - [`credentials`]: Docker `config.json` auths and per-request
+//!   credentials (a pod's pull secrets).
 //! - [`sign`]: `palisade image sign/attest` in the legacy layout.
 
 #![forbid(unsafe_code)]
@@ -15,6 +17,7 @@
 
 pub mod cache;
 pub mod condition;
+pub mod credentials;
 pub mod dsse;
 pub mod error;
 pub mod keys;

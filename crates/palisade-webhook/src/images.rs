@@ -19,6 +19,7 @@ use crate::settings::WebhookSettings;
 use palisade_core::images::{ImageVerdict, ImageVerdicts, OnRegistryError, PolicyVerdict};
 use palisade_core::workload::PodSpec;
 use palisade_core::{Config, ConfigError, Field, Operation, PodTemplates, Resource, ResourceId};
+use palisade_images::credentials::{parse_docker_config, with_credentials, Credentials};
 use palisade_images::{ImagePolicies, ImageRef, Registry, RegistryOptions, Verifier};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -26,11 +27,79 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Registry access the configuration file does not hold: credentials from
-/// a Docker `config.json` (`serve --registry-config`) and the like.
-#[derive(Debug, Clone, Default)]
+/// a Docker `config.json` (`serve --registry-config`) and where the pods'
+/// `imagePullSecrets` are read.
+#[derive(Clone, Default)]
 pub struct RegistryExtras {
     /// Added to the config's `registries:`.
     pub options: RegistryOptions,
+    /// The pods' pull secrets (from the cluster); `None`: not read.
+    pub pull_secrets: Option<Arc<dyn PullSecrets>>,
+}
+
+impl std::fmt::Debug for RegistryExtras {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryExtras")
+            .field("insecure", &self.options.insecure)
+            .field("credentials_for", &self.options.credentials.keys())
+            .field("pull_secrets", &self.pull_secrets.is_some())
+            .finish()
+    }
+}
+
+/// Where the pods' `imagePullSecrets` are read at admission: the cluster
+/// (the API server's Secrets, through the cluster reader). Only the
+/// secrets of the pod's own namespace are asked for, as the kubelet reads
+/// them.
+pub trait PullSecrets: Send + Sync {
+    /// The `.dockerconfigjson` of Secret `name` in `namespace`, when it
+    /// exists and is of type `kubernetes.io/dockerconfigjson`.
+    fn docker_config(&self, namespace: &str, name: &str) -> Option<String>;
+}
+
+/// The credentials of the pod's pull secrets (the first secret naming a
+/// host wins, as the kubelet tries them in order). A secret that does
+/// not parse is skipped with a log line naming it, never its content.
+fn pull_credentials(source: &dyn PullSecrets, namespace: &str, names: &[String]) -> Credentials {
+    let mut out = Credentials::new();
+    for name in names {
+        let Some(text) = source.docker_config(namespace, name) else {
+            continue;
+        };
+        match parse_docker_config(&text) {
+            Ok(c) => {
+                for (host, up) in c {
+                    out.entry(host).or_insert(up);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(namespace, secret = %name, error = %e, "unreadable pull secret")
+            }
+        }
+    }
+    out
+}
+
+/// The `imagePullSecrets` names of the pod specs of `res`.
+fn pull_secret_names(res: &Resource, templates: &PodTemplates) -> Vec<String> {
+    let pods = match PodSpec::of(res) {
+        Some(p) => vec![p],
+        None => templates.pods_of(res),
+    };
+    let mut names = Vec::new();
+    for pod in &pods {
+        if let Some(Value::Array(list)) = pod.spec.field("imagePullSecrets") {
+            for n in list
+                .iter()
+                .filter_map(|s| s.field("name").and_then(Value::as_str))
+            {
+                if !names.iter().any(|x| x == n) {
+                    names.push(n.to_string());
+                }
+            }
+        }
+    }
+    names
 }
 
 /// One container image of the object: where it is and what it says.
@@ -46,6 +115,7 @@ pub struct ImageAt {
 pub struct AdmissionImages {
     verifier: Verifier,
     budget: Duration,
+    pull_secrets: Option<Arc<dyn PullSecrets>>,
 }
 
 impl AdmissionImages {
@@ -71,7 +141,11 @@ impl AdmissionImages {
         reg.io_timeout = Some(reg.io_timeout.unwrap_or(budget).min(budget));
         let registry = Registry::new(policies.registry.clone());
         let verifier = Verifier::new(Arc::new(policies), registry, settings.verifier_options());
-        Ok(Some(AdmissionImages { verifier, budget }))
+        Ok(Some(AdmissionImages {
+            verifier,
+            budget,
+            pull_secrets: extras.pull_secrets.clone(),
+        }))
     }
 
     /// Whether some policy pins verified digests (`mutateDigest: true`).
@@ -205,16 +279,33 @@ pub async fn check_review(
         source: None,
         positions: None,
     };
+    let templates = engine.policies.pod_templates();
     let images = if metadata_only_pod_update(review, &res) {
         Vec::new()
     } else {
-        images_at(&res, engine.policies.pod_templates())
+        images_at(&res, templates)
+    };
+    let secrets = match &imgs.pull_secrets {
+        Some(src) if !images.is_empty() => {
+            let names = pull_secret_names(&res, templates);
+            // the namespace the API server names, not the object's claim
+            let ns = match review.namespace.as_str() {
+                "" => res.id.namespace.as_deref().unwrap_or(""),
+                n => n,
+            };
+            pull_credentials(src.as_ref(), ns, &names)
+        }
+        _ => Credentials::new(),
     };
     review.subject = Some(res.value);
     if images.is_empty() {
         return None;
     }
-    let verdicts = imgs.verify(&images).await;
+    let verdicts = if secrets.is_empty() {
+        imgs.verify(&images).await
+    } else {
+        with_credentials(Arc::new(secrets), imgs.verify(&images)).await
+    };
     Some(Checked { images, verdicts })
 }
 

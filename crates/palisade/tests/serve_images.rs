@@ -489,8 +489,12 @@ fn hostile_registries_and_signatures_are_denials_with_the_reason() {
         let took = start.elapsed();
         assert_eq!(r["allowed"], false, "{host}: {r}");
         let m = message(&r);
+        // (on a starved machine even the 500 may outlast the budget: then
+        // the budget is the reason given)
         assert!(
-            m.contains("[image-verification-failed]") && m.contains(&image) && m.contains(why),
+            m.contains("[image-verification-failed]")
+                && m.contains(&image)
+                && (m.contains(why) || m.contains("2000 ms admission budget")),
             "{why:?}: {m}"
         );
         assert!(

@@ -12,6 +12,8 @@
 //!   age) read from the layers as streams; [`oci_layout`]: a reproducible
 //!   OCI layout writer.
 //! - [`bundle`]: Sigstore bundles verified offline against a trusted root.
+//! - [`credentials`]: Docker `config.json` auths and per-request
+//!   credentials (a pod's pull secrets).
 //! - [`sign`]: `palisade image sign/attest` in the legacy layout.
 
 #![forbid(unsafe_code)]
@@ -20,6 +22,7 @@
 pub mod bundle;
 pub mod cache;
 pub mod condition;
+pub mod credentials;
 pub mod dsse;
 pub mod error;
 pub mod inspect;

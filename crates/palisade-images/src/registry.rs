@@ -88,9 +88,29 @@ impl Registry {
     }
 
     fn auth(&self, r: &Reference) -> RegistryAuth {
-        match self.credentials.get(r.resolve_registry()) {
+        let host = r.resolve_registry();
+        // the request's own credentials (a pod's pull secrets) first
+        if let Some((u, p)) = crate::credentials::request_credentials(host) {
+            return RegistryAuth::Basic(u, p);
+        }
+        match self.credentials.get(host) {
             Some((u, p)) => RegistryAuth::Basic(u.clone(), p.clone()),
             None => RegistryAuth::Anonymous,
+        }
+    }
+
+    /// With credentials of the running request for `r`'s registry (a pod's
+    /// pull secrets, see [`crate::credentials::with_credentials`]):
+    /// authenticates with them now, so that the call that follows uses
+    /// their token (the client otherwise keeps the first credentials it
+    /// was given per registry).
+    async fn request_auth(&self, r: &Reference) {
+        if let Some((u, p)) = crate::credentials::request_credentials(r.resolve_registry()) {
+            let auth = RegistryAuth::Basic(u, p);
+            let op = oci_client::RegistryOperation::Pull;
+            if let Err(e) = self.client.auth(r, &auth, op).await {
+                tracing::debug!(registry = r.resolve_registry(), error = %e, "request credentials refused");
+            }
         }
     }
 
@@ -100,6 +120,7 @@ impl Registry {
             return Ok(d.to_string());
         }
         let r = image.oci();
+        self.request_auth(r).await;
         self.client
             .fetch_manifest_digest(r, &self.auth(r))
             .await
@@ -111,6 +132,7 @@ impl Registry {
         &self,
         r: &Reference,
     ) -> Result<Option<(Vec<u8>, String)>, RegistryError> {
+        self.request_auth(r).await;
         match self
             .client
             .pull_manifest_raw(r, &self.auth(r), MANIFEST_TYPES)
@@ -147,6 +169,7 @@ impl Registry {
         if usize::try_from(size).is_ok_and(|s| s > self.max_bytes) {
             return Err(too_large());
         }
+        self.request_auth(r).await;
         let desc = oci_client::manifest::OciDescriptor {
             digest: digest.to_string(),
             size,

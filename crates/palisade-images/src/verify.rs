@@ -124,7 +124,7 @@ impl Verifier {
         let budget = self.opts.budget;
         let work = async {
             let digest = self.resolve(&image).await?;
-            let key = format!("{}@{digest}", image.name());
+            let key = verdict_key(&image, &digest, &matching);
             if let Some(v) = self.verdicts.get(&key) {
                 return Ok((digest, Some(v)));
             }
@@ -153,7 +153,7 @@ impl Verifier {
             .map(|p| judge(p, &attached, &digest))
             .collect();
         self.verdicts
-            .put(format!("{}@{digest}", image.name()), verdict.clone());
+            .put(verdict_key(&image, &digest, &matching), verdict.clone());
         verdict
     }
 
@@ -205,6 +205,18 @@ impl Verifier {
             bundles: bundles?,
         })
     }
+}
+
+/// The verdict cache key: the digest and the policies judged, so that a
+/// tag matched by a stricter policy never reuses a verdict of the same
+/// digest reached through a reference fewer policies match.
+fn verdict_key(image: &ImageRef, digest: &str, policies: &[&ImagePolicy]) -> String {
+    let mut key = format!("{}@{digest}", image.name());
+    for p in policies {
+        key.push('\n');
+        key.push_str(&p.name);
+    }
+    key
 }
 
 fn timeout(budget: Duration) -> RegistryError {

@@ -1,12 +1,14 @@
 //! Deciding one admission request with the current engine.
 
 use crate::engine::Engine;
+use crate::images::Checked;
 use crate::mutate::patch_for;
 use crate::review::{Response, Review};
 use base64::Engine as _;
 use palisade_core::policy_set::IGNORE_ANNOTATION;
 use palisade_core::{Action, Context, Finding, Inventory, Operation, Resource, Suppressed};
 use palisade_core::{Field, Trust};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::AtomicBool;
@@ -40,6 +42,19 @@ pub fn decide(
     endpoint: Endpoint,
     cancel: Option<&AtomicBool>,
 ) -> Decision {
+    decide_with(engine, review, endpoint, cancel, None)
+}
+
+/// [`decide`] with the verdicts on the object's images (see
+/// [`crate::images::check_review`]): the image rules read them, and
+/// `/mutate` pins the verified digests.
+pub fn decide_with(
+    engine: &Engine,
+    review: &mut Review,
+    endpoint: Endpoint,
+    cancel: Option<&AtomicBool>,
+    images: Option<Checked>,
+) -> Decision {
     let uid = &review.uid;
     let plain = |label, response| Decision {
         response,
@@ -71,7 +86,7 @@ pub fn decide(
         res.id.namespace = Some(review.namespace.clone());
     }
     if endpoint == Endpoint::Mutate {
-        return mutate(engine, review, &res);
+        return mutate(engine, review, &res, images.as_ref());
     }
     let subject = Arc::new(res);
     let mut items = vec![subject.clone()];
@@ -82,7 +97,10 @@ pub fn decide(
     }
     let inventory = Inventory::new(items);
     let res = &subject;
-    let ext = engine.policies.prepare(&inventory);
+    let mut ext = engine.policies.prepare(&inventory);
+    if let Some(c) = images {
+        ext.insert(c.verdicts);
+    }
     let mut ctx = Context::new(&inventory, &ext, jiff::Timestamp::now());
     ctx.request = Some(&review.info);
     ctx.cancel = cancel;
@@ -176,23 +194,53 @@ fn note_exemptions(response: &mut Response, suppressed: &[Suppressed], max: usiz
     response.audit_annotations.insert("exempted".into(), text);
 }
 
-fn mutate(engine: &Engine, review: &Review, res: &Resource) -> Decision {
+fn mutate(engine: &Engine, review: &Review, res: &Resource, images: Option<&Checked>) -> Decision {
     let mut response = Response::allow(&review.uid);
     let mut label = "allowed";
+    let pins = match (&engine.images, images) {
+        (Some(imgs), Some(c)) => imgs.pins(&c.images, &c.verdicts),
+        _ => Vec::new(),
+    };
+    let mut ops: Vec<Value> = pins
+        .iter()
+        .map(|(path, value)| json!({"op": "replace", "path": path, "value": value}))
+        .collect();
     if engine.settings.mutate {
+        // The hardening patch applies after the pins: computed on the
+        // pinned object, it never undoes them.
+        let pinned;
+        let base = if pins.is_empty() {
+            &res.value
+        } else {
+            let mut v = res.value.clone();
+            for (path, value) in &pins {
+                if let Some(slot) = v.pointer_mut(path) {
+                    *slot = Value::String(value.clone());
+                }
+            }
+            pinned = v;
+            &pinned
+        };
         if let Some(p) = patch_for(
-            &res.value,
+            base,
             review.info.operation,
             review.info.sub_resource.as_deref(),
         ) {
-            match serde_json::to_vec(&p) {
-                Ok(bytes) => {
-                    response.patch_type = Some("JSONPatch");
-                    response.patch = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
-                    label = "mutated";
-                }
+            match serde_json::to_value(&p) {
+                Ok(Value::Array(more)) => ops.extend(more),
+                Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "cannot serialize patch"),
             }
+        }
+    }
+    if !ops.is_empty() {
+        match serde_json::to_vec(&ops) {
+            Ok(bytes) => {
+                response.patch_type = Some("JSONPatch");
+                response.patch = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
+                label = "mutated";
+            }
+            Err(e) => tracing::error!(error = %e, "cannot serialize patch"),
         }
     }
     Decision {
@@ -312,7 +360,7 @@ fn respond(uid: &str, findings: Vec<Finding>, max: usize) -> Decision {
 }
 
 /// An UPDATE of a Pod (not a subresource) whose `spec` is unchanged.
-fn metadata_only_pod_update(review: &Review, res: &Resource) -> bool {
+pub(crate) fn metadata_only_pod_update(review: &Review, res: &Resource) -> bool {
     review.info.operation == Operation::Update
         && review.info.sub_resource.is_none()
         && res.id.kind == "Pod"

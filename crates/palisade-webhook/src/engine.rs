@@ -2,6 +2,7 @@
 //! webhook settings, built together from one configuration and swapped as a
 //! unit on reload.
 
+use crate::images::{AdmissionImages, RegistryExtras};
 use crate::namespaces::Namespaces;
 use crate::settings::WebhookSettings;
 use palisade_core::{Config, FieldPath, PolicySet};
@@ -46,6 +47,9 @@ pub struct Engine {
     pub own_namespace: String,
     /// The namespaces of `webhook.namespaceLabels`.
     pub namespaces: Namespaces,
+    /// The image verifier, when the config has `images:` policies (or
+    /// `imagesUnmatched: deny`).
+    pub images: Option<AdmissionImages>,
     /// Evaluation slots (`maxConcurrentEvaluations`).
     pub(crate) running: Arc<Semaphore>,
     /// Slots plus places in the queue (`+ maxQueuedEvaluations`).
@@ -62,7 +66,18 @@ impl Engine {
     /// it (see [`PolicySet::for_admission`]: self-grantable exemptions and
     /// annotation rules above medium are refused with file and line).
     pub fn new(config: Config, factory: &PolicyFactory) -> Result<Engine, LoadError> {
+        Engine::new_with(config, factory, &RegistryExtras::default())
+    }
+
+    /// [`Engine::new`] with registry access beyond the config's
+    /// `registries:` (credentials of `serve --registry-config`).
+    pub fn new_with(
+        config: Config,
+        factory: &PolicyFactory,
+        extras: &RegistryExtras,
+    ) -> Result<Engine, LoadError> {
         let settings = WebhookSettings::from_config(&config)?;
+        let images = AdmissionImages::from_config(&config, &settings, extras)?;
         let policies = factory(&config).map_err(|e| LoadError::Policy(e.to_string()))?;
         let at = FieldPath::root()
             .key("webhook")
@@ -82,6 +97,7 @@ impl Engine {
             bytes: Arc::new(Semaphore::new(settings.max_queued_kib())),
             policies,
             settings,
+            images,
             operation_aware,
         })
     }
@@ -99,6 +115,15 @@ impl Engine {
 
     /// Reads `path` (or the defaults when `None`) and builds an engine.
     pub fn load(path: Option<&Path>, factory: &PolicyFactory) -> Result<Engine, LoadError> {
+        Engine::load_with(path, factory, &RegistryExtras::default())
+    }
+
+    /// [`Engine::load`] with registry access beyond the config's.
+    pub fn load_with(
+        path: Option<&Path>,
+        factory: &PolicyFactory,
+        extras: &RegistryExtras,
+    ) -> Result<Engine, LoadError> {
         let config = match path {
             None => Config::default(),
             Some(p) => {
@@ -110,7 +135,7 @@ impl Engine {
                 Config::parse(&text, &file)?
             }
         };
-        Engine::new(config, factory)
+        Engine::new_with(config, factory, extras)
     }
 
     /// Whether some loaded policy reads the whole admission request

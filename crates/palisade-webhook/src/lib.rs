@@ -4,7 +4,10 @@
 //! - `/validate` evaluates the object with the same [`palisade_core::PolicySet`]
 //!   as `palisade scan`: enforced findings deny (403), warned ones become
 //!   `warnings`, audited ones `auditAnnotations`.
-//! - `/mutate` returns opt-in hardening JSON patches ([`mutate`]).
+//! - `/mutate` returns opt-in hardening JSON patches ([`mutate`]) and pins
+//!   verified image digests.
+//! - With `images:` policies, every container image is verified against
+//!   its registry first ([`images`]), within a per-request budget.
 //! - `/healthz`, `/readyz`, `/metrics` (Prometheus text).
 //!
 //! The policy set is built by a [`PolicyFactory`] the binary passes in, so
@@ -20,6 +23,7 @@ pub mod certs;
 mod conn;
 pub mod decide;
 pub mod engine;
+pub mod images;
 pub mod metrics;
 pub mod mutate;
 pub mod namespaces;

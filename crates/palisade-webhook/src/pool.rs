@@ -10,8 +10,9 @@
 //! flag and the policy set stops between rules, freeing the slot.
 
 use crate::app::{op_name, AppState};
-use crate::decide::{decide, Decision, Endpoint};
+use crate::decide::{decide_with, Decision, Endpoint};
 use crate::engine::Engine;
+use crate::images::check_review;
 use crate::review::{Response, Review};
 use crate::settings::OverloadPolicy;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,7 +33,7 @@ impl Drop for CancelOnDrop {
 pub async fn evaluate(
     s: &Arc<AppState>,
     engine: Arc<Engine>,
-    review: Review,
+    mut review: Review,
     endpoint: Endpoint,
     start: Instant,
 ) -> (Decision, Review) {
@@ -42,6 +43,9 @@ pub async fn evaluate(
             review,
         );
     };
+    // Registry work first, on the async threads, holding a place in the
+    // queue but no evaluation slot (bounded by the image budget).
+    let images = check_review(&engine, &mut review, endpoint).await;
     let wait = engine.settings.queue_timeout();
     let running = match tokio::time::timeout(wait, engine.running.clone().acquire_owned()).await {
         Ok(Ok(p)) => p,
@@ -57,7 +61,7 @@ pub async fn evaluate(
     let task = tokio::task::spawn_blocking(move || {
         let _permits = (queued, running);
         let mut review = review;
-        let d = decide(&engine, &mut review, endpoint, Some(&cancel));
+        let d = decide_with(&engine, &mut review, endpoint, Some(&cancel), images);
         if d.label == "cancelled" {
             let name = endpoint_name(endpoint);
             let secs = start.elapsed().as_secs_f64();

@@ -45,6 +45,8 @@ pub struct Reloader {
     pub key: PathBuf,
     /// Builds a policy set.
     pub factory: PolicyFactory,
+    /// Registry access beyond the config's.
+    pub registry: crate::images::RegistryExtras,
     /// The state whose engine is swapped.
     pub state: Arc<AppState>,
     /// The certificates served.
@@ -54,7 +56,7 @@ pub struct Reloader {
 impl Reloader {
     /// Reloads the policy configuration now.
     pub fn reload_policy(&self) -> bool {
-        match Engine::load(self.config.as_deref(), &self.factory) {
+        match Engine::load_with(self.config.as_deref(), &self.factory, &self.registry) {
             Ok(engine) => {
                 let rules = engine.policies.active_rules().count();
                 self.state.swap(engine);

@@ -54,6 +54,9 @@ pub struct ServeOptions {
     /// Serve `/noop` and `/noop-bare`, the benchmark's references (see
     /// [`crate::router`]).
     pub noop_route: bool,
+    /// Registry access beyond the config's `registries:` (credentials of
+    /// `--registry-config`).
+    pub registry: crate::images::RegistryExtras,
 }
 
 impl ServeOptions {
@@ -73,6 +76,7 @@ impl ServeOptions {
             header_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(30),
             noop_route: false,
+            registry: crate::images::RegistryExtras::default(),
         }
     }
 }
@@ -113,7 +117,7 @@ impl Server {
     /// Loads the configuration and TLS files and binds the address.
     pub async fn bind(opts: ServeOptions, factory: PolicyFactory) -> Result<Server, ServeError> {
         let stamps = Stamps::now(opts.config.as_deref(), &opts.tls_cert, &opts.tls_key);
-        let engine = Engine::load(opts.config.as_deref(), &factory)?;
+        let engine = Engine::load_with(opts.config.as_deref(), &factory, &opts.registry)?;
         let certs = Arc::new(CertStore::new(load_certified_key(
             &opts.tls_cert,
             &opts.tls_key,
@@ -160,6 +164,7 @@ impl Server {
             cert: self.opts.tls_cert.clone(),
             key: self.opts.tls_key.clone(),
             factory: self.factory.clone(),
+            registry: self.opts.registry.clone(),
             state: self.state.clone(),
             certs: self.certs.clone(),
         };

@@ -14,6 +14,10 @@
 //!   queueTimeoutMs: 1000
 //!   overloadPolicy: Fail             # Fail (deny, the default) or Ignore (admit with a warning)
 //!   maxFindingsListed: 20            # findings listed in a response (the count stays exact)
+//!   imageVerificationTimeoutMs: 3000 # all registry work of one request (images: policies)
+//!   imageCacheTtlSeconds: 300        # verdicts kept by digest
+//!   imageTagTtlSeconds: 30           # tag -> digest resolutions kept
+//!   imageCacheEntries: 10000         # bound on each cache
 //! ```
 
 use palisade_core::{Config, ConfigError};
@@ -70,6 +74,16 @@ pub struct WebhookSettings {
     /// Findings listed in a denial, warnings or audit annotations (default
     /// 20); the count in the message stays exact.
     pub max_findings_listed: Option<usize>,
+    /// Budget of all registry work of one request, in milliseconds
+    /// (default 3000: well inside the API server's default 10 s and the
+    /// 5 s `webhook-config` writes).
+    pub image_verification_timeout_ms: Option<u64>,
+    /// How long an image verdict is kept by digest, in seconds (default 300).
+    pub image_cache_ttl_seconds: Option<u64>,
+    /// How long a tag's digest is kept, in seconds (default 30).
+    pub image_tag_ttl_seconds: Option<u64>,
+    /// Bound on the entries of each image cache (default 10,000).
+    pub image_cache_entries: Option<usize>,
 }
 
 /// What the webhook answers when every evaluation slot is taken.
@@ -88,6 +102,8 @@ pub const DEFAULT_MAX_QUEUED: usize = 64;
 pub const DEFAULT_MAX_QUEUED_BYTES: usize = 2 << 20;
 /// Default of `queueTimeoutMs`.
 pub const DEFAULT_QUEUE_TIMEOUT_MS: u64 = 1000;
+/// Default of `imageVerificationTimeoutMs`.
+pub const DEFAULT_IMAGE_TIMEOUT_MS: u64 = 3000;
 /// Default of `maxFindingsListed`.
 pub const DEFAULT_MAX_LISTED: usize = 20;
 
@@ -147,6 +163,27 @@ impl WebhookSettings {
     /// How long a request waits for a slot.
     pub fn queue_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.queue_timeout_ms.unwrap_or(DEFAULT_QUEUE_TIMEOUT_MS))
+    }
+
+    /// The registry budget of one request.
+    pub fn image_budget(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(
+            self.image_verification_timeout_ms
+                .unwrap_or(DEFAULT_IMAGE_TIMEOUT_MS)
+                .max(1),
+        )
+    }
+
+    /// The image verifier's budget and caches.
+    pub fn verifier_options(&self) -> palisade_images::VerifierOptions {
+        let d = palisade_images::VerifierOptions::default();
+        let secs = std::time::Duration::from_secs;
+        palisade_images::VerifierOptions {
+            budget: self.image_budget(),
+            verdict_ttl: self.image_cache_ttl_seconds.map_or(d.verdict_ttl, secs),
+            tag_ttl: self.image_tag_ttl_seconds.map_or(d.tag_ttl, secs),
+            max_entries: self.image_cache_entries.unwrap_or(d.max_entries),
+        }
     }
 
     /// Findings listed in one response.

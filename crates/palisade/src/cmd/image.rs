@@ -141,45 +141,11 @@ pub(crate) fn registry_options(
 }
 
 /// `auths` of a Docker `config.json`: host -> (user, password).
-fn docker_credentials(path: &Path) -> anyhow::Result<HashMap<String, (String, String)>> {
-    use base64::Engine;
+pub(crate) fn docker_credentials(path: &Path) -> anyhow::Result<HashMap<String, (String, String)>> {
     let name = path.display();
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{name}: not JSON"))?;
-    let mut out = HashMap::new();
-    let Some(auths) = v.get("auths").and_then(|a| a.as_object()) else {
-        return Ok(out);
-    };
-    for (host, entry) in auths {
-        let (user, pass) = match (
-            entry.get("username"),
-            entry.get("password"),
-            entry.get("auth"),
-        ) {
-            (Some(u), Some(p), _) => (
-                u.as_str().unwrap_or("").to_string(),
-                p.as_str().unwrap_or("").to_string(),
-            ),
-            (_, _, Some(a)) => {
-                let raw = base64::engine::general_purpose::STANDARD
-                    .decode(a.as_str().unwrap_or(""))
-                    .with_context(|| format!("{name}: auths.{host}.auth is not base64"))?;
-                let s = String::from_utf8(raw)
-                    .with_context(|| format!("{name}: auths.{host}.auth is not UTF-8"))?;
-                match s.split_once(':') {
-                    Some((u, p)) => (u.to_string(), p.to_string()),
-                    None => bail!("{name}: auths.{host}.auth is not user:password"),
-                }
-            }
-            _ => continue,
-        };
-        let host = host
-            .trim_start_matches("https://")
-            .trim_start_matches("http://");
-        out.insert(host.trim_end_matches('/').to_string(), (user, pass));
-    }
-    Ok(out)
+    palisade_images::credentials::parse_docker_config(&text)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))
 }
 
 /// The config at `path` (or ./palisade.yaml) and a verifier for its image

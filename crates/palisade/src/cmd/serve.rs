@@ -41,6 +41,11 @@ pub struct ServeArgs {
     /// Seconds a connection may stay open with no request in flight.
     #[arg(long, default_value = "60", value_name = "SECONDS")]
     idle_timeout: f64,
+    /// Docker `config.json` with registry credentials (`auths`) for the
+    /// image verification of `images:` policies. The pods' own
+    /// `imagePullSecrets` are not read (that needs the cluster reader).
+    #[arg(long, value_name = "FILE")]
+    registry_config: Option<PathBuf>,
     /// Log format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -130,6 +135,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     opts.header_timeout = secs(args.header_timeout, "--header-timeout")?;
     opts.shutdown_timeout = secs(args.shutdown_timeout, "--shutdown-timeout")?;
     opts.noop_route = args.noop_route;
+    if let Some(p) = &args.registry_config {
+        opts.registry.options.credentials = super::image::docker_credentials(p)?;
+    }
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
         rt.worker_threads(n.max(1));

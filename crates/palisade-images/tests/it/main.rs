@@ -2,10 +2,10 @@
 //! real registry (Debian's docker-registry) for fetching, signing and
 //! verifying.
 
-mod content;
-mod content_hostile;
 mod bundles;
 mod conformance;
+mod content;
+mod content_hostile;
 mod fixtures;
 mod hostile;
 mod interop;

@@ -47,6 +47,8 @@ enum Command {
     WebhookConfig(cmd::webhook_config::WebhookConfigArgs),
     /// Create a CA and a serving certificate for the webhook.
     Certs(cmd::certs::CertsArgs),
+    /// Print the manifests that install Palisade (`install --print | kubectl apply -f -`).
+    Install(Box<cmd::install::InstallArgs>),
     /// Signed images: verify against the image policies, sign, attest, keygen.
     Image(cmd::image::ImageArgs),
 }
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::WebhookConfig(args) => cmd::webhook_config::run(&args),
         Command::Certs(args) => cmd::certs::run(&args),
         Command::Image(args) => cmd::image::run(&args),
+        Command::Install(args) => cmd::install::run(&args),
     };
     match result {
         Ok(code) => code,

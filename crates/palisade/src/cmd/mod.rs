@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod certs;
 pub mod image;
+pub mod install;
 pub mod policy;
 pub mod rbac;
 pub mod rules;

@@ -76,6 +76,8 @@ pub(crate) struct Plan<'a> {
     pub replicas: u16,
     /// The version label value.
     pub version: &'static str,
+    /// Namespaces admission leaves out besides kube-system and `ns`, sorted.
+    pub exclude: Vec<String>,
 }
 
 /// Prints the manifests.
@@ -88,11 +90,16 @@ pub fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
 /// Every object, in the order `kubectl apply` should create them.
 pub fn objects(args: &InstallArgs) -> anyhow::Result<Vec<Value>> {
     check_args(args)?;
+    let mut exclude = args.exclude.clone();
+    exclude.retain(|n| n != "kube-system" && n != &args.namespace);
+    exclude.sort();
+    exclude.dedup();
     let plan = Plan {
         ns: &args.namespace,
         image: &args.image,
         replicas: args.replicas,
         version: env!("CARGO_PKG_VERSION"),
+        exclude,
     };
     let mut docs = vec![namespace(&plan)];
     docs.extend(webhook::objects(&plan));
@@ -113,10 +120,7 @@ pub fn objects(args: &InstallArgs) -> anyhow::Result<Vec<Value>> {
         &args.api_server_cidrs,
         &args.registry_cidrs,
     ));
-    let mut exclude = args.exclude.clone();
-    exclude.sort();
-    exclude.dedup();
-    let wh = WebhookConfigArgs::for_install(plan.ns, exclude, args.failure_policy);
+    let wh = WebhookConfigArgs::for_install(plan.ns, plan.exclude.clone(), args.failure_policy);
     for mut cfg in webhook_config::objects(&wh, ca.as_deref())? {
         cfg["metadata"]["labels"] = labels(&plan, "webhook");
         if args.cert_manager {

@@ -21,14 +21,16 @@ pub fn objects(plan: &Plan<'_>) -> Vec<Value> {
     ]
 }
 
-/// `palisade.yaml` for the webhook: the default profile, the namespace.
+/// `palisade.yaml` for the webhook: the default profile, its namespace and
+/// the namespaces admission leaves out (kube-system and `--exclude-namespace`);
+/// the chart renders the same text.
 fn config(plan: &Plan<'_>) -> Value {
+    let mut excluded = vec!["kube-system".to_string()];
+    excluded.extend(plan.exclude.iter().cloned());
     let text = format!(
-        "# palisade.yaml: see the README, \"Admission webhook\" and \"Operations\".\n\
-         profiles: [default]\n\
-         enforceAt: high\n\
-         webhook:\n  namespace: {}\n  excludeNamespaces: [kube-system]\n",
-        plan.ns
+        "profiles: [default]\nenforceAt: high\nwebhook:\n  namespace: {}\n  excludeNamespaces: {}\n",
+        json!(plan.ns),
+        json!(excluded)
     );
     json!({
         "apiVersion": "v1",

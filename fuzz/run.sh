@@ -27,7 +27,7 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 work=${FUZZ_WORK:-$CARGO_TARGET_DIR/fuzz-work}
 mkdir -p "$work"
-cargo fuzz build --sanitizer none "${targets[@]/#/}" >/dev/null 2>&1 || cargo fuzz build --sanitizer none || exit 2
+cargo fuzz build --sanitizer none || exit 2
 status=0
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t" "artifacts/$t"

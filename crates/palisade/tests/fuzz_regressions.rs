@@ -7,7 +7,10 @@ mod targets;
 
 use std::path::{Path, PathBuf};
 
-const TARGETS: [(&str, fn(&[u8])); 6] = [
+/// A target's name and entry point.
+type Target = (&'static str, fn(&[u8]));
+
+const TARGETS: [Target; 6] = [
     ("yaml_stream", targets::yaml_stream),
     ("admission_review", targets::admission_review),
     ("config", targets::config),

@@ -319,3 +319,128 @@ fn bad_arguments_are_refused_with_the_reason() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// The webhook Deployment's own arguments, with its mounted files (the
+/// ConfigMap and the Secret of the same output) under a temporary directory
+/// and loopback addresses, run by the real binary: it starts, and denies a
+/// host-network pod over TLS with the generated certificate.
+#[test]
+fn the_printed_deployment_arguments_serve_with_the_printed_config_and_secret() {
+    use base64::Engine as _;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use std::io::{BufRead, Read, Write};
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let list = install(d, &[]);
+    let cm = find(&list, "ConfigMap", "palisade-config");
+    common::write(
+        d,
+        "etc/palisade/config/palisade.yaml",
+        cm["data"]["palisade.yaml"].as_str().unwrap(),
+    );
+    let secret = find(&list, "Secret", "palisade-tls");
+    for k in ["tls.crt", "tls.key", "ca.crt"] {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(secret["data"][k].as_str().unwrap())
+            .unwrap();
+        common::write(
+            d,
+            &format!("etc/palisade/tls/{k}"),
+            &String::from_utf8(bytes).unwrap(),
+        );
+    }
+    let deploy = find(&list, "Deployment", "palisade");
+    let root = d.to_str().unwrap();
+    let args: Vec<String> = deploy["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let a = a
+                .as_str()
+                .unwrap()
+                .replace("=/etc/palisade", &format!("={root}/etc/palisade"));
+            a.replace("=0.0.0.0:8443", "=127.0.0.1:0")
+                .replace("=0.0.0.0:8080", "=127.0.0.1:0")
+        })
+        .collect();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(&args)
+        .env("POD_NAMESPACE", "palisade-system")
+        .current_dir(d)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut addr = None;
+    let mut health = None;
+    let mut log = String::new();
+    for line in stderr.lines().map_while(Result::ok) {
+        log.push_str(&line);
+        if let Some(h) = line.split("health probes on http://").nth(1) {
+            health = h.split('/').next().map(str::to_string);
+        }
+        if let Some(a) = line.split("listening on https://").nth(1) {
+            addr = Some(a.trim_end_matches('"').to_string());
+            break;
+        }
+    }
+    let Some(addr) = addr else {
+        let _ = child.kill();
+        panic!("did not start with {args:?}: {log}");
+    };
+    // The kubelet's probe: plain HTTP on the health port.
+    let health = health.unwrap_or_else(|| panic!("no health port: {log}"));
+    let mut h = std::net::TcpStream::connect(&health).unwrap();
+    h.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut probe = String::new();
+    let _ = h.read_to_string(&mut probe);
+    assert!(probe.starts_with("HTTP/1.1 200"), "{probe}");
+    let pem = std::fs::read(d.join("etc/palisade/tls/ca.crt")).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(&pem) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    // The name the API server uses for the Service.
+    let name = ServerName::try_from("palisade.palisade-system.svc").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let mut s = rustls::StreamOwned::new(conn, std::net::TcpStream::connect(&addr).unwrap());
+    let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": "u1", "kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE",
+        "namespace": "team-a", "userInfo": {"username": "alice"},
+        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "team-a"},
+            "spec": {"hostNetwork": true, "containers": [{"name": "app", "image": "nginx"}]}}}});
+    let body = serde_json::to_vec(&review).unwrap();
+    let head = format!(
+        "POST /validate HTTP/1.1\r\nHost: palisade\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = String::from_utf8_lossy(&raw);
+    let json_start = text.find("\r\n\r\n").unwrap() + 4;
+    let v: Value = serde_json::from_str(&text[json_start..]).unwrap();
+    assert_eq!(v["response"]["uid"], "u1");
+    assert_eq!(v["response"]["allowed"], false, "{v}");
+    assert!(
+        v["response"]["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("host-network"),
+        "{v}"
+    );
+}

@@ -393,12 +393,24 @@ fn the_printed_deployment_arguments_serve_with_the_printed_config_and_secret() {
     };
     // The kubelet's probe: plain HTTP on the health port.
     let health = health.unwrap_or_else(|| panic!("no health port: {log}"));
-    let mut h = std::net::TcpStream::connect(&health).unwrap();
-    h.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut probe = String::new();
-    let _ = h.read_to_string(&mut probe);
-    assert!(probe.starts_with("HTTP/1.1 200"), "{probe}");
+    // Retried as the kubelet retries: the port is bound before the server
+    // runs, and a connection in between may be reset.
+    let probe = |path: &str| -> String {
+        let mut h = std::net::TcpStream::connect(&health).unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        h.write_all(req.as_bytes()).unwrap();
+        let mut text = String::new();
+        let _ = h.read_to_string(&mut text);
+        text
+    };
+    let start = std::time::Instant::now();
+    let mut ready = probe("/readyz");
+    while !ready.starts_with("HTTP/1.1 200") && start.elapsed().as_secs() < 15 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        ready = probe("/readyz");
+    }
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready} {log}");
+    assert!(probe("/healthz").starts_with("HTTP/1.1 200"));
     let pem = std::fs::read(d.join("etc/palisade/tls/ca.crt")).unwrap();
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_slice_iter(&pem) {

@@ -221,3 +221,13 @@ fn the_chart_version_is_the_workspace_version() {
         "{chart}"
     );
 }
+
+#[test]
+fn create_namespace_false_leaves_the_namespace_to_helm() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = format!("{}createNamespace: false\n", image_values());
+    let rendered: Vec<Value> =
+        serde_json::from_str(&render(dir.path(), &values, "json").unwrap()).unwrap();
+    assert!(!rendered.iter().any(|o| o["kind"] == "Namespace"));
+    assert!(rendered.iter().any(|o| o["kind"] == "Deployment"));
+}

@@ -16,6 +16,9 @@
 # $CARGO_TARGET_DIR/fuzz-work). A crash is written to fuzz/artifacts/TARGET/:
 # copy it to fuzz/regressions/TARGET/, fix it, and
 # `cargo test -p palisade --test fuzz_regressions` replays it from then on.
+# FUZZ_SECONDS=N caps each target's time (libFuzzer -max_total_time; 0, the
+# default, means no cap): the run then stops at RUNS or N seconds, whichever
+# comes first, and the executions printed say which.
 # Prints the executions and the outcome of each target.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -34,7 +37,7 @@ for t in "${targets[@]}"; do
   log="$work/$t.log"
   start=$SECONDS
   cargo fuzz run --sanitizer none "$t" "$work/$t" "corpus/$t" -- \
-    -runs="$runs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
+    -runs="$runs" -max_total_time="${FUZZ_SECONDS:-0}" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)

@@ -373,20 +373,29 @@ fn the_printed_deployment_arguments_serve_with_the_printed_config_and_secret() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // stderr is read to its end on a thread: a server whose stderr is
+    // closed fails at its next log line.
     let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut addr = None;
-    let mut health = None;
-    let mut log = String::new();
-    for line in stderr.lines().map_while(Result::ok) {
-        log.push_str(&line);
-        if let Some(h) = line.split("health probes on http://").nth(1) {
-            health = h.split('/').next().map(str::to_string);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut health = None;
+        let mut log = String::new();
+        for line in stderr.lines().map_while(Result::ok) {
+            log.push_str(&line);
+            if let Some(h) = line.split("health probes on http://").nth(1) {
+                health = h.split('/').next().map(str::to_string);
+            }
+            if let Some(a) = line.split("listening on https://").nth(1) {
+                let _ = tx.send((
+                    Some(a.trim_end_matches('"').to_string()),
+                    health.clone(),
+                    log.clone(),
+                ));
+            }
         }
-        if let Some(a) = line.split("listening on https://").nth(1) {
-            addr = Some(a.trim_end_matches('"').to_string());
-            break;
-        }
-    }
+        let _ = tx.send((None, None, log));
+    });
+    let (addr, health, log) = rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
     let Some(addr) = addr else {
         let _ = child.kill();
         panic!("did not start with {args:?}: {log}");

@@ -402,8 +402,7 @@ fn the_printed_deployment_arguments_serve_with_the_printed_config_and_secret() {
     };
     // The kubelet's probe: plain HTTP on the health port.
     let health = health.unwrap_or_else(|| panic!("no health port: {log}"));
-    // Retried as the kubelet retries: the port is bound before the server
-    // runs, and a connection in between may be reset.
+    // Retried as the kubelet retries (readiness may lag the listening line).
     let probe = |path: &str| -> String {
         let mut h = std::net::TcpStream::connect(&health).unwrap();
         let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");

@@ -10,7 +10,7 @@ mod cmd;
 #[allow(unused_imports)]
 use palisade::{engine, input, output, report};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// mimalloc instead of glibc's malloc: under load the webhook spent about a
@@ -47,12 +47,16 @@ enum Command {
     WebhookConfig(cmd::webhook_config::WebhookConfigArgs),
     /// Create a CA and a serving certificate for the webhook.
     Certs(cmd::certs::CertsArgs),
+    /// Print the manifests that install Palisade (`install --print | kubectl apply -f -`).
+    Install(Box<cmd::install::InstallArgs>),
+    /// Print the version.
+    Version,
     /// Signed images: verify against the image policies, sign, attest, keygen.
     Image(cmd::image::ImageArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     if !matches!(cli.command, Command::Serve(_)) {
         quiet_on_closed_output();
     }
@@ -67,6 +71,11 @@ fn main() -> ExitCode {
         Command::WebhookConfig(args) => cmd::webhook_config::run(&args),
         Command::Certs(args) => cmd::certs::run(&args),
         Command::Image(args) => cmd::image::run(&args),
+        Command::Install(args) => cmd::install::run(&args),
+        Command::Version => {
+            println!("palisade {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
@@ -75,6 +84,23 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Parses the command line. Run as `kubectl-palisade` (a link on PATH,
+/// which makes it the kubectl plugin `kubectl palisade`), usage and errors
+/// name the command `kubectl palisade`.
+fn parse() -> Cli {
+    let mut command = Cli::command();
+    let invoked = std::env::args_os().next().map(std::path::PathBuf::from);
+    if invoked
+        .as_deref()
+        .and_then(|p| p.file_name())
+        .is_some_and(|n| n == "kubectl-palisade")
+    {
+        command = command.bin_name("kubectl palisade");
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 /// Makes a closed standard output (`palisade rbac who-can ... | head -1`)

@@ -5,6 +5,7 @@ pub mod certs;
 pub mod image;
 pub mod image_inspect;
 pub mod image_pin;
+pub mod install;
 pub mod policy;
 pub mod rbac;
 pub mod rules;

@@ -71,9 +71,48 @@ pub struct WebhookConfigArgs {
     config: Option<PathBuf>,
 }
 
+impl WebhookConfigArgs {
+    /// The arguments `palisade install` prints the configurations with:
+    /// service and service account `palisade`, kube-system and `exclude`
+    /// left out, port 443, 5 s timeout, both configurations.
+    pub(crate) fn for_install(
+        namespace: &str,
+        exclude: Vec<String>,
+        policy: FailurePolicy,
+    ) -> Self {
+        WebhookConfigArgs {
+            service: "palisade".into(),
+            namespace: namespace.into(),
+            service_account: "palisade".into(),
+            exclude_kube_system: true,
+            ca_bundle: PathBuf::new(),
+            exclude,
+            port: 443,
+            timeout_seconds: 5,
+            failure_policy: policy,
+            with_delete: false,
+            with_connect: false,
+            mutating: true,
+            policies: Vec::new(),
+            resources: Vec::new(),
+            config: None,
+        }
+    }
+}
+
+/// The Validating- and MutatingWebhookConfiguration for `args`, with
+/// `ca` (base64 PEM) as caBundle, or none when cert-manager injects it.
+pub(crate) fn objects(args: &WebhookConfigArgs, ca: Option<&str>) -> anyhow::Result<Vec<Value>> {
+    let templates = PodTemplates::from_config(&palisade_core::Config::default())?;
+    Ok(vec![
+        validating(args, ca, &templates, Vec::new()),
+        mutating(args, ca),
+    ])
+}
+
 /// `failurePolicy`.
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum FailurePolicy {
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailurePolicy {
     /// Reject requests when the webhook is unreachable.
     Fail,
     /// Admit requests when the webhook is unreachable.
@@ -116,10 +155,10 @@ pub fn run(args: &WebhookConfigArgs) -> anyhow::Result<ExitCode> {
         }
         extra.extend(rules);
     }
-    let mut out = serde_json::to_string_pretty(&validating(args, &ca, &templates, extra))?;
+    let mut out = serde_json::to_string_pretty(&validating(args, Some(&ca), &templates, extra))?;
     if args.mutating {
         out.push_str("\n---\n");
-        out.push_str(&serde_json::to_string_pretty(&mutating(args, &ca))?);
+        out.push_str(&serde_json::to_string_pretty(&mutating(args, Some(&ca)))?);
     }
     println!("{out}");
     Ok(code)
@@ -145,23 +184,26 @@ fn template_rules(templates: &PodTemplates, ops: &[&str]) -> Vec<Value> {
         .collect()
 }
 
-fn common(args: &WebhookConfigArgs, ca: &str, path: &str, policy: &str) -> Value {
+fn common(args: &WebhookConfigArgs, ca: Option<&str>, path: &str, policy: &str) -> Value {
     let mut excluded = vec![args.namespace.clone()];
     if args.exclude_kube_system {
         excluded.push("kube-system".into());
     }
     excluded.extend(args.exclude.iter().cloned());
     excluded.dedup();
+    let mut client = json!({
+        "service": {"name": args.service, "namespace": args.namespace, "path": path, "port": args.port},
+    });
+    if let Some(ca) = ca {
+        client["caBundle"] = json!(ca);
+    }
     json!({
         "admissionReviewVersions": ["v1"],
         "sideEffects": "None",
         "timeoutSeconds": args.timeout_seconds,
         "failurePolicy": policy,
         "matchPolicy": "Equivalent",
-        "clientConfig": {
-            "service": {"name": args.service, "namespace": args.namespace, "path": path, "port": args.port},
-            "caBundle": ca,
-        },
+        "clientConfig": client,
         // Kubernetes sets kubernetes.io/metadata.name on every namespace.
         "namespaceSelector": {"matchExpressions": [
             {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": excluded}
@@ -178,7 +220,7 @@ fn common(args: &WebhookConfigArgs, ca: &str, path: &str, policy: &str) -> Value
 
 fn validating(
     args: &WebhookConfigArgs,
-    ca: &str,
+    ca: Option<&str>,
     templates: &PodTemplates,
     extra: Vec<Value>,
 ) -> Value {
@@ -212,7 +254,7 @@ fn validating(
 
 /// The mutating configuration: the built-in pod kinds only (the mutation
 /// patches their pod specs; custom resources are validated, not mutated).
-fn mutating(args: &WebhookConfigArgs, ca: &str) -> Value {
+fn mutating(args: &WebhookConfigArgs, ca: Option<&str>) -> Value {
     let mut hook = common(args, ca, "/mutate", "Ignore");
     hook["name"] = json!("mutate.palisade.io");
     hook["reinvocationPolicy"] = json!("IfNeeded");

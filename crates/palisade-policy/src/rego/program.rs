@@ -10,6 +10,12 @@ use std::time::Duration;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Deepest nesting of brackets a Rego source may have. The Gatekeeper
+/// library nests at most 6 deep; regorus' parser takes time exponential in
+/// the depth of some unclosed nestings (43 `[` kept it busy for minutes), so
+/// a hostile template would stall a scan or the webhook's load.
+pub const MAX_NESTING: usize = 24;
+
 /// Engines most recently used per program on this thread, so that an
 /// evaluation without data reuses a prepared engine instead of cloning one.
 const MAX_CACHED: usize = 512;
@@ -46,6 +52,10 @@ impl RegoProgram {
         libs: &[String],
         limit: Duration,
     ) -> Result<RegoProgram, String> {
+        check_nesting(rego)?;
+        for (i, lib) in libs.iter().enumerate() {
+            check_nesting(lib).map_err(|e| format!("libs[{i}]: {e}"))?;
+        }
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(true);
         engine.set_execution_timer_config(ExecutionTimerConfig {
@@ -142,6 +152,59 @@ fn violation(v: &regorus::Value) -> Violation {
     Violation { msg, details }
 }
 
+/// Refuses a source whose brackets (`(`, `[`, `{`, outside strings and
+/// comments) nest deeper than [`MAX_NESTING`], naming the line.
+fn check_nesting(src: &str) -> Result<(), String> {
+    let mut depth = 0usize;
+    let mut line = 1usize;
+    let mut chars = src.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '#' => {
+                // a comment runs to the end of the line
+                if chars.by_ref().any(|c| c == '\n') {
+                    line += 1;
+                }
+            }
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' | '\n' => {
+                            line += usize::from(c == '\n');
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                for c in chars.by_ref() {
+                    match c {
+                        '`' => break,
+                        '\n' => line += 1,
+                        _ => {}
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(format!(
+                        "line {line}: brackets nested more than {MAX_NESTING} deep"
+                    ));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +221,40 @@ mod tests {
             .evaluate(regorus::Value::from(serde_json::json!({"x": 0})), None)
             .unwrap()
             .is_empty());
+    }
+
+    /// The fuzzer's hang (43 unclosed `[`) is refused before regorus parses
+    /// it; strings and comments do not count, and the library's depth passes.
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let hostile = format!(
+            "package t\n\nviolat{}ion[{{\"msg\": m}}] {{ m := \"x\" }}\n",
+            "[".repeat(43)
+        );
+        let e = RegoProgram::compile("t", &hostile, &[], Duration::from_secs(1))
+            .err()
+            .unwrap();
+        assert!(
+            e.contains("line 3: brackets nested more than 24 deep"),
+            "{e}"
+        );
+        let e = RegoProgram::compile(
+            "t",
+            "package t\nviolation[{\"msg\": \"m\"}] { true }",
+            &[hostile],
+            Duration::from_secs(1),
+        )
+        .err()
+        .unwrap();
+        assert!(e.starts_with("libs[0]: line 3"), "{e}");
+        let quoted = format!(
+            "package t\n# {}\nviolation[{{\"msg\": m}}] {{ m := \"{}\" }}\n",
+            "[".repeat(40),
+            "(".repeat(40)
+        );
+        assert!(check_nesting(&quoted).is_ok());
+        assert!(check_nesting(&"[".repeat(24)).is_ok());
+        assert!(check_nesting(&"[".repeat(25)).is_err());
     }
 
     #[test]

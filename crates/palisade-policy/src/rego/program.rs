@@ -161,12 +161,8 @@ fn check_nesting(src: &str) -> Result<(), String> {
     while let Some(c) = chars.next() {
         match c {
             '\n' => line += 1,
-            '#' => {
-                // a comment runs to the end of the line
-                if chars.by_ref().any(|c| c == '\n') {
-                    line += 1;
-                }
-            }
+            // a comment runs to the end of the line
+            '#' if chars.by_ref().any(|c| c == '\n') => line += 1,
             '"' => {
                 while let Some(c) = chars.next() {
                     match c {

@@ -54,7 +54,8 @@ cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait "$SERVE
 trap cleanup EXIT
 
 $BIN certs --service palisade --namespace palisade-system --san localhost --san 127.0.0.1 --out-dir "$TMP" >/dev/null
-$BIN serve --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" --addr 127.0.0.1:0 --health-addr off --noop-route --log-level error 2>"$TMP/server.log" &
+# SERVE_CONFIG=FILE: a palisade.yaml for the server (e.g. other webhook limits)
+$BIN serve ${SERVE_CONFIG:+--config "$SERVE_CONFIG"} --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" --addr 127.0.0.1:0 --health-addr off --noop-route --log-level error 2>"$TMP/server.log" &
 SERVER_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$TMP/server.log" && break; sleep 0.1; done
 ADDR=$(sed -n 's|.*listening on https://||p' "$TMP/server.log" | head -1)

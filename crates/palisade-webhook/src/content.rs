@@ -303,3 +303,93 @@ impl AdmissionContent {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::images::RegistryExtras;
+
+    const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn content(yaml: &str, extras: &RegistryExtras) -> Result<Option<AdmissionContent>, String> {
+        let config = Config::parse(yaml, "palisade.yaml").map_err(|e| e.to_string())?;
+        let settings = WebhookSettings::from_config(&config).map_err(|e| e.to_string())?;
+        AdmissionContent::from_config(&config, &settings, extras).map_err(|e| e.to_string())
+    }
+
+    fn at(image: &str) -> Vec<ImageAt> {
+        vec![ImageAt {
+            pointer: "/spec/containers/0/image".into(),
+            image: image.into(),
+        }]
+    }
+
+    #[test]
+    fn settings_are_validated_with_file_and_line() {
+        let extras = RegistryExtras::default();
+        assert!(content("rules: {}\n", &extras).unwrap().is_none());
+        let e = content("imageContent:\n  inspectAtAdmision: true\n", &extras).err();
+        let e = e.unwrap_or_default();
+        assert!(
+            e.contains("palisade.yaml") && e.contains("inspectAtAdmision"),
+            "{e}"
+        );
+        let e = content("imageContent:\n  inspectAtAdmission: 3\n", &extras).err();
+        assert!(e.unwrap_or_default().contains("palisade.yaml:2"));
+        let e = content("webhook:\n  imageInspectionPending: maybe\n", &extras).err();
+        assert!(e.unwrap_or_default().contains("imageInspectionPending"));
+    }
+
+    #[test]
+    fn pending_answers_follow_policy_then_webhook_setting_and_inspections_are_deduplicated() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let extras = RegistryExtras::default();
+            // nothing listens on port 1: the inspection fails at once
+            let yaml = "imageContent: {inspectAtAdmission: true}\nwebhook: {imageInspectionPending: allow}\nimages:\n- name: strict\n  match: [\"127.0.0.1:1/strict/*\"]\n  attestors: [{name: a, key: a.pub}]\nregistries:\n  \"127.0.0.1:1\": {insecure: true}\n";
+            let dir = tempfile::tempdir().unwrap();
+            let k = ed25519_pub();
+            std::fs::write(dir.path().join("a.pub"), k).unwrap();
+            let config = Config::parse(yaml, &dir.path().join("palisade.yaml").display().to_string());
+            let config = config.unwrap();
+            let settings = WebhookSettings::from_config(&config).unwrap();
+            let c = AdmissionContent::from_config(&config, &settings, &extras)
+                .unwrap()
+                .unwrap();
+            let free = format!("127.0.0.1:1/free/x@{DIGEST}");
+            let got = c.check(&at(&free), None).await;
+            assert!(got.pending[0].allow, "no policy: the webhook setting");
+            assert!(got.pending[0].message.contains("inspection started"));
+            let again = c.check(&at(&free), None).await;
+            // (the runtime has not run the started inspection yet)
+            assert!(
+                again.pending[0].message.contains("inspection under way"),
+                "one inspection per digest: {:?}",
+                again.pending
+            );
+            let strict = format!("127.0.0.1:1/strict/x@{DIGEST}");
+            let got = c.check(&at(&strict), None).await;
+            assert!(!got.pending[0].allow, "the policy's onRegistryError: deny");
+            let until = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let got = c.check(&at(&free), None).await;
+                let m = &got.pending[0].message;
+                if m.contains("failed") {
+                    assert!(got.contents.images[&free].is_err());
+                    break;
+                }
+                assert!(std::time::Instant::now() < until, "{m}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+    }
+
+    fn ed25519_pub() -> String {
+        palisade_images::SigningKey::generate()
+            .public_key_pem()
+            .unwrap()
+    }
+}

@@ -76,6 +76,15 @@ pub struct ImageContentSettings {
     /// Which rules do not apply to which images.
     #[serde(default)]
     pub skip: Vec<ImageRuleSkip>,
+    /// `palisade serve` inspects the images of admitted objects (in the
+    /// background, results cached by digest) and runs the rules on them.
+    #[serde(default)]
+    pub inspect_at_admission: bool,
+    /// Inspections running at once at admission (default 2).
+    pub max_concurrent_inspections: Option<usize>,
+    /// How long an inspection result is kept at admission, in seconds
+    /// (default 86400; a digest's content never changes).
+    pub cache_ttl_seconds: Option<u64>,
 }
 
 fn default_age() -> u32 {
@@ -88,6 +97,9 @@ impl Default for ImageContentSettings {
             max_image_age_days: DEFAULT_MAX_IMAGE_AGE_DAYS,
             allow_paths: Vec::new(),
             skip: Vec::new(),
+            inspect_at_admission: false,
+            max_concurrent_inspections: None,
+            cache_ttl_seconds: None,
         }
     }
 }

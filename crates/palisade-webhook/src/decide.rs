@@ -98,8 +98,15 @@ pub fn decide_with(
     let inventory = Inventory::new(items);
     let res = &subject;
     let mut ext = engine.policies.prepare(&inventory);
+    let mut pending = Vec::new();
     if let Some(c) = images {
-        ext.insert(c.verdicts);
+        if let Some(v) = c.verdicts {
+            ext.insert(v);
+        }
+        if let Some(content) = c.content {
+            ext.insert(content.contents);
+            pending = content.pending;
+        }
     }
     let mut ctx = Context::new(&inventory, &ext, jiff::Timestamp::now());
     ctx.request = Some(&review.info);
@@ -125,6 +132,7 @@ pub fn decide_with(
         findings.retain(|f| engine.is_operation_aware(&f.rule));
     }
     let mut decision = respond(uid, findings, engine.settings.max_listed());
+    note_pending(&mut decision, &pending);
     note_exemptions(
         &mut decision.response,
         &eval.suppressed,
@@ -175,6 +183,40 @@ fn ignored_annotation_warning(engine: &Engine) -> String {
     format!("{IGNORE_ANNOTATION} is honoured at admission {allowed}; exemptions come from the webhook's configuration")
 }
 
+/// Answers for the images whose content is not inspected yet: each one
+/// its policy denies is a denial (added to the findings' message), the
+/// others a warning.
+fn note_pending(decision: &mut Decision, pending: &[crate::content::Pending]) {
+    let (allowed, denied): (Vec<_>, Vec<_>) = pending.iter().partition(|p| p.allow);
+    for p in allowed {
+        decision.response.warnings.push(format!(
+            "palisade: admitted by onRegistryError: allow: {}",
+            p.message
+        ));
+    }
+    if denied.is_empty() {
+        return;
+    }
+    let text: Vec<&str> = denied.iter().map(|p| p.message.as_str()).collect();
+    let text = format!(
+        "image content unknown (onRegistryError: deny): {}",
+        text.join("; ")
+    );
+    let r = &mut decision.response;
+    match r.status.as_mut().filter(|_| !r.allowed) {
+        Some(status) => {
+            status.message.push_str("; ");
+            status.message.push_str(&text);
+        }
+        None => {
+            let warnings = std::mem::take(&mut r.warnings);
+            *r = Response::deny(&r.uid, 403, "Forbidden", format!("palisade: {text}"));
+            r.warnings = warnings;
+            decision.label = "denied";
+        }
+    }
+}
+
 /// Records the exemptions that hid findings in the `exempted` audit
 /// annotation: `RULE by exemptions[N]: REASON`, at most `max` of them.
 fn note_exemptions(response: &mut Response, suppressed: &[Suppressed], max: usize) {
@@ -198,7 +240,14 @@ fn mutate(engine: &Engine, review: &Review, res: &Resource, images: Option<&Chec
     let mut response = Response::allow(&review.uid);
     let mut label = "allowed";
     let pins = match (&engine.images, images) {
-        (Some(imgs), Some(c)) => imgs.pins(&c.images, &c.verdicts),
+        (
+            Some(imgs),
+            Some(Checked {
+                images,
+                verdicts: Some(v),
+                ..
+            }),
+        ) => imgs.pins(images, v),
         _ => Vec::new(),
     };
     let mut ops: Vec<Value> = pins

@@ -2,6 +2,7 @@
 //! webhook settings, built together from one configuration and swapped as a
 //! unit on reload.
 
+use crate::content::AdmissionContent;
 use crate::images::{AdmissionImages, RegistryExtras};
 use crate::namespaces::Namespaces;
 use crate::settings::WebhookSettings;
@@ -50,6 +51,8 @@ pub struct Engine {
     /// The image verifier, when the config has `images:` policies (or
     /// `imagesUnmatched: deny`).
     pub images: Option<AdmissionImages>,
+    /// The image content lookup (`imageContent.inspectAtAdmission`).
+    pub content: Option<AdmissionContent>,
     /// Evaluation slots (`maxConcurrentEvaluations`).
     pub(crate) running: Arc<Semaphore>,
     /// Slots plus places in the queue (`+ maxQueuedEvaluations`).
@@ -78,6 +81,7 @@ impl Engine {
     ) -> Result<Engine, LoadError> {
         let settings = WebhookSettings::from_config(&config)?;
         let images = AdmissionImages::from_config(&config, &settings, extras)?;
+        let content = AdmissionContent::from_config(&config, &settings, extras)?;
         let policies = factory(&config).map_err(|e| LoadError::Policy(e.to_string()))?;
         let at = FieldPath::root()
             .key("webhook")
@@ -98,6 +102,7 @@ impl Engine {
             policies,
             settings,
             images,
+            content,
             operation_aware,
         })
     }

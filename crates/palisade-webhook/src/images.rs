@@ -35,6 +35,8 @@ pub struct RegistryExtras {
     pub options: RegistryOptions,
     /// The pods' pull secrets (from the cluster); `None`: not read.
     pub pull_secrets: Option<Arc<dyn PullSecrets>>,
+    /// Image content results and inspections, kept across reloads.
+    pub content: Arc<crate::content::ContentState>,
 }
 
 impl std::fmt::Debug for RegistryExtras {
@@ -246,8 +248,10 @@ impl AdmissionImages {
 pub struct Checked {
     /// Where each image is.
     pub images: Vec<ImageAt>,
-    /// The verdict of each distinct reference.
-    pub verdicts: ImageVerdicts,
+    /// The verdict of each distinct reference (when the engine verifies).
+    pub verdicts: Option<ImageVerdicts>,
+    /// Their content (`imageContent.inspectAtAdmission`).
+    pub content: Option<crate::content::ContentChecked>,
 }
 
 /// Verifies the images of the request's object, when the engine has image
@@ -260,11 +264,16 @@ pub async fn check_review(
     review: &mut Review,
     endpoint: Endpoint,
 ) -> Option<Checked> {
-    let imgs = engine.images.as_ref()?;
-    if endpoint == Endpoint::Mutate && !imgs.pins_any() {
+    let verify = engine.images.as_ref();
+    let content = engine
+        .content
+        .as_ref()
+        .filter(|_| endpoint == Endpoint::Validate);
+    if endpoint == Endpoint::Mutate && !verify.is_some_and(AdmissionImages::pins_any) {
         return None;
     }
-    if !matches!(review.info.operation, Operation::Create | Operation::Update)
+    if (verify.is_none() && content.is_none())
+        || !matches!(review.info.operation, Operation::Create | Operation::Update)
         || (!review.namespace.is_empty()
             && engine
                 .settings
@@ -285,7 +294,7 @@ pub async fn check_review(
     } else {
         images_at(&res, templates)
     };
-    let secrets = match &imgs.pull_secrets {
+    let secrets = match verify.and_then(|v| v.pull_secrets.as_ref()) {
         Some(src) if !images.is_empty() => {
             let names = pull_secret_names(&res, templates);
             // the namespace the API server names, not the object's claim
@@ -301,12 +310,20 @@ pub async fn check_review(
     if images.is_empty() {
         return None;
     }
-    let verdicts = if secrets.is_empty() {
-        imgs.verify(&images).await
-    } else {
-        with_credentials(Arc::new(secrets), imgs.verify(&images)).await
+    let verdicts = match verify {
+        None => None,
+        Some(imgs) if secrets.is_empty() => Some(imgs.verify(&images).await),
+        Some(imgs) => Some(with_credentials(Arc::new(secrets), imgs.verify(&images)).await),
     };
-    Some(Checked { images, verdicts })
+    let content = match content {
+        Some(c) => Some(c.check(&images, verdicts.as_ref()).await),
+        None => None,
+    };
+    Some(Checked {
+        images,
+        verdicts,
+        content,
+    })
 }
 
 /// Every container image of `res` (every container list of its pod spec,

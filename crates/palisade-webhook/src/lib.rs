@@ -21,6 +21,7 @@
 pub mod app;
 pub mod certs;
 mod conn;
+pub mod content;
 pub mod decide;
 pub mod engine;
 pub mod images;

@@ -18,6 +18,7 @@
 //!   imageCacheTtlSeconds: 300        # verdicts kept by digest
 //!   imageTagTtlSeconds: 30           # tag -> digest resolutions kept
 //!   imageCacheEntries: 10000         # bound on each cache
+//!   imageInspectionPending: deny     # image content not inspected yet, no image policy matching
 //! ```
 
 use palisade_core::{Config, ConfigError};
@@ -84,6 +85,12 @@ pub struct WebhookSettings {
     pub image_tag_ttl_seconds: Option<u64>,
     /// Bound on the entries of each image cache (default 10,000).
     pub image_cache_entries: Option<usize>,
+    /// What an admission answers while the content of an image no image
+    /// policy matches is still being inspected (`imageContent.inspectAtAdmission`):
+    /// `deny` (the default) or `allow`. A matching policy's
+    /// `onRegistryError` decides otherwise.
+    #[serde(default)]
+    pub image_inspection_pending: palisade_core::images::OnRegistryError,
 }
 
 /// What the webhook answers when every evaluation slot is taken.

@@ -8,6 +8,8 @@
 
 #[path = "../../palisade-images/tests/it/registry_server.rs"]
 mod registry_server;
+#[path = "../../palisade-images/tests/it/test_images.rs"]
+mod test_images;
 
 use base64::Engine as _;
 use palisade_images::sign::{attest_legacy, sign_legacy};
@@ -602,4 +604,74 @@ fn a_verdict_cached_for_one_tag_is_not_reused_for_a_tag_a_stricter_policy_matche
         "same digest, but `prod` matches too: {prod:?}"
     );
     assert!(prod.policies.iter().any(|p| p.name == "prod" && !p.passed));
+}
+
+/// Image content at admission: the first admission of an uninspected
+/// digest is denied (no image policy matches: `imageInspectionPending`'s
+/// default) naming the inspection it started; once it finished, busybox is
+/// denied by `image-not-minimal` naming the paths, a distroless-like image
+/// running as 65532 is admitted, and the same image running as root in a
+/// pod that sets no non-root user is denied by `image-runs-as-root`.
+#[test]
+fn image_content_rules_at_admission_after_a_background_inspection() {
+    let reg = TestRegistry::plain();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let layout = test_images::layout(&d.join("oci"));
+    test_images::busybox(&layout, "busybox");
+    test_images::distroless(&layout, "app", None);
+    test_images::distroless_as(&layout, "root", None, "");
+    for (tag, dest) in [
+        ("busybox", "c/busybox:1"),
+        ("app", "c/app:1"),
+        ("root", "c/root:1"),
+    ] {
+        reg.push_layout(&d.join("oci"), tag, dest, None);
+    }
+    let keys_dir = tempfile::tempdir().unwrap();
+    keys(keys_dir.path());
+    let yaml = format!(
+        "profiles:\n- {{name: default, action: audit}}\nrules:\n  image-not-minimal: {{action: enforce}}\n  image-runs-as-root: {{action: enforce}}\nimageContent:\n  inspectAtAdmission: true\nregistries:\n  \"{}\": {{insecure: true}}\n",
+        reg.host
+    );
+    let s = serve(keys_dir.path(), &yaml);
+    let judged = |image: &str| -> Value {
+        let object = pod(image);
+        let first = s.post("/validate", &review(object.clone()));
+        assert_eq!(first["allowed"], false, "{first}");
+        let m = message(&first);
+        assert!(
+            m.contains("not inspected yet: inspection started") && m.contains(image),
+            "{m}"
+        );
+        let until = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = s.post("/validate", &review(object.clone()));
+            if !message(&r).contains("not inspected yet") {
+                return r;
+            }
+            assert!(Instant::now() < until, "inspection never finished: {r}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let bb = judged(&format!("{}/c/busybox:1", reg.host));
+    assert_eq!(bb["allowed"], false, "{bb}");
+    let m = message(&bb);
+    assert!(
+        m.contains("image-not-minimal") && m.contains("/bin/busybox") && m.contains("/bin/sh"),
+        "{m}"
+    );
+    let app = judged(&format!("{}/c/app:1", reg.host));
+    assert_eq!(app["allowed"], true, "{app}");
+    let root = judged(&format!("{}/c/root:1", reg.host));
+    assert_eq!(root["allowed"], false, "{root}");
+    let m = message(&root);
+    assert!(
+        m.contains("image-runs-as-root") && !m.contains("image-not-minimal"),
+        "{m}"
+    );
+    let mut nonroot = pod(&format!("{}/c/root:1", reg.host));
+    nonroot["spec"]["securityContext"] = json!({"runAsUser": 1000});
+    let r = s.post("/validate", &review(nonroot));
+    assert_eq!(r["allowed"], true, "a pod running as 1000: {r}");
 }

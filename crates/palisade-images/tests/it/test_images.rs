@@ -61,6 +61,11 @@ pub fn busybox(layout: &OciLayout, tag: &str) -> Vec<Layer> {
 /// `nonroot` (65532), CA certificates, user 65532, the dpkg `status.d`
 /// metadata distroless ships for scanners (no dpkg).
 pub fn distroless(layout: &OciLayout, tag: &str, created: Option<&str>) {
+    distroless_as(layout, tag, created, "65532");
+}
+
+/// [`distroless`] with the config's `User` set to `user` (`""`: root).
+pub fn distroless_as(layout: &OciLayout, tag: &str, created: Option<&str>, user: &str) {
     let mut spec = LayerSpec::new();
     for d in [
         "/etc",
@@ -86,7 +91,7 @@ pub fn distroless(layout: &OciLayout, tag: &str, created: Option<&str>) {
     layout
         .image(
             &layers,
-            json!({"User": "65532", "Entrypoint": ["/app"]}),
+            json!({"User": user, "Entrypoint": ["/app"]}),
             created,
             tag,
         )

@@ -237,3 +237,76 @@ fn key_signed_and_malformed_layers_are_refused_without_panic() {
     c.keyless.as_mut().unwrap().certificate = format!("{CERTIFICATE_ANNOTATION} garbage");
     assert_eq!(class_of(&c, &id, &root), "malformed");
 }
+
+/// Writes an OCI layout holding cosign's `.sig` image for the fixture: one
+/// simple-signing layer with the fixture's annotations.
+fn sig_layout(dir: &std::path::Path) {
+    use palisade_images::registry::sha256_digest;
+    let (c, v) = candidate(CASE, 1);
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |data: &[u8]| {
+        let d = sha256_digest(data);
+        std::fs::write(blobs.join(d.strip_prefix("sha256:").unwrap()), data).unwrap();
+        (d, data.len())
+    };
+    let (config, config_len) =
+        put(br#"{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#);
+    let (layer, layer_len) = put(&c.payload);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": config, "size": config_len},
+        "layers": [{"mediaType": v["mimeType"], "digest": layer, "size": layer_len,
+                    "annotations": v["annotations"]}]
+    });
+    let body = serde_json::to_vec(&manifest).unwrap();
+    let (m, m_len) = put(&body);
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "digest": m, "size": m_len,
+                       "annotations": {"org.opencontainers.image.ref.name": "sig"}}]
+    });
+    std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+}
+
+#[test]
+fn the_real_fixture_verifies_through_a_registry_and_a_policy() {
+    use crate::live::{attestor, policy};
+    use crate::registry_server::TestRegistry;
+    use crate::support::{rt, verifier};
+    let reg = TestRegistry::plain();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    sig_layout(&d.join("layout"));
+    let digest = manifest_digest(CASE);
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    reg.push_layout(
+        &d.join("layout"),
+        "sig",
+        &format!("demo/fulcio-rekor-1:sha256-{hex}.sig"),
+        None,
+    );
+    let root = d.join("root.json");
+    std::fs::write(&root, serde_json::to_vec(&root_json()).unwrap()).unwrap();
+    let attestors = format!(
+        "  - name: redhat\n    keyless:\n      issuer: {ISSUER}\n      subjectRegExp: \"@redhat\\\\.com$\"\n    trustedRoot: {r}\n  - name: other\n    keyless:\n      issuer: {ISSUER}\n      subject: someone@example.com\n    trustedRoot: {r}\n",
+        r = root.display()
+    );
+    let yaml = policy(&reg.host, "{count: 1}", &attestors);
+    let image = format!("{}/demo/fulcio-rekor-1@{digest}", reg.host);
+    let v = rt().block_on(verifier(d, &yaml, None).verify(&image));
+    assert!(v.passed(), "{v:?}");
+    let ok = attestor(&v, "redhat");
+    assert!(ok.passed, "{ok:?}");
+    assert!(ok.reason.contains("keyless identity"), "{ok:?}");
+    let other = attestor(&v, "other");
+    assert!(!other.passed);
+    assert!(
+        other.reason.contains("identity") && other.reason.contains("does not match"),
+        "{other:?}"
+    );
+}

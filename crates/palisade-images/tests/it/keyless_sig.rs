@@ -310,3 +310,22 @@ fn the_real_fixture_verifies_through_a_registry_and_a_policy() {
         "{other:?}"
     );
 }
+
+#[test]
+fn the_fixture_certificate_is_refused_outside_its_validity() {
+    // The leaf is valid 20:51:31-21:01:31 on 2023-01-20; Rekor integrated
+    // the entry at 1674247893 (20:51:33). The chain check runs at that
+    // time; at a time past the leaf's expiry it names the expiry.
+    use palisade_images::bundle::cert::{verify_chain, Leaf};
+    let c = fixture();
+    let pem = &c.keyless.as_ref().unwrap().certificate;
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let leaf = Leaf::parse(&B64.decode(b64).unwrap()).unwrap();
+    let root = production_root();
+    assert!(verify_chain(&leaf, &root, 1674247893).is_ok());
+    for t in [1674247893 + 601, 1674247891 - 1] {
+        let e = verify_chain(&leaf, &root, t).unwrap_err();
+        assert_eq!(e.class(), "certificate");
+        assert!(e.to_string().contains("not valid at"), "{e}");
+    }
+}

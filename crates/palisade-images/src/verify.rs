@@ -350,6 +350,13 @@ fn failure_reason(kind: &str, a: &Attestor, results: &[Result<(), String>]) -> S
             ),
         },
         (_, Some(m)) => m.clone(),
-        (n, None) => format!("none of the {n} {kind}s found is signed by this attestor's key"),
+        (n, None) => match &a.trust {
+            Trust::Key(_) => {
+                format!("none of the {n} {kind}s found is signed by this attestor's key")
+            }
+            Trust::Keyless { .. } => {
+                format!("none of the {n} {kind}s found is keyless (a Fulcio certificate)")
+            }
+        },
     }
 }

@@ -240,9 +240,9 @@ fn key_signed_and_malformed_layers_are_refused_without_panic() {
 
 /// Writes an OCI layout holding cosign's `.sig` image for the fixture: one
 /// simple-signing layer with the fixture's annotations.
-fn sig_layout(dir: &std::path::Path) {
+fn sig_layout(dir: &std::path::Path, case: &str) {
     use palisade_images::registry::sha256_digest;
-    let (c, v) = candidate(CASE, 1);
+    let (c, v) = candidate(case, 1);
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     let put = |data: &[u8]| {
@@ -281,7 +281,7 @@ fn the_real_fixture_verifies_through_a_registry_and_a_policy() {
     let reg = TestRegistry::plain();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    sig_layout(&d.join("layout"));
+    sig_layout(&d.join("layout"), CASE);
     let digest = manifest_digest(CASE);
     let hex = digest.strip_prefix("sha256:").unwrap();
     reg.push_layout(
@@ -308,6 +308,25 @@ fn the_real_fixture_verifies_through_a_registry_and_a_policy() {
     assert!(
         other.reason.contains("identity") && other.reason.contains("does not match"),
         "{other:?}"
+    );
+    // A key-signed .sig (same image digest) does not satisfy a keyless attestor.
+    let keyed = "dir-img-cosign-key-rekor-valid";
+    sig_layout(&d.join("keyed"), keyed);
+    let digest = manifest_digest(keyed);
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    reg.push_layout(
+        &d.join("keyed"),
+        "sig",
+        &format!("demo/key-1:sha256-{hex}.sig"),
+        None,
+    );
+    let image = format!("{}/demo/key-1@{digest}", reg.host);
+    let v = rt().block_on(verifier(d, &yaml, None).verify(&image));
+    assert!(!v.passed(), "{v:?}");
+    let a = attestor(&v, "redhat");
+    assert_eq!(
+        a.reason, "none of the 1 signatures found is keyless (a Fulcio certificate)",
+        "{a:?}"
     );
 }
 

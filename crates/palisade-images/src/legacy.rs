@@ -5,6 +5,11 @@
 //! Fetching gives candidates; checking a candidate against a key and the
 //! image digest is pure (see [`check_signature`], [`check_attestation`]).
 
+use crate::bundle::keyless_sig::{
+    verify_keyless_signature, KeylessMaterial, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION,
+    REKOR_BUNDLE_ANNOTATION,
+};
+use crate::bundle::{Identity, TrustedRoot};
 use crate::dsse::{Envelope, Statement, IN_TOTO_PAYLOAD_TYPE};
 use crate::error::RegistryError;
 use crate::keys::PublicKey;
@@ -66,6 +71,9 @@ pub struct SignatureCandidate {
     pub payload: Vec<u8>,
     /// The signature bytes, or why they could not be read.
     pub signature: Result<Vec<u8>, String>,
+    /// The Fulcio certificate, chain and Rekor entry of a keyless
+    /// signature (`None` for a key-signed one).
+    pub keyless: Option<KeylessMaterial>,
 }
 
 /// An attestation found under `.att`: the envelope, or why it is unreadable.
@@ -93,7 +101,12 @@ pub async fn fetch_signatures(
                 .decode(s)
                 .map_err(|e| format!("signature annotation is not base64: {e}")),
         };
-        out.push(SignatureCandidate { payload, signature });
+        let keyless = keyless_material(&layer.annotations);
+        out.push(SignatureCandidate {
+            payload,
+            signature,
+            keyless,
+        });
     }
     Ok(out)
 }
@@ -131,6 +144,15 @@ pub async fn fetch_attestations(
     Ok(out)
 }
 
+/// The keyless annotations of a `.sig` layer, when it has a certificate.
+pub fn keyless_material(annotations: &BTreeMap<String, String>) -> Option<KeylessMaterial> {
+    Some(KeylessMaterial {
+        certificate: annotations.get(CERTIFICATE_ANNOTATION)?.clone(),
+        chain: annotations.get(CHAIN_ANNOTATION).cloned(),
+        rekor_bundle: annotations.get(REKOR_BUNDLE_ANNOTATION).cloned(),
+    })
+}
+
 async fn fetch_manifest(
     reg: &Registry,
     image: &ImageRef,
@@ -157,8 +179,38 @@ pub fn check_signature(
     if !key.verify(&c.payload, sig) {
         return Err("signature does not verify with this key".into());
     }
-    let payload: Value = serde_json::from_slice(&c.payload)
-        .map_err(|e| format!("signed payload is not JSON: {e}"))?;
+    check_payload(&c.payload, digest)
+}
+
+/// Why a signature candidate does not vouch for `digest` for the keyless
+/// `identity` under `root` (`Ok` when it does): the candidate must carry
+/// a certificate, and verify as a Sigstore bundle would (see
+/// [`crate::bundle::keyless_sig`]).
+pub fn check_keyless_signature(
+    identity: &Identity,
+    root: &TrustedRoot,
+    c: &SignatureCandidate,
+    digest: &str,
+) -> Result<(), String> {
+    let Some(material) = &c.keyless else {
+        return Err(format!(
+            "signature has no {CERTIFICATE_ANNOTATION} annotation: {NOT_KEYLESS}"
+        ));
+    };
+    let sig = c.signature.as_ref().map_err(Clone::clone)?;
+    verify_keyless_signature(material, &c.payload, sig, identity, root)
+        .map_err(|e| format!("keyless signature: {e}"))?;
+    check_payload(&c.payload, digest)
+}
+
+/// The end of the reason given when a keyless attestor meets a
+/// key-signed `.sig`.
+pub const NOT_KEYLESS: &str = "signed with a key, not for a keyless attestor";
+
+/// Why a verified simple-signing payload is not about `digest`.
+fn check_payload(payload: &[u8], digest: &str) -> Result<(), String> {
+    let payload: Value =
+        serde_json::from_slice(payload).map_err(|e| format!("signed payload is not JSON: {e}"))?;
     let critical = &payload["critical"];
     if critical["type"] != "cosign container image signature" {
         return Err(format!(

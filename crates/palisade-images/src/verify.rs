@@ -271,7 +271,12 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
             attached
                 .signatures
                 .iter()
-                .filter_map(|c| legacy_key(a).map(|k| legacy::check_signature(k, c, digest)))
+                .map(|c| match &a.trust {
+                    Trust::Key(k) => legacy::check_signature(k, c, digest),
+                    Trust::Keyless { identity, root } => {
+                        legacy::check_keyless_signature(identity, root, c, digest)
+                    }
+                })
                 .chain(
                     attached
                         .bundles
@@ -321,8 +326,8 @@ fn judge_attestor(a: &Attestor, attached: &Attached, digest: &str) -> AttestorVe
     verdict(false, failure_reason(kind, a, &results))
 }
 
-/// The key legacy `.sig`/`.att` candidates are checked with (keyless
-/// attestors read bundles only).
+/// The key legacy `.att` candidates are checked with (keyless attestors
+/// read legacy keyless `.sig` layers and bundles, not legacy `.att`).
 fn legacy_key(a: &Attestor) -> Option<&crate::keys::PublicKey> {
     match &a.trust {
         Trust::Key(k) => Some(k),
@@ -333,10 +338,9 @@ fn legacy_key(a: &Attestor) -> Option<&crate::keys::PublicKey> {
 /// Why no candidate passed: the most telling failure (one signed by this
 /// key but wrong in content), else that none is by this key.
 fn failure_reason(kind: &str, a: &Attestor, results: &[Result<(), String>]) -> String {
-    let by_key = results
-        .iter()
-        .filter_map(|r| r.as_ref().err())
-        .find(|m| !m.contains("does not verify with this key"));
+    let by_key = results.iter().filter_map(|r| r.as_ref().err()).find(|m| {
+        !m.contains("does not verify with this key") && !m.ends_with(legacy::NOT_KEYLESS)
+    });
     match (results.len(), by_key) {
         (0, _) => match &a.attestation {
             None => "no signature found (.sig or bundle referrer)".into(),
@@ -346,6 +350,13 @@ fn failure_reason(kind: &str, a: &Attestor, results: &[Result<(), String>]) -> S
             ),
         },
         (_, Some(m)) => m.clone(),
-        (n, None) => format!("none of the {n} {kind}s found is signed by this attestor's key"),
+        (n, None) => match &a.trust {
+            Trust::Key(_) => {
+                format!("none of the {n} {kind}s found is signed by this attestor's key")
+            }
+            Trust::Keyless { .. } => {
+                format!("none of the {n} {kind}s found is keyless (a Fulcio certificate)")
+            }
+        },
     }
 }

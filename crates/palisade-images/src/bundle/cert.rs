@@ -164,7 +164,12 @@ pub(crate) fn chain_to(
         None,
     )
     .map(|_| ())
-    .map_err(|e| format!("does not chain to a trusted root at {time}: {e:?}"))
+    .map_err(|e| match e {
+        webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. } => {
+            format!("a certificate of the chain was not valid at {time} (signing time): {e:?}")
+        }
+        e => format!("does not chain to a trusted root at {time}: {e:?}"),
+    })
 }
 
 /// Checks that one embedded SCT of `leaf` is signed by a CT log of `root`.

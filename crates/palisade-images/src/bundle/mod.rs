@@ -9,6 +9,7 @@
 //! - [`cert`]: Fulcio chains (rustls-webpki), embedded SCTs, identities.
 //! - [`tsa`]: RFC 3161 timestamps (cms).
 //! - [`verify`]: the whole verification of one bundle.
+//! - [`keyless_sig`]: cosign's legacy keyless `.sig` layers, as v0.1 bundles.
 //! - [`oci`]: bundles as OCI 1.1 referrers of images; [`sign`]: writing them.
 //!
 //! Primitives are RustCrypto's (p256, p384, rsa, ed25519-dalek, sha2) and
@@ -18,6 +19,7 @@ pub mod attestor;
 pub mod body;
 pub mod cert;
 pub(crate) mod crypto;
+pub mod keyless_sig;
 pub mod oci;
 pub mod sign;
 pub mod tlog;

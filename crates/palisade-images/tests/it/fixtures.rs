@@ -6,15 +6,18 @@ use crate::support::{read, supply};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use palisade_images::dsse::Envelope;
-use palisade_images::legacy::{check_signature, SignatureCandidate, SIGNATURE_ANNOTATION};
+use palisade_images::legacy::{
+    check_signature, keyless_material, SignatureCandidate, SIGNATURE_ANNOTATION,
+};
 use palisade_images::registry::sha256_digest;
 use palisade_images::PublicKey;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 const FIXTURES: &str = "containers-image-cosign/signature/fixtures";
 
 /// A containers/image `dir:` signature file: 0x00, "sigstore-json\n", JSON.
-fn candidate(case: &str, n: u32) -> (SignatureCandidate, Value) {
+pub(crate) fn candidate(case: &str, n: u32) -> (SignatureCandidate, Value) {
     let raw = fixture(&format!("{case}/signature-{n}"));
     let json = raw
         .strip_prefix(b"\x00sigstore-json\n")
@@ -28,7 +31,17 @@ fn candidate(case: &str, n: u32) -> (SignatureCandidate, Value) {
                 .unwrap_or(""),
         )
         .map_err(|e| e.to_string());
-    (SignatureCandidate { payload, signature }, v)
+    let annotations: BTreeMap<String, String> =
+        serde_json::from_value(v["annotations"].clone()).unwrap_or_default();
+    let keyless = keyless_material(&annotations);
+    (
+        SignatureCandidate {
+            payload,
+            signature,
+            keyless,
+        },
+        v,
+    )
 }
 
 /// A fixture file; upstream git symlinks are stored here as files holding
@@ -41,7 +54,7 @@ fn fixture(rel: &str) -> Vec<u8> {
     }
 }
 
-fn manifest_digest(case: &str) -> String {
+pub(crate) fn manifest_digest(case: &str) -> String {
     sha256_digest(&fixture(&format!("{case}/manifest.json")))
 }
 
@@ -104,6 +117,7 @@ fn other_attachment_and_unknown_key_are_refused() {
         signature: B64
             .decode(v["annotations"][SIGNATURE_ANNOTATION].as_str().unwrap())
             .map_err(|e| e.to_string()),
+        keyless: None,
     };
     for k in ["cosign.pub", "cosign2.pub"] {
         let e = check_signature(&key(k), &c, "sha256:00").unwrap_err();

@@ -30,6 +30,7 @@ fn garbage_truncated_and_misdirected_signatures_are_refused() {
     let cand = |sig: Result<Vec<u8>, String>, payload: Vec<u8>| SignatureCandidate {
         payload,
         signature: sig,
+        keyless: None,
     };
     assert_eq!(
         check_signature(&p, &cand(Ok(good.clone()), payload.clone()), D),

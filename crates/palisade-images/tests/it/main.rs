@@ -10,6 +10,7 @@ mod fixtures;
 mod hostile;
 mod interop;
 mod keyless;
+mod keyless_sig;
 mod keys;
 mod live;
 mod registry_server;

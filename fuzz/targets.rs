@@ -132,6 +132,7 @@ pub fn image_parsers(data: &[u8]) {
                 let c = legacy::SignatureCandidate {
                     payload: rest.to_vec(),
                     signature: Ok(rest.to_vec()),
+                    keyless: None,
                 };
                 let _ = legacy::check_signature(&key, &c, "sha256:00");
             }

@@ -23,6 +23,17 @@ pub fn policy_files(path: &Path) -> (Vec<PathBuf>, Vec<PolicyError>) {
     )
 }
 
+/// The walk both front doors use: every file under `path` in name order,
+/// links followed, `.git` skipped, no ignore files honoured.
+pub fn walker(path: &Path) -> ignore::Walk {
+    ignore::WalkBuilder::new(path)
+        .standard_filters(false)
+        .follow_links(true)
+        .filter_entry(|e| e.file_name() != ".git")
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build()
+}
+
 /// Walks `path` as `palisade scan` walks a directory (the `ignore` crate's
 /// walker: file-name order, symbolic links followed, `.gitignore` not
 /// honoured, `.git` not entered), collecting the files accepted by `keep`
@@ -37,12 +48,7 @@ pub fn walk(
 ) -> (Vec<PathBuf>, Vec<PolicyError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
-    let walker = ignore::WalkBuilder::new(path)
-        .standard_filters(false)
-        .follow_links(true)
-        .filter_entry(|e| e.file_name() != ".git")
-        .sort_by_file_name(|a, b| a.cmp(b))
-        .build();
+    let walker = walker(path);
     for entry in walker {
         match entry {
             Ok(e) => {

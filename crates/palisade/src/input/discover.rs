@@ -127,12 +127,7 @@ fn walk(
     found: &mut dyn FnMut(Source),
     errors: &mut Vec<InputError>,
 ) {
-    let walker = ignore::WalkBuilder::new(dir)
-        .standard_filters(false)
-        .follow_links(true)
-        .filter_entry(|e| e.file_name() != ".git")
-        .sort_by_file_name(|a, b| a.cmp(b))
-        .build();
+    let walker = palisade_policy::files::walker(dir);
     for entry in walker {
         match entry {
             Ok(e) => {

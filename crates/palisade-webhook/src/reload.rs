@@ -91,10 +91,14 @@ impl Reloader {
 
     /// Polls every `interval` and reloads on each SIGHUP `hup` receives (see
     /// [`hangup`]), until the task is dropped; `loaded` are the stamps of the
-    /// files as they were loaded.
+    /// files as they were loaded. A changed file is reloaded once its stamp
+    /// has held for a whole interval, so a file caught half-written (an
+    /// editor or a tool that truncates, then writes) is never loaded: an
+    /// empty palisade.yaml is a valid configuration, the defaults, and would
+    /// otherwise be in force for a moment. SIGHUP reloads at once.
     pub async fn watch(self, interval: Duration, loaded: Stamps, mut hup: Hangup) {
-        let mut config_stamp = loaded.config;
-        let mut tls_stamp = loaded.tls;
+        let mut config = Settle::new(loaded.config);
+        let mut tls = Settle::new(loaded.tls);
         loop {
             let forced = tokio::select! {
                 _ = tokio::time::sleep(interval) => false,
@@ -104,18 +108,37 @@ impl Reloader {
                 tracing::info!("SIGHUP: reloading configuration and TLS files");
             }
             let now = self.config.as_deref().map(stamp);
-            if forced || now != config_stamp {
-                config_stamp = now;
-                if self.config.is_some() || forced {
-                    self.reload_policy();
-                }
+            if config.changed(now, forced) && (self.config.is_some() || forced) {
+                self.reload_policy();
             }
-            let now = (stamp(&self.cert), stamp(&self.key));
-            if forced || now != tls_stamp {
-                tls_stamp = now;
+            if tls.changed((stamp(&self.cert), stamp(&self.key)), forced) {
                 self.reload_tls();
             }
         }
+    }
+}
+
+/// The stamp of what was loaded, and of a change seen but not yet settled.
+struct Settle<T> {
+    loaded: T,
+    seen: Option<T>,
+}
+
+impl<T: PartialEq + Clone> Settle<T> {
+    fn new(loaded: T) -> Settle<T> {
+        Settle { loaded, seen: None }
+    }
+
+    /// Whether to reload now: forced, or the files differ from what was
+    /// loaded and are as they were at the previous poll.
+    fn changed(&mut self, now: T, forced: bool) -> bool {
+        if forced || (now != self.loaded && self.seen.as_ref() == Some(&now)) {
+            self.loaded = now;
+            self.seen = None;
+            return true;
+        }
+        self.seen = (now != self.loaded).then_some(now);
+        false
     }
 }
 
@@ -153,4 +176,38 @@ async fn next_hangup(h: &mut Hangup) {
 #[cfg(not(unix))]
 async fn next_hangup(_: &mut Hangup) {
     std::future::pending().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settle;
+
+    #[test]
+    fn a_change_is_loaded_once_it_holds_for_a_poll() {
+        let mut s = Settle::new(1);
+        assert!(!s.changed(1, false), "nothing changed");
+        assert!(!s.changed(0, false), "truncated: seen once, not loaded");
+        assert!(!s.changed(2, false), "written: changed again, not loaded");
+        assert!(s.changed(2, false), "held for a poll: loaded");
+        assert!(!s.changed(2, false), "loaded once");
+    }
+
+    #[test]
+    fn a_change_undone_before_it_settles_is_not_loaded() {
+        let mut s = Settle::new(1);
+        assert!(!s.changed(0, false));
+        assert!(!s.changed(1, false), "back to what is loaded");
+        assert!(!s.changed(1, false));
+    }
+
+    #[test]
+    fn sighup_reloads_at_once() {
+        let mut s = Settle::new(1);
+        assert!(s.changed(1, true));
+        assert!(s.changed(0, true));
+        assert!(
+            !s.changed(0, false),
+            "what SIGHUP loaded is the new reference"
+        );
+    }
 }

@@ -71,4 +71,7 @@ measure "$bin" image inspect "oci:$oci:bench" --no-cache -f json
 report "palisade inspect"
 measure gzip -dc "$tmp/layer.tar.gz"
 report "gzip -dc (the limit)"
-"$bin" image inspect "oci:$oci:bench" --no-cache | head -20
+# The report's first lines (written whole first: head closing the pipe
+# early would fail the script under pipefail).
+"$bin" image inspect "oci:$oci:bench" --no-cache > "$tmp/report.txt" || true
+head -20 "$tmp/report.txt"

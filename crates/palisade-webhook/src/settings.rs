@@ -62,7 +62,7 @@ pub struct WebhookSettings {
     /// webhook answers at once by `overloadPolicy`.
     pub max_queued_evaluations: Option<usize>,
     /// Request bytes admitted to evaluation at once, running and queued
-    /// (default 2 MiB): what bounds the memory of parsed reviews under
+    /// (default 512 KiB): what bounds the memory of parsed reviews under
     /// overload. Beyond it the webhook answers at once by `overloadPolicy`
     /// without decoding the object; a single request larger than the budget
     /// is admitted only when nothing else is.
@@ -105,8 +105,12 @@ pub enum OverloadPolicy {
 
 /// Default of `maxQueuedEvaluations`.
 pub const DEFAULT_MAX_QUEUED: usize = 64;
-/// Default of `maxQueuedBytes`.
-pub const DEFAULT_MAX_QUEUED_BYTES: usize = 2 << 20;
+/// Default of `maxQueuedBytes`: 512 KiB. A decoded review holds about 12
+/// times its body (a pod of 1,000 containers: 84 KiB of JSON, 1 MiB
+/// decoded), so this keeps parsed reviews near 6 MiB under overload, while
+/// 64 ordinary pod reviews (a few KiB each, `managedFields` included) still
+/// fit in the queue.
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 512 << 10;
 /// Default of `queueTimeoutMs`.
 pub const DEFAULT_QUEUE_TIMEOUT_MS: u64 = 1000;
 /// Default of `imageVerificationTimeoutMs`.

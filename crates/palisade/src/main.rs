@@ -1,11 +1,12 @@
 //! `palisade`: scan manifests in CI, admit at runtime, audit the cluster.
 //!
-//! No unsafe code but two system calls (`prctl` in `cmd/scan.rs`, the
-//! SIGPIPE disposition below); the library crates forbid unsafe code
-//! altogether.
+//! No unsafe code but three calls: the memory settings in `memory.rs`
+//! (`prctl`, mimalloc's purge delay) and the SIGPIPE disposition below; the
+//! library crates forbid unsafe code altogether.
 #![deny(unsafe_code)]
 
 mod cmd;
+mod memory;
 
 #[allow(unused_imports)]
 use palisade::{engine, input, output, report};
@@ -109,7 +110,7 @@ fn parse() -> Cli {
 /// would panic (exit 101). With the default action restored, the first
 /// such write ends the process without a message. Not for `serve`, whose
 /// sockets report a closed peer as an error to the connection alone.
-#[allow(unsafe_code)] // one of the binary's two unsafe calls (main.rs denies the rest)
+#[allow(unsafe_code)] // one of the binary's unsafe calls (main.rs denies the rest)
 fn quiet_on_closed_output() {
     #[cfg(target_os = "linux")]
     // SAFETY: restoring the default disposition of SIGPIPE at start, before

@@ -61,7 +61,7 @@ pub struct ScanArgs {
 /// Runs the scan; the exit code is 0 (pass), 1 (findings at or above
 /// fail-on) or 2 (input errors; everything readable was still scanned).
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    batch_memory();
+    crate::memory::batch();
     let timings = Timings::from_env();
     let verifier = if args.verify_images {
         Some(super::image::verifier_for(args.engine.config.as_deref())?)
@@ -247,26 +247,6 @@ pub fn emit(report: &Report, format: Format, output: Option<&PathBuf>) -> anyhow
     }
     Ok(())
 }
-
-/// No transparent huge pages for this process: a scan's peak memory counts.
-///
-/// The binary's allocator (mimalloc, see `main.rs`) asks the kernel for huge
-/// pages, so every 2 MiB region it touches becomes resident: on the
-/// real-world corpus that is 55-57 MiB of peak RSS instead of 48.
-#[cfg(target_os = "linux")]
-#[allow(unsafe_code)] // one of the binary's two unsafe calls (main.rs denies the rest)
-fn batch_memory() {
-    // SAFETY: PR_SET_THP_DISABLE sets a flag of this process that the kernel
-    // reads on later page faults; the arguments are the documented ones (flag
-    // on, then zeros). A failing call leaves huge pages allowed: more memory,
-    // same results.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn batch_memory() {}
 
 /// Phase durations on stderr when `PALISADE_TIMINGS` is set (for the benchmark).
 struct Timings(Option<std::cell::Cell<std::time::Instant>>);

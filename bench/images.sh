@@ -15,6 +15,7 @@
 #
 #   bench/images.sh             # RATE=2000 DURATION=10 CONNS=8 COLD_RATE=20 REPEAT=3
 #   PROFILE=debug bench/images.sh   # a quick check of the script, not figures
+#   PALISADE_BIN=... LOADGEN_BIN=... bench/images.sh   # binaries built elsewhere
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${RATE:-2000}
@@ -24,11 +25,18 @@ COLD_RATE=${COLD_RATE:-20}
 REPEAT=${REPEAT:-3}
 PROFILE=${PROFILE:-release}
 FLAG=--release; [ "$PROFILE" = release ] || FLAG=
-cargo build $FLAG -q -p palisade --bin palisade
-cargo build $FLAG -q -p palisade-webhook --example loadgen
 TARGET=${CARGO_TARGET_DIR:-target}
-BIN=$(realpath "$TARGET/$PROFILE/palisade")
-LOADGEN=$(realpath "$TARGET/$PROFILE/examples/loadgen")
+# PALISADE_BIN / LOADGEN_BIN: measure binaries built elsewhere instead.
+if [ -z "${PALISADE_BIN:-}" ]; then
+  cargo build $FLAG -q -p palisade --bin palisade
+  PALISADE_BIN=$TARGET/$PROFILE/palisade
+fi
+if [ -z "${LOADGEN_BIN:-}" ]; then
+  cargo build $FLAG -q -p palisade-webhook --example loadgen
+  LOADGEN_BIN=$TARGET/$PROFILE/examples/loadgen
+fi
+BIN=$(realpath "$PALISADE_BIN")
+LOADGEN=$(realpath "$LOADGEN_BIN")
 command -v docker-registry >/dev/null || { echo "needs docker-registry and skopeo (Debian packages)" >&2; exit 2; }
 
 TMP=$(mktemp -d)
@@ -119,8 +127,10 @@ row "run" "rps" "p50 ms" "p99 ms" "errors" "cpu us/req"
 
 # The pod must be admitted (all four attestors verified) before anything is measured.
 admitted() {
-  curl -s --cacert "$TMP/ca.crt" -H 'content-type: application/json' --data @"$TMP/pod.json" \
-    "https://$ADDR/validate" | grep -q '"allowed":true' || { echo "the pod is not admitted on $1" >&2; exit 1; }
+  local answer
+  answer=$(curl -s --cacert "$TMP/ca.crt" -H 'content-type: application/json' --data @"$TMP/pod.json" \
+    "https://$ADDR/validate")
+  grep -q '"allowed":true' <<<"$answer" || { echo "the pod is not admitted on $1: $answer" >&2; exit 1; }
 }
 start cold
 admitted cold

@@ -161,20 +161,23 @@ impl Report {
         fail_on: Severity,
         progress: &(dyn Fn() + Sync),
     ) -> Self {
-        Self::evaluate_deferred(policy, inventory, ext, now, fail_on, progress, &[])
+        Self::evaluate_deferred(policy, inventory, ext, now, fail_on, &|_| progress(), &[])
     }
 
     /// [`Report::evaluate`] for a scan with sources read twice: the objects
     /// of a [`Deferred`] source in the inventory are its context objects
     /// only; the source is read again and every object of it evaluated and
     /// dropped one at a time, its results taking the source's place.
+    /// `seen` is called with every object evaluated (from any thread), for
+    /// progress or for what a front door learns from the objects that the
+    /// context does not keep.
     pub fn evaluate_deferred(
         policy: &PolicySet,
         inventory: &Inventory,
         ext: &Extensions,
         now: jiff::Timestamp,
         fail_on: Severity,
-        progress: &(dyn Fn() + Sync),
+        seen: &(dyn Fn(&Resource) + Sync),
         deferred: &[Deferred],
     ) -> Self {
         let mut report = Report::new(fail_on);
@@ -194,13 +197,13 @@ impl Report {
                 if in_deferred(*i) {
                     return None;
                 }
-                progress();
+                seen(res);
                 Some(evaluate_one(policy, &ctx, res))
             })
             .collect();
         let second: Vec<Vec<Evaluated>> = deferred
             .iter()
-            .map(|d| second_read(policy, &ctx, progress, &d.source))
+            .map(|d| second_read(policy, &ctx, seen, &d.source))
             .collect();
         let mut second = deferred.iter().map(|d| d.start).zip(second).peekable();
         for (i, eval) in evaluations.into_iter().enumerate() {
@@ -311,7 +314,7 @@ enum Read {
 fn second_read(
     policy: &PolicySet,
     ctx: &Context<'_>,
-    progress: &(dyn Fn() + Sync),
+    seen: &(dyn Fn(&Resource) + Sync),
     src: &input::Source,
 ) -> Vec<Evaluated> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Read>(4);
@@ -341,7 +344,7 @@ fn second_read(
             match read {
                 Read::Restart => out.clear(),
                 Read::Batch(batch) => out.par_extend(batch.par_iter().map(|res| {
-                    progress();
+                    seen(res);
                     evaluate_one(policy, ctx, res)
                 })),
             }

@@ -115,31 +115,21 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         .fail_on
         .or(policy.config().spec.fail_on)
         .unwrap_or(Severity::Low);
-    let (loaded, mut not_audited, listed, source) = if args.snapshot.is_empty() {
-        let l = live::load(&args.live, &policy)?;
-        let loaded = input::Loaded {
-            resources: l.resources,
-            errors: l.errors,
-            stats: l.stats,
-            deferred: Vec::new(),
-        };
-        (loaded, l.not_read, Some(l.kinds), "the cluster")
-    } else {
-        (
-            load_snapshot(args, &policy),
-            Vec::new(),
-            None,
-            "the snapshot",
-        )
-    };
-    let inventory = Inventory::new(loaded.resources);
     let now = jiff::Timestamp::now();
-    let report =
-        Report::scan(&policy, &inventory, now, fail_on).with_input(loaded.errors, loaded.stats);
+    let (report, mut not_audited, listed, seen, source) = if args.snapshot.is_empty() {
+        let l = live::load(&args.live, &policy)?;
+        let inventory = Inventory::new(l.resources);
+        let report = Report::scan(&policy, &inventory, now, fail_on).with_input(l.errors, l.stats);
+        let seen = coverage::Seen::of(&inventory);
+        (report, l.not_read, Some(l.kinds), seen, "the cluster")
+    } else {
+        let (report, seen) = audit_snapshot(args, &policy, now, fail_on);
+        (report, Vec::new(), None, seen, "the snapshot")
+    };
     let facts = AuditFacts {
         releases,
         not_audited: {
-            not_audited.extend(coverage::not_audited(&policy, &inventory, source));
+            not_audited.extend(coverage::not_audited(&policy, &seen, source));
             not_audited
         },
         now,
@@ -157,17 +147,43 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(report.exit_code()))
 }
 
-/// The snapshot's objects, version files and errors.
-fn load_snapshot(args: &AuditArgs, policy: &palisade_core::PolicySet) -> input::Loaded {
-    let mut loaded = input::discover_and_load(
+/// Audits the snapshot as `scan` reads a cluster export: every source is
+/// read twice (`input::stream`), the first read keeping only what the
+/// context needs, the second evaluating objects one at a time, so memory
+/// grows with the context, not with the snapshot. The version files are
+/// added to the context.
+fn audit_snapshot(
+    args: &AuditArgs,
+    policy: &palisade_core::PolicySet,
+    now: jiff::Timestamp,
+    fail_on: Severity,
+) -> (Report, coverage::Seen) {
+    let mut loaded = input::discover_and_load_streaming(
         &args.snapshot,
         input::read_stdin,
         &|kind| policy.keep(kind),
+        (&|kind| policy.context_keep(kind), 0),
         &|| {},
         &|| {},
     );
     let (versions, version_errors) = snapshot::extra_objects(&args.snapshot);
     loaded.errors.extend(version_errors);
     loaded.resources.extend(versions.into_iter().map(Arc::new));
-    loaded
+    let deferred = std::mem::take(&mut loaded.deferred);
+    let inventory = Inventory::new(loaded.resources);
+    let ext = policy.prepare(&inventory);
+    let seen = coverage::Seen::default();
+    let report = Report::evaluate_deferred(
+        policy,
+        &inventory,
+        &ext,
+        now,
+        fail_on,
+        &|r| seen.observe(r),
+        &deferred,
+    )
+    .with_input(loaded.errors, loaded.stats);
+    // The process ends soon: leave the context to the exit.
+    std::mem::forget(inventory);
+    (report, seen)
 }

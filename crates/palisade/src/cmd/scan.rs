@@ -118,7 +118,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         &args.paths,
         input::read_stdin,
         &|kind| policy.keep(kind),
-        &|kind| policy.context_keep(kind),
+        (&|kind| policy.context_keep(kind), input::stream_from()),
         &|| {
             if tty {
                 found_one(&bar)
@@ -166,7 +166,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     bar.set_message("checking objects");
     let now = jiff::Timestamp::now();
     let ext = policy.prepare(&inventory);
-    let progress = || bar.inc(1);
+    let progress = |_: &palisade_core::Resource| bar.inc(1);
     let report = Report::evaluate_deferred(
         &policy, &inventory, &ext, now, fail_on, &progress, &deferred,
     )

@@ -26,7 +26,7 @@ mod stream;
 
 pub use discover::{discover, discover_each, Source};
 pub use parse::parse_text_keep;
-pub use stream::{each_object, Deferred, STREAM_FROM};
+pub use stream::{each_object, stream_from, Deferred, STREAM_FROM};
 
 use palisade_core::{Keep, Resource};
 use serde::Serialize;
@@ -124,20 +124,21 @@ pub struct Loaded {
 /// What the context reads of each kind (`PolicySet::context_keep`).
 pub type ContextKeep<'a> = dyn Fn(&str) -> Option<Keep> + Sync + 'a;
 
-/// [`discover_and_load`], except that a source of [`STREAM_FROM`] bytes or
-/// more keeps only its objects of the kinds the context reads, as far as
-/// `context` says (`PolicySet::context_keep`), and is listed in [`Loaded::deferred`], to be read
-/// again object by object ([`each_object`]).
+/// [`discover_and_load`], except that a source of `from` bytes or more
+/// (`scan`: [`stream_from`]; `audit --snapshot`: 0, every source) keeps
+/// only its objects of the kinds the context reads, as far as `context`
+/// says (`PolicySet::context_keep`), and is listed in [`Loaded::deferred`],
+/// to be read again object by object ([`each_object`]).
 pub fn discover_and_load_streaming(
     paths: &[PathBuf],
     stdin: impl FnOnce() -> std::io::Result<Arc<[u8]>> + Send,
     keep: &(dyn Fn(&str) -> Keep + Sync),
-    context: &ContextKeep<'_>,
+    (context, from): (&ContextKeep<'_>, usize),
     found: &(dyn Fn() + Sync),
     progress: &(dyn Fn() + Sync),
 ) -> Loaded {
     let (parsed, errors) = walk_map(paths, stdin, found, &|src| {
-        let out = read_source(src, keep, Some(context));
+        let out = read_source(src, keep, Some((context, from)));
         progress();
         out
     });
@@ -235,10 +236,14 @@ pub fn count_events(src: &Source) -> Option<usize> {
 
 /// Reads one source and parses it; with `context`, a large source keeps
 /// only its objects the context needs (see [`Deferred`]).
-fn read_source(src: &Source, keep: &dyn Fn(&str) -> Keep, context: Option<&ContextKeep>) -> Parsed {
+fn read_source(
+    src: &Source,
+    keep: &dyn Fn(&str) -> Keep,
+    context: Option<(&ContextKeep, usize)>,
+) -> Parsed {
     let name = src.name();
     let parse = |bytes: &[u8]| match context {
-        Some(context) if bytes.len() >= stream::stream_from() => {
+        Some((context, from)) if bytes.len() >= from => {
             let mut p = stream::first_read(&name, bytes, context);
             p.deferred = Some(src.clone());
             p

@@ -1,8 +1,9 @@
 //! What an audit could not judge, and why: kinds some active rule checks
 //! but the snapshot or cluster does not hold (`{src}` in the reasons).
 
-use palisade_core::{Inventory, PolicySet};
+use palisade_core::{Inventory, PolicySet, Resource};
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Something not audited.
 #[derive(Debug, Clone, Serialize)]
@@ -55,21 +56,50 @@ const NEEDS: [(&str, &str, &str, &[&str]); 4] = [
     ),
 ];
 
-/// The parts of the cluster the active rules of `policy` need that
-/// `inventory` lacks.
-pub fn not_audited(policy: &PolicySet, inventory: &Inventory, src: &str) -> Vec<NotAudited> {
+/// Which parts of [`NEEDS`] an audit has seen, from every object it
+/// evaluated (a streamed snapshot keeps only the context's objects in the
+/// inventory, so the inventory alone cannot say).
+#[derive(Debug, Default)]
+pub struct Seen([AtomicBool; NEEDS.len()]);
+
+impl Seen {
+    /// What the objects of `inventory` show.
+    pub fn of(inventory: &Inventory) -> Seen {
+        let seen = Seen::default();
+        for r in inventory.iter() {
+            seen.observe(r);
+        }
+        seen
+    }
+
+    /// Notes what `res` shows (safe from any thread).
+    pub fn observe(&self, res: &Resource) {
+        for (i, (_, kind, _, _)) in NEEDS.iter().enumerate() {
+            if res.id.kind != *kind || self.0[i].load(Ordering::Relaxed) {
+                continue;
+            }
+            let present = match *kind {
+                "Pod" => palisade_rules::cluster::flags::ApiServerFlags::of(res).is_some(),
+                _ => true,
+            };
+            if present {
+                self.0[i].store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The parts of the cluster the active rules of `policy` need that the
+/// audit has not `seen`.
+pub fn not_audited(policy: &PolicySet, seen: &Seen, src: &str) -> Vec<NotAudited> {
     let active: Vec<&str> = policy
         .active_rules()
         .map(|(i, _, _)| i.id.as_str())
         .collect();
-    let has_apiserver = || {
-        inventory
-            .of_kind("Pod")
-            .any(|p| palisade_rules::cluster::flags::ApiServerFlags::of(p).is_some())
-    };
     NEEDS
         .iter()
-        .filter_map(|(what, kind, why, rules)| {
+        .enumerate()
+        .filter_map(|(i, (what, _, why, rules))| {
             let unchecked: Vec<&str> = rules
                 .iter()
                 .copied()
@@ -78,10 +108,7 @@ pub fn not_audited(policy: &PolicySet, inventory: &Inventory, src: &str) -> Vec<
             if unchecked.is_empty() {
                 return None;
             }
-            let present = match *kind {
-                "Pod" => has_apiserver(),
-                k => inventory.of_kind(k).next().is_some(),
-            };
+            let present = seen.0[i].load(Ordering::Relaxed);
             (!present).then(|| NotAudited {
                 what: what.to_string(),
                 why: format!(

@@ -62,11 +62,13 @@ pub const DEFAULT_MAX_RESULTS: usize = 1000;
 /// The annotation giving how many results a report leaves out.
 pub const OMITTED_ANNOTATION: &str = "palisade.io/results-omitted";
 
-/// One result before it is placed in a report.
-struct Entry {
+/// One result before it is placed in a report: its finding, built as a
+/// result only if the report keeps it.
+struct Entry<'a> {
     severity: palisade_core::Severity,
     status: &'static str,
-    value: Value,
+    finding: &'a Finding,
+    why: Option<&'a Suppressed>,
 }
 
 /// The reports of `findings` and `suppressed`, cluster report first, then
@@ -76,36 +78,55 @@ pub fn reports(
     suppressed: &[Suppressed],
     opts: &ReportOptions,
 ) -> Vec<Value> {
+    each_report(findings, suppressed, opts).collect()
+}
+
+/// [`reports`], one at a time: each report is built when the iterator gets
+/// to it (what a writer streaming thousands of namespaces' reports needs),
+/// and only the results a report keeps are built at all.
+pub fn each_report<'a>(
+    findings: &'a [Finding],
+    suppressed: &'a [Suppressed],
+    opts: &'a ReportOptions,
+) -> impl Iterator<Item = Value> + 'a {
     let mut by_ns: BTreeMap<Option<&str>, Vec<Entry>> = BTreeMap::new();
     for f in findings {
         let status = match f.action {
             Action::Enforce => "fail",
             Action::Warn | Action::Audit => "warn",
         };
+        let e = Entry {
+            severity: f.severity,
+            status,
+            finding: f,
+            why: None,
+        };
         by_ns
             .entry(f.resource.namespace.as_deref())
             .or_default()
-            .push(entry(f, status, None, opts));
+            .push(e);
     }
     for s in suppressed {
         let f = &s.finding;
+        let e = Entry {
+            severity: f.severity,
+            status: "skip",
+            finding: f,
+            why: Some(s),
+        };
         by_ns
             .entry(f.resource.namespace.as_deref())
             .or_default()
-            .push(entry(f, "skip", Some(s), opts));
+            .push(e);
     }
     by_ns
         .into_iter()
-        .map(|(ns, entries)| report(ns, entries, opts))
-        .collect()
+        .map(move |(ns, entries)| report(ns, entries, opts))
 }
 
-fn entry(
-    f: &Finding,
-    status: &'static str,
-    why: Option<&Suppressed>,
-    opts: &ReportOptions,
-) -> Entry {
+/// One kept result.
+fn entry(e: &Entry, opts: &ReportOptions) -> Value {
+    let (f, status, why) = (e.finding, e.status, e.why);
     let r = &f.resource;
     let mut resource = Map::new();
     resource.insert("apiVersion".into(), json!(r.api_version));
@@ -126,7 +147,7 @@ fn entry(
         properties.insert("suppressionReason".into(), json!(s.reason));
     }
     let policy = f.rule.split('/').next().unwrap_or(&f.rule);
-    let value = json!({
+    json!({
         "policy": policy,
         "rule": &*f.rule,
         "result": status,
@@ -137,12 +158,7 @@ fn entry(
         "timestamp": {"seconds": opts.now.as_second(), "nanos": 0},
         "resources": [resource],
         "properties": properties,
-    });
-    Entry {
-        severity: f.severity,
-        status,
-        value,
-    }
+    })
 }
 
 fn report(ns: Option<&str>, mut entries: Vec<Entry>, opts: &ReportOptions) -> Value {
@@ -175,7 +191,7 @@ fn report(ns: Option<&str>, mut entries: Vec<Entry>, opts: &ReportOptions) -> Va
         "kind": opts.api.kind(ns.is_none()),
         "metadata": metadata,
         "summary": summary,
-        "results": entries.into_iter().map(|e| e.value).collect::<Vec<_>>(),
+        "results": entries.iter().map(|e| entry(e, opts)).collect::<Vec<_>>(),
     });
     if opts.api == ReportApi::OpenReports {
         out["source"] = json!("palisade");

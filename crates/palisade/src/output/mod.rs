@@ -12,7 +12,7 @@ mod table;
 use crate::report::Report;
 use std::io::Write;
 
-pub use json::to_json;
+pub use json::{to_json, JsonReport};
 pub use sarif::to_sarif;
 
 /// An output format.

@@ -6,6 +6,7 @@ use crate::output::{self, Format};
 use crate::report::Report;
 use anyhow::Context as _;
 use palisade_audit::{html, policy_report, ReportOptions};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
@@ -61,41 +62,90 @@ pub fn emit(
         }
         return Ok(());
     }
-    let text = match format {
-        AuditFormat::Json => {
-            let mut doc = serde_json::to_value(output::to_json(report))?;
-            doc["notAudited"] = serde_json::to_value(&facts.not_audited)?;
-            doc["releaseData"] = release_data(facts);
-            if let Some(listed) = &facts.listed {
-                doc["listed"] = serde_json::to_value(listed)?;
+    let write = |w: &mut dyn Write| -> anyhow::Result<()> {
+        match format {
+            // Both written as they are serialized: the document of a
+            // 100,000-object audit is never built whole.
+            AuditFormat::Json => {
+                let doc = AuditJson {
+                    scan: output::to_json(report),
+                    not_audited: &facts.not_audited,
+                    release_data: release_data(facts),
+                    listed: facts.listed.as_deref(),
+                };
+                serde_json::to_writer_pretty(&mut *w, &doc)?;
             }
-            serde_json::to_string_pretty(&doc)? + "\n"
+            AuditFormat::Policyreport => {
+                let opts = ReportOptions {
+                    api: facts.report_api,
+                    max_results: facts.max_results,
+                    now: facts.now,
+                };
+                let items = policy_report::each_report(&report.findings, &report.suppressed, &opts);
+                let list = ReportList {
+                    api_version: "v1",
+                    kind: "List",
+                    items: Lazy(std::cell::Cell::new(Some(items))),
+                };
+                serde_json::to_writer_pretty(&mut *w, &list)?;
+            }
+            _ => w.write_all(html::render(&page(report, facts)).as_bytes())?,
         }
-        AuditFormat::Policyreport => {
-            let opts = ReportOptions {
-                api: facts.report_api,
-                max_results: facts.max_results,
-                now: facts.now,
-            };
-            let items = policy_report::reports(&report.findings, &report.suppressed, &opts);
-            let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
-            serde_json::to_string_pretty(&list)? + "\n"
-        }
-        _ => html::render(&page(report, facts)),
+        w.write_all(b"\n")?;
+        Ok(())
     };
     match out {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+            write(&mut w)?;
+            w.flush()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
         None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            write(&mut w)?;
+            w.flush()?;
         }
     }
     for e in &report.errors {
         eprintln!("error: {e}");
     }
     Ok(())
+}
+
+/// The audit's JSON document: scan's, then what was not audited, the
+/// release data and, for a live cluster, the kinds listed.
+#[derive(Serialize)]
+struct AuditJson<'a> {
+    #[serde(flatten)]
+    scan: output::JsonReport<'a>,
+    #[serde(rename = "notAudited")]
+    not_audited: &'a [super::coverage::NotAudited],
+    #[serde(rename = "releaseData")]
+    release_data: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listed: Option<&'a [palisade_audit::live::KindRead]>,
+}
+
+/// A `v1` List whose items are serialized as they are produced.
+#[derive(Serialize)]
+#[serde(bound = "")]
+struct ReportList<I: Iterator<Item = Value>> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    kind: &'static str,
+    items: Lazy<I>,
+}
+
+/// A sequence serialized from an iterator, once.
+struct Lazy<I>(std::cell::Cell<Option<I>>);
+
+impl<I: Iterator<Item = Value>> Serialize for Lazy<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.take().into_iter().flatten())
+    }
 }
 
 fn page<'a>(report: &'a Report, facts: &AuditFacts) -> html::Page<'a> {

@@ -97,6 +97,7 @@ pub struct AuditFacts {
 
 /// Runs the audit; exit codes as `scan`'s.
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
+    crate::memory::compact();
     let releases = match &args.releases {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -109,7 +109,7 @@ fn init_logs(args: &ServeArgs) -> anyhow::Result<()> {
 
 /// Runs the webhook until SIGINT or SIGTERM.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    crate::memory::server();
+    crate::memory::compact();
     let _ = rustls::crypto::ring::default_provider().install_default();
     init_logs(&args)?;
     let config = args.engine.config.clone().or_else(|| {

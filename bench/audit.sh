@@ -24,12 +24,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-3}
 sizes=${SIZES:-"0.2 0.5 1.0"}
 target=${CARGO_TARGET_DIR:-$root/target}
-if [ -n "${PALISADE_BIN:-}" ]; then
-  bin=$PALISADE_BIN
-else
-  (cd "$root" && cargo build --release -p palisade --quiet)
-  bin=$target/release/palisade
-fi
+. "$root/bench/lib.sh"
+palisade_bin "$root"
 live=${LIVE:-1}
 if [ "$live" = 1 ] && [ -z "${FAKE_BIN:-}" ]; then
   (cd "$root" && cargo build --release -p palisade --example fake_apiserver --quiet)
@@ -41,21 +37,6 @@ fake_pid=
 cleanup() { [ -n "$fake_pid" ] && kill "$fake_pid" 2> /dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-# measure CMD... -> best wall seconds in $secs, peak RSS (KiB) of that run in $rss_kb
-measure() {
-  secs=; rss_kb=
-  for _ in $(seq "$runs"); do
-    local start end s
-    start=$(date +%s%N)
-    /usr/bin/time -f "%M" -o "$tmp/rss" "$@" > /dev/null 2> "$tmp/err" || true
-    end=$(date +%s%N)
-    s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-    if [ -z "$secs" ] || awk -v a="$s" -v b="$secs" 'BEGIN { exit !(a < b) }'; then
-      secs=$s
-      rss_kb=$(tail -n 1 "$tmp/rss")
-    fi
-  done
-}
 
 declare -A T M LT LM
 for scale in $sizes; do

@@ -12,13 +12,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-3}
-target=${CARGO_TARGET_DIR:-$root/target}
-if [ -n "${PALISADE_BIN:-}" ]; then
-  bin=$PALISADE_BIN
-else
-  (cd "$root" && cargo build --release -p palisade --quiet)
-  bin=$target/release/palisade
-fi
+. "$root/bench/lib.sh"
+palisade_bin "$root"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

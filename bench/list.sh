@@ -19,14 +19,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-3}
-target=${CARGO_TARGET_DIR:-$root/target}
-# PALISADE_BIN=/path/to/palisade: measure that binary instead of building one
-if [ -n "${PALISADE_BIN:-}" ]; then
-  bin=$PALISADE_BIN
-else
-  (cd "$root" && cargo build --release -p palisade --quiet)
-  bin=$target/release/palisade
-fi
+. "$root/bench/lib.sh"
+palisade_bin "$root"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -35,21 +29,6 @@ python3 "$root/bench/gen_list.py" "$tmp/list30k.json" 30000 --pods-only
 python3 "$root/bench/gen_list.py" "$tmp/stream30k.yaml" 30000 --pods-only --stream
 printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: c}]}\n' > "$tmp/tiny.yaml"
 
-# measure CMD... -> $secs (best wall seconds of RUNS), $rss_kb (peak RSS of that run)
-measure() {
-  secs=; rss_kb=
-  for _ in $(seq "$runs"); do
-    local start end s
-    start=$(date +%s%N)
-    /usr/bin/time -f "%M" -o "$tmp/rss" "$@" > /dev/null 2> "$tmp/err" || true
-    end=$(date +%s%N)
-    s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-    if [ -z "$secs" ] || awk -v a="$s" -v b="$secs" 'BEGIN { exit !(a < b) }'; then
-      secs=$s
-      rss_kb=$(tail -n 1 "$tmp/rss")
-    fi
-  done
-}
 
 measure "$bin" scan -f json "$tmp/tiny.yaml"
 base_kb=$rss_kb

@@ -16,34 +16,14 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-5}
-target=${CARGO_TARGET_DIR:-$root/target}
-# PALISADE_BIN=/path/to/palisade: measure that binary instead of building one
-if [ -n "${PALISADE_BIN:-}" ]; then
-  bin=$PALISADE_BIN
-else
-  (cd "$root" && cargo build --release -p palisade --quiet)
-  bin=$target/release/palisade
-fi
+. "$root/bench/lib.sh"
+palisade_bin "$root"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "generated: $(python3 "$root/bench/gen_rbac.py" "$tmp/cluster")"
 
-# measure CMD... -> best wall seconds in $secs, peak RSS (KiB) of that run in $rss_kb
-measure() {
-  secs=; rss_kb=
-  for _ in $(seq "$runs"); do
-    local start end s
-    start=$(date +%s%N)
-    /usr/bin/time -f "%M" -o "$tmp/rss" "$@" > "$tmp/out" 2> "$tmp/err" || true
-    end=$(date +%s%N)
-    s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-    if [ -z "$secs" ] || awk -v a="$s" -v b="$secs" 'BEGIN { exit !(a < b) }'; then
-      secs=$s
-      rss_kb=$(tail -n 1 "$tmp/rss")
-    fi
-  done
-}
+MEASURE_OUT=$tmp/out
 
 row() { printf "  %-44s %7s s %8.1f MiB peak RSS\n" "$1" "$2" "$(awk -v k="$3" 'BEGIN { print k / 1024 }')"; }
 

@@ -42,19 +42,13 @@ files_for() {
   esac
 }
 peers=${PEERS:-/tmp/peers/bin}
-target=${CARGO_TARGET_DIR:-$root/target}
 
 if [ ! -x /usr/bin/time ]; then
   echo "bench needs GNU time: apt-get install -y time" >&2
   exit 1
 fi
-# PALISADE_BIN=/path/to/palisade: measure that binary instead of building one
-if [ -n "${PALISADE_BIN:-}" ]; then
-  bin=$PALISADE_BIN
-else
-  (cd "$root" && cargo build --release -p palisade --quiet)
-  bin=$target/release/palisade
-fi
+. "$root/bench/lib.sh"
+palisade_bin "$root"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

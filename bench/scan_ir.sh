@@ -12,17 +12,12 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 mixes=${MIXES:-apps workload-heavy rbac-heavy small-files large-files findings}
-target=${CARGO_TARGET_DIR:-$root/target}
 if ! command -v valgrind > /dev/null; then
   echo "bench/scan_ir.sh needs valgrind: apt-get install -y valgrind" >&2
   exit 1
 fi
-if [ -n "${PALISADE_BIN:-}" ]; then
-  bin=$PALISADE_BIN
-else
-  (cd "$root" && cargo build --release -p palisade --quiet)
-  bin=$target/release/palisade
-fi
+. "$root/bench/lib.sh"
+palisade_bin "$root"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

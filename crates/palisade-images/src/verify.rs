@@ -141,12 +141,7 @@ impl Verifier {
         let (digest, cached) = match tokio::time::timeout(budget, work).await {
             Ok(Ok(x)) => x,
             Ok(Err(e)) => return (registry_failure(verdict, &matching, &e), None),
-            Err(_) => {
-                return (
-                    registry_failure(verdict, &matching, &timeout(budget)),
-                    None,
-                )
-            }
+            Err(_) => return (registry_failure(verdict, &matching, &timeout(budget)), None),
         };
         if let Some(mut v) = cached {
             v.image = text.to_string();

@@ -17,11 +17,11 @@ use crate::engine::Engine;
 use crate::metrics::{ImageMetrics, Metrics};
 use crate::review::Review;
 use crate::settings::WebhookSettings;
+use futures_util::future::BoxFuture;
 use palisade_core::images::{ImageVerdict, ImageVerdicts, OnRegistryError, PolicyVerdict};
 use palisade_core::workload::PodSpec;
 use palisade_core::{Config, ConfigError, Field, Operation, PodTemplates, Resource, ResourceId};
 use palisade_images::credentials::{parse_docker_config, with_credentials, Credentials};
-use futures_util::future::BoxFuture;
 use palisade_images::{ImagePolicies, ImageRef, Registry, RegistryOptions, Verifier};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -413,7 +413,9 @@ pub async fn check_review(
         images_at(&res, templates)
     };
     let sources = match verify.and_then(|v| v.pull_secrets.as_ref()) {
-        Some(src) if !images.is_empty() => Some((src.clone(), pull_secret_sources(&res, templates))),
+        Some(src) if !images.is_empty() => {
+            Some((src.clone(), pull_secret_sources(&res, templates)))
+        }
         _ => None,
     };
     // the namespace the API server names, not the object's claim
@@ -433,9 +435,9 @@ pub async fn check_review(
     let verdicts = match verify {
         None => None,
         Some(imgs) if pulled.credentials.is_empty() => Some(imgs.verify(&images, m).await),
-        Some(imgs) => Some(
-            with_credentials(Arc::new(pulled.credentials), imgs.verify(&images, m)).await,
-        ),
+        Some(imgs) => {
+            Some(with_credentials(Arc::new(pulled.credentials), imgs.verify(&images, m)).await)
+        }
     };
     let verdicts = verdicts.map(|mut v| {
         explain(&mut v, &pulled.problems);

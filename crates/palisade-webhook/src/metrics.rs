@@ -217,7 +217,9 @@ impl Metrics {
     pub fn cluster(&self, status: &crate::cluster::ClusterStatus) {
         for k in &status.kinds {
             let l = vec![("kind", k.kind.clone())];
-            self.cluster_synced.get_or_create(&l).set(i64::from(k.synced));
+            self.cluster_synced
+                .get_or_create(&l)
+                .set(i64::from(k.synced));
             self.cluster_objects
                 .get_or_create(&l)
                 .set(i64::try_from(k.objects).unwrap_or(i64::MAX));

@@ -20,7 +20,6 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -64,9 +63,11 @@ fn cluster(extra: Vec<Kind>) -> FakeApi {
             RBAC,
             "ClusterRole",
             false,
-            vec![json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            vec![
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
                 "metadata": {"name": "everything"},
-                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]})],
+                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}),
+            ],
         ),
         kind(RBAC, "ClusterRoleBinding", false, Vec::new()),
         kind(RBAC, "Role", true, Vec::new()),
@@ -102,12 +103,22 @@ fn serve(api: &FakeApi, yaml: &str, files: &[(&str, &[u8])]) -> Served {
     std::fs::write(d.join("palisade.yaml"), yaml).unwrap();
     let kubeconfig = api.kubeconfig(d, "elsewhere");
     let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["certs", "--service", "palisade", "--namespace", "palisade-system"])
+        .args([
+            "certs",
+            "--service",
+            "palisade",
+            "--namespace",
+            "palisade-system",
+        ])
         .args(["--san", "localhost", "--out-dir"])
         .arg(d)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(["serve", "--tls-cert", "tls.crt", "--tls-key", "tls.key"])
         .args(["--addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0"])
@@ -329,7 +340,10 @@ fn namespace_labels_come_from_the_cluster_and_its_watch_never_from_reviews() {
         .iter()
         .find(|r| r.path == "/api/v1/namespaces" && r.query.contains("watch="))
         .expect("a watch of namespaces");
-    assert!(ns_watch.accept.contains("PartialObjectMetadata"), "{ns_watch:?}");
+    assert!(
+        ns_watch.accept.contains("PartialObjectMetadata"),
+        "{ns_watch:?}"
+    );
 }
 
 #[test]
@@ -355,7 +369,13 @@ fn not_ready_and_denying_until_the_first_sync() {
     let mut faults = Faults::default();
     faults.forbidden.insert("rolebindings".into());
     let mut kinds = Vec::new();
-    for k in ["Namespace", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"] {
+    for k in [
+        "Namespace",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
+    ] {
         let group = if k == "Namespace" { "" } else { RBAC };
         kinds.push(kind(group, k, k.starts_with("Role"), Vec::new()));
     }
@@ -364,8 +384,14 @@ fn not_ready_and_denying_until_the_first_sync() {
     std::thread::sleep(Duration::from_secs(2));
     let (code, body) = s.health_get("/readyz");
     assert_eq!(code, 503, "{body}");
-    assert!(body.contains("not synced") && body.contains("RoleBinding"), "{body}");
-    assert!(!body.contains("Namespace,"), "the other kinds synced: {body}");
+    assert!(
+        body.contains("not synced") && body.contains("RoleBinding"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("Namespace,"),
+        "the other kinds synced: {body}"
+    );
     let r = s.validate(&review("dev", loose_pod("dev")));
     assert_eq!(r["allowed"], false, "{r}");
     assert!(
@@ -414,9 +440,11 @@ fn a_binding_is_judged_by_the_rules_of_a_role_only_the_cluster_has() {
     let r = s.validate(&review("shop", binding("nowhere")));
     assert!(message(&r).contains("[rbac-binding-missing-role]"), "{r}");
     // a role the cluster narrows is judged as it is now
-    api.upsert(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+    api.upsert(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": {"name": "everything"},
-        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}));
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}),
+    );
     let start = Instant::now();
     while s.validate(&review("shop", binding("everything")))["allowed"] != true {
         assert!(start.elapsed() < Duration::from_secs(15), "{}", s.log());
@@ -465,11 +493,7 @@ fn image_pull_secrets_from_the_api_server_authenticate_the_verification() {
                 "kubernetes.io/dockerconfigjson",
                 json!({".dockerconfigjson": b64(&config)}),
             ),
-            secret(
-                "opaque",
-                "Opaque",
-                json!({"password": b64("pw-9f3k")}),
-            ),
+            secret("opaque", "Opaque", json!({"password": b64("pw-9f3k")})),
         ],
     );
     let accounts = kind(

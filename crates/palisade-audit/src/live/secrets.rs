@@ -102,7 +102,10 @@ impl SecretReader {
             let ttl = self.ttl;
             m.retain(|_, (at, _)| at.elapsed() < ttl);
             if m.len() >= self.max {
-                let oldest = m.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone());
+                let oldest = m
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(k, _)| k.clone());
                 if let Some(k) = oldest {
                     m.remove(&k);
                 }
@@ -183,6 +186,8 @@ mod tests {
         let e = docker_config_of(&s).unwrap_err();
         assert!(e.contains("not JSON") && !e.contains("hunter2"), "{e}");
         let s = secret("kubernetes.io/dockerconfigjson", "other", "x");
-        assert!(docker_config_of(&s).unwrap_err().contains("no .dockerconfigjson key"));
+        assert!(docker_config_of(&s)
+            .unwrap_err()
+            .contains("no .dockerconfigjson key"));
     }
 }

@@ -24,7 +24,7 @@ impl Seen {
         self.last_ok.lock().ok()?.get(path).copied()
     }
 
-    fn ok(&self, path: &str) {
+    pub(crate) fn ok(&self, path: &str) {
         if let Ok(mut m) = self.last_ok.lock() {
             // bounded: the client asks a handful of collection paths, and
             // per-object paths (Secrets) are not kept

@@ -337,3 +337,52 @@ fn typed_resource<K: serde::Serialize + kube::Resource<DynamicType = ()>>(
     }
     Resource::from_value(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(name: &str) -> Arc<Resource> {
+        Arc::new(
+            Resource::from_value(json!({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": name}}))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_relist_replaces_the_store_and_staleness_follows_the_watch() {
+        let seen = Arc::new(Seen::default());
+        let state = ClusterState::new(seen.clone());
+        let synced = |s: &ClusterState| s.kinds().iter().filter(|k| k.synced).count();
+        assert_eq!(synced(&state), 0);
+        state.apply("Namespace", Event::Init);
+        state.apply("Namespace", Event::InitApply(ns("a")));
+        assert!(state.namespace("a").is_none(), "not before InitDone");
+        state.apply("Namespace", Event::InitDone);
+        assert!(state.namespace("a").is_some());
+        for k in &KINDS[1..] {
+            state.apply(k, Event::Init);
+            state.apply(k, Event::InitDone);
+        }
+        assert_eq!(synced(&state), KINDS.len());
+        assert_eq!(state.stale(), Duration::ZERO);
+        // a relist without `a` drops it
+        state.apply("Namespace", Event::Init);
+        state.apply("Namespace", Event::InitApply(ns("b")));
+        state.apply("Namespace", Event::InitDone);
+        assert!(state.namespace("a").is_none() && state.namespace("b").is_some());
+        // a broken watch is stale until a later request of its path succeeds
+        let err = watcher::Error::NoResourceVersion;
+        state.broken("Role", &err);
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(state.stale() >= Duration::from_millis(20));
+        seen.ok("/apis/rbac.authorization.k8s.io/v1/roles");
+        assert_eq!(state.stale(), Duration::ZERO);
+        // or an event arrives
+        state.broken("Namespace", &err);
+        state.apply("Namespace", Event::Delete(ns("b")));
+        assert_eq!(state.stale(), Duration::ZERO);
+        assert!(state.namespace("b").is_none());
+    }
+}

@@ -96,12 +96,20 @@ impl Verifier {
 
     /// Verifies one image (as written in a container spec).
     pub async fn verify(&self, text: &str) -> ImageVerdict {
-        let verdict = self.verify_uncached_text(text).await;
-        self.recent.put(text.to_string(), verdict.clone());
-        verdict
+        self.verify_traced(text).await.0
     }
 
-    async fn verify_uncached_text(&self, text: &str) -> ImageVerdict {
+    /// [`Verifier::verify`], also saying whether the verdict came from the
+    /// verdict cache (`Some(true)`), was computed from the registry
+    /// (`Some(false)`), or needed no lookup (`None`: unparsable reference,
+    /// no matching policy, or the digest could not be resolved).
+    pub async fn verify_traced(&self, text: &str) -> (ImageVerdict, Option<bool>) {
+        let (verdict, cached) = self.verify_uncached_text(text).await;
+        self.recent.put(text.to_string(), verdict.clone());
+        (verdict, cached)
+    }
+
+    async fn verify_uncached_text(&self, text: &str) -> (ImageVerdict, Option<bool>) {
         let mut verdict = ImageVerdict {
             image: text.to_string(),
             digest: None,
@@ -113,13 +121,13 @@ impl Verifier {
             Ok(i) => i,
             Err(e) => {
                 verdict.error = Some(e.to_string());
-                return verdict;
+                return (verdict, None);
             }
         };
         let matching: Vec<&ImagePolicy> = self.policies.matching(&image).collect();
         if matching.is_empty() {
             verdict.unmatched_denied = self.policies.unmatched == Unmatched::Deny;
-            return verdict;
+            return (verdict, None);
         }
         let budget = self.opts.budget;
         let work = async {
@@ -132,12 +140,12 @@ impl Verifier {
         };
         let (digest, cached) = match tokio::time::timeout(budget, work).await {
             Ok(Ok(x)) => x,
-            Ok(Err(e)) => return registry_failure(verdict, &matching, &e),
-            Err(_) => return registry_failure(verdict, &matching, &timeout(budget)),
+            Ok(Err(e)) => return (registry_failure(verdict, &matching, &e), None),
+            Err(_) => return (registry_failure(verdict, &matching, &timeout(budget)), None),
         };
         if let Some(mut v) = cached {
             v.image = text.to_string();
-            return v;
+            return (v, Some(true));
         }
         verdict.digest = Some(digest.clone());
         let started = Instant::now();
@@ -145,8 +153,13 @@ impl Verifier {
         let attached =
             match tokio::time::timeout(left, self.fetch(&image, &digest, &matching)).await {
                 Ok(Ok(a)) => a,
-                Ok(Err(e)) => return registry_failure(verdict, &matching, &e),
-                Err(_) => return registry_failure(verdict, &matching, &timeout(budget)),
+                Ok(Err(e)) => return (registry_failure(verdict, &matching, &e), Some(false)),
+                Err(_) => {
+                    return (
+                        registry_failure(verdict, &matching, &timeout(budget)),
+                        Some(false),
+                    )
+                }
             };
         verdict.policies = matching
             .iter()
@@ -154,7 +167,7 @@ impl Verifier {
             .collect();
         self.verdicts
             .put(verdict_key(&image, &digest, &matching), verdict.clone());
-        verdict
+        (verdict, Some(false))
     }
 
     /// The digest of `image`: its own, a cached resolution, or the registry's.

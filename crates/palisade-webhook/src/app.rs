@@ -93,15 +93,22 @@ pub fn router(state: Arc<AppState>, noop: bool) -> Router {
     r.with_state(state)
 }
 
+/// Ready when not shutting down and, with `serve --cluster`, once every
+/// watched kind has synced and while the state is fresh enough.
 async fn readyz(State(s): State<Arc<AppState>>) -> Response {
-    if s.ready.load(Ordering::SeqCst) {
-        "ok".into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response()
+    if !s.ready.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    match s.engine().unavailable() {
+        None => "ok".into_response(),
+        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
     }
 }
 
 async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    if let Some(c) = &s.engine().cluster {
+        s.metrics.cluster(&c.status());
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -89,13 +89,7 @@ pub fn decide_with(
         return mutate(engine, review, &res, images.as_ref());
     }
     let subject = Arc::new(res);
-    let mut items = vec![subject.clone()];
-    if let Some(ns) = subject.id.namespace.as_deref() {
-        if let Some(n) = engine.namespaces.get(ns) {
-            items.push(n);
-        }
-    }
-    let inventory = Inventory::new(items);
+    let inventory = Inventory::new(inventory_items(engine, &subject));
     let res = &subject;
     let mut ext = engine.policies.prepare(&inventory);
     let mut pending = Vec::new();
@@ -145,6 +139,40 @@ pub fn decide_with(
             .push(ignored_annotation_warning(engine));
     }
     decision
+}
+
+/// The kinds whose rules read the cluster's RBAC objects at admission.
+const RBAC_KINDS: [&str; 4] = ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"];
+
+/// What a review is judged with beside the object: its namespace (from
+/// the cluster and the configuration, never from earlier reviews) and, for
+/// an RBAC object with `serve --cluster`, the cluster's roles and bindings
+/// (without the object's current version, which the review replaces), so a
+/// binding is judged by the rules of the role it grants.
+fn inventory_items(engine: &Engine, subject: &Arc<Resource>) -> Vec<Arc<Resource>> {
+    let mut items = vec![subject.clone()];
+    let rbac = subject.id.api_version == "rbac.authorization.k8s.io/v1"
+        && RBAC_KINDS.contains(&subject.id.kind.as_str());
+    match (&engine.cluster, rbac) {
+        (Some(cluster), true) => {
+            // No Namespace here: the graph would take the namespace as
+            // described, and its service accounts (not watched) as missing.
+            items.extend(
+                cluster
+                    .rbac_objects()
+                    .into_iter()
+                    .filter(|r| r.id != subject.id),
+            );
+        }
+        _ => {
+            if let Some(ns) = subject.id.namespace.as_deref() {
+                if let Some(n) = engine.namespace(ns) {
+                    items.push(n);
+                }
+            }
+        }
+    }
+    items
 }
 
 /// Why the object's own `apiVersion`/`kind` is not what `request.kind`

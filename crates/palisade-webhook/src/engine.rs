@@ -48,6 +48,8 @@ pub struct Engine {
     pub own_namespace: String,
     /// The namespaces of `webhook.namespaceLabels`.
     pub namespaces: Namespaces,
+    /// The cluster's state (`serve --cluster`).
+    pub cluster: Option<Arc<dyn crate::cluster::ClusterView>>,
     /// The image verifier, when the config has `images:` policies (or
     /// `imagesUnmatched: deny`).
     pub images: Option<AdmissionImages>,
@@ -96,6 +98,7 @@ impl Engine {
         Ok(Engine {
             own_namespace: settings.own_namespace(),
             namespaces: Namespaces::from_config(&settings.namespace_labels),
+            cluster: extras.cluster.clone(),
             running: Arc::new(Semaphore::new(running)),
             admitted: Arc::new(Semaphore::new(running + settings.max_queued())),
             bytes: Arc::new(Semaphore::new(settings.max_queued_kib())),
@@ -141,6 +144,21 @@ impl Engine {
             }
         };
         Engine::new_with(config, factory, extras)
+    }
+
+    /// The Namespace object `name` is judged with: the cluster's, with the
+    /// configured labels laid over it ([`crate::cluster::merged_namespace`]),
+    /// or the configured one alone.
+    pub fn namespace(&self, name: &str) -> Option<Arc<palisade_core::Resource>> {
+        let live = self.cluster.as_ref().and_then(|c| c.namespace(name));
+        crate::cluster::merged_namespace(live, self.namespaces.get(name))
+    }
+
+    /// Why reviews cannot be judged now (cluster state not synced or too
+    /// stale), or `None`.
+    pub fn unavailable(&self) -> Option<String> {
+        let c = self.cluster.as_ref()?;
+        c.status().unavailable(self.settings.cluster_max_stale())
     }
 
     /// Whether some loaded policy reads the whole admission request

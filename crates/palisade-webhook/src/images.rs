@@ -14,8 +14,10 @@
 
 use crate::decide::{metadata_only_pod_update, Endpoint};
 use crate::engine::Engine;
+use crate::metrics::{ImageMetrics, Metrics};
 use crate::review::Review;
 use crate::settings::WebhookSettings;
+use futures_util::future::BoxFuture;
 use palisade_core::images::{ImageVerdict, ImageVerdicts, OnRegistryError, PolicyVerdict};
 use palisade_core::workload::PodSpec;
 use palisade_core::{Config, ConfigError, Field, Operation, PodTemplates, Resource, ResourceId};
@@ -26,9 +28,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Registry access the configuration file does not hold: credentials from
-/// a Docker `config.json` (`serve --registry-config`) and where the pods'
-/// `imagePullSecrets` are read.
+/// What the server gives every engine beyond the configuration file, kept
+/// across reloads: registry credentials from a Docker `config.json`
+/// (`serve --registry-config`), where the pods' `imagePullSecrets` are read,
+/// and the cluster's state (`serve --cluster`).
 #[derive(Clone, Default)]
 pub struct RegistryExtras {
     /// Added to the config's `registries:`.
@@ -37,6 +40,8 @@ pub struct RegistryExtras {
     pub pull_secrets: Option<Arc<dyn PullSecrets>>,
     /// Image content results and inspections, kept across reloads.
     pub content: Arc<crate::content::ContentState>,
+    /// The cluster's Namespaces and RBAC objects (`serve --cluster`).
+    pub cluster: Option<Arc<dyn crate::cluster::ClusterView>>,
 }
 
 impl std::fmt::Debug for RegistryExtras {
@@ -45,51 +50,117 @@ impl std::fmt::Debug for RegistryExtras {
             .field("insecure", &self.options.insecure)
             .field("credentials_for", &self.options.credentials.keys())
             .field("pull_secrets", &self.pull_secrets.is_some())
+            .field("cluster", &self.cluster.is_some())
             .finish()
     }
 }
 
 /// Where the pods' `imagePullSecrets` are read at admission: the cluster
-/// (the API server's Secrets, through the cluster reader). Only the
-/// secrets of the pod's own namespace are asked for, as the kubelet reads
-/// them.
+/// (the API server's Secrets and ServiceAccounts, each read by name with
+/// `get`: no list or watch of Secrets). Only the pod's own namespace is
+/// asked, as the kubelet reads them. Reasons name the secret and what is
+/// wrong with it, never its content.
 pub trait PullSecrets: Send + Sync {
-    /// The `.dockerconfigjson` of Secret `name` in `namespace`, when it
-    /// exists and is of type `kubernetes.io/dockerconfigjson`.
-    fn docker_config(&self, namespace: &str, name: &str) -> Option<String>;
+    /// The Docker config (`{"auths": {...}}` JSON) of Secret `name` in
+    /// `namespace`, or why it cannot be used: missing, forbidden, of
+    /// another type than `kubernetes.io/dockerconfigjson` or
+    /// `kubernetes.io/dockercfg`, without its key.
+    fn docker_config<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>>;
+
+    /// The `imagePullSecrets` names of ServiceAccount `name` in
+    /// `namespace` (none when it has none), or why they cannot be read.
+    fn service_account_secrets<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, String>>;
 }
 
-/// The credentials of the pod's pull secrets (the first secret naming a
-/// host wins, as the kubelet tries them in order). A secret that does
-/// not parse is skipped with a log line naming it, never its content.
-fn pull_credentials(source: &dyn PullSecrets, namespace: &str, names: &[String]) -> Credentials {
-    let mut out = Credentials::new();
-    for name in names {
-        let Some(text) = source.docker_config(namespace, name) else {
-            continue;
-        };
-        match parse_docker_config(&text) {
-            Ok(c) => {
-                for (host, up) in c {
-                    out.entry(host).or_insert(up);
+/// Credentials of a pod's pull secrets, and what went wrong reading them.
+#[derive(Default)]
+struct PullCredentials {
+    credentials: Credentials,
+    /// One line per unusable secret (`pull secret shop/x: not found`).
+    problems: Vec<String>,
+}
+
+/// The credentials of the pod's pull secrets, then of its service
+/// account's (the first secret naming a host wins, as the kubelet tries
+/// them in order). A secret that is missing or does not parse is a
+/// problem naming it, never its content.
+async fn pull_credentials(
+    source: &dyn PullSecrets,
+    namespace: &str,
+    pods: &[(Vec<String>, String)],
+) -> PullCredentials {
+    let mut out = PullCredentials::default();
+    let mut names: Vec<String> = Vec::new();
+    let mut accounts: Vec<&str> = Vec::new();
+    for (secrets, account) in pods {
+        for n in secrets {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        if !accounts.contains(&account.as_str()) {
+            accounts.push(account);
+        }
+    }
+    let listed = futures_util::future::join_all(
+        accounts
+            .iter()
+            .map(|a| source.service_account_secrets(namespace, a)),
+    )
+    .await;
+    for (account, r) in accounts.iter().zip(listed) {
+        match r {
+            Ok(list) => {
+                for n in list {
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
                 }
             }
-            Err(e) => {
-                tracing::warn!(namespace, secret = %name, error = %e, "unreadable pull secret")
+            Err(why) => out
+                .problems
+                .push(format!("service account {namespace}/{account}: {why}")),
+        }
+    }
+    let fetched =
+        futures_util::future::join_all(names.iter().map(|n| source.docker_config(namespace, n)))
+            .await;
+    for (name, r) in names.iter().zip(fetched) {
+        let parsed = r.and_then(|text| parse_docker_config(&text));
+        match parsed {
+            Ok(c) => {
+                for (host, up) in c {
+                    out.credentials.entry(host).or_insert(up);
+                }
+            }
+            Err(why) => {
+                tracing::warn!(namespace, secret = %name, reason = %why, "unusable pull secret");
+                out.problems
+                    .push(format!("pull secret {namespace}/{name}: {why}"));
             }
         }
     }
     out
 }
 
-/// The `imagePullSecrets` names of the pod specs of `res`.
-fn pull_secret_names(res: &Resource, templates: &PodTemplates) -> Vec<String> {
+/// The `imagePullSecrets` names and the service account of each pod spec
+/// of `res`.
+fn pull_secret_sources(res: &Resource, templates: &PodTemplates) -> Vec<(Vec<String>, String)> {
     let pods = match PodSpec::of(res) {
         Some(p) => vec![p],
         None => templates.pods_of(res),
     };
-    let mut names = Vec::new();
+    let mut out = Vec::new();
     for pod in &pods {
+        let mut names = Vec::new();
         if let Some(Value::Array(list)) = pod.spec.field("imagePullSecrets") {
             for n in list
                 .iter()
@@ -100,8 +171,50 @@ fn pull_secret_names(res: &Resource, templates: &PodTemplates) -> Vec<String> {
                 }
             }
         }
+        let account = ["serviceAccountName", "serviceAccount"]
+            .iter()
+            .find_map(|k| pod.spec.field(k).and_then(Value::as_str))
+            .filter(|a| !a.is_empty())
+            .unwrap_or("default");
+        out.push((names, account.to_string()));
     }
-    names
+    out
+}
+
+/// Adds the pull secret problems to the verdicts the registry could not
+/// give (an authentication failure is explained by a missing secret).
+fn explain(verdicts: &mut ImageVerdicts, problems: &[String]) {
+    if problems.is_empty() {
+        return;
+    }
+    let note = format!(" (pull secrets: {})", problems.join("; "));
+    for v in verdicts.images.values_mut() {
+        if let Some(e) = &mut v.error {
+            e.push_str(&note);
+        }
+        for p in &mut v.policies {
+            if let Some(e) = &mut p.registry_error {
+                e.push_str(&note);
+            }
+        }
+    }
+}
+
+/// The result label of a verdict in metrics.
+fn result_label(v: &ImageVerdict) -> &'static str {
+    if v.policies.iter().any(|p| p.registry_error.is_some()) {
+        "registry_error"
+    } else if v.error.is_some() {
+        "invalid"
+    } else if v.unmatched_denied {
+        "unmatched_denied"
+    } else if v.policies.is_empty() {
+        "unmatched"
+    } else if v.passed() {
+        "passed"
+    } else {
+        "failed"
+    }
 }
 
 /// One container image of the object: where it is and what it says.
@@ -168,16 +281,20 @@ impl AdmissionImages {
     /// Verifies `images` in parallel, each bounded by what is left of the
     /// request's budget: an image not decided in time fails with a
     /// registry error, which its policies' `onRegistryError` decides.
-    pub async fn verify(&self, images: &[ImageAt]) -> ImageVerdicts {
+    pub async fn verify(&self, images: &[ImageAt], metrics: &ImageMetrics) -> ImageVerdicts {
         let mut unique: Vec<&str> = images.iter().map(|i| i.image.as_str()).collect();
         unique.sort_unstable();
         unique.dedup();
         let deadline = tokio::time::Instant::now() + self.budget;
         let each = unique.iter().map(|image| async move {
-            match tokio::time::timeout_at(deadline, self.verifier.verify(image)).await {
-                Ok(v) => v,
-                Err(_) => self.out_of_time(image),
-            }
+            let start = std::time::Instant::now();
+            let (v, cached) =
+                match tokio::time::timeout_at(deadline, self.verifier.verify_traced(image)).await {
+                    Ok(v) => v,
+                    Err(_) => (self.out_of_time(image), None),
+                };
+            metrics.verification(result_label(&v), cached, start.elapsed().as_secs_f64());
+            v
         });
         let verdicts = futures_util::future::join_all(each).await;
         ImageVerdicts {
@@ -263,6 +380,7 @@ pub async fn check_review(
     engine: &Engine,
     review: &mut Review,
     endpoint: Endpoint,
+    metrics: &Metrics,
 ) -> Option<Checked> {
     let verify = engine.images.as_ref();
     let content = engine
@@ -294,27 +412,37 @@ pub async fn check_review(
     } else {
         images_at(&res, templates)
     };
-    let secrets = match verify.and_then(|v| v.pull_secrets.as_ref()) {
+    let sources = match verify.and_then(|v| v.pull_secrets.as_ref()) {
         Some(src) if !images.is_empty() => {
-            let names = pull_secret_names(&res, templates);
-            // the namespace the API server names, not the object's claim
-            let ns = match review.namespace.as_str() {
-                "" => res.id.namespace.as_deref().unwrap_or(""),
-                n => n,
-            };
-            pull_credentials(src.as_ref(), ns, &names)
+            Some((src.clone(), pull_secret_sources(&res, templates)))
         }
-        _ => Credentials::new(),
+        _ => None,
+    };
+    // the namespace the API server names, not the object's claim
+    let ns = match review.namespace.as_str() {
+        "" => res.id.namespace.clone().unwrap_or_default(),
+        n => n.to_string(),
     };
     review.subject = Some(res.value);
     if images.is_empty() {
         return None;
     }
+    let pulled = match sources {
+        Some((src, pods)) => pull_credentials(src.as_ref(), &ns, &pods).await,
+        None => PullCredentials::default(),
+    };
+    let m = metrics.images();
     let verdicts = match verify {
         None => None,
-        Some(imgs) if secrets.is_empty() => Some(imgs.verify(&images).await),
-        Some(imgs) => Some(with_credentials(Arc::new(secrets), imgs.verify(&images)).await),
+        Some(imgs) if pulled.credentials.is_empty() => Some(imgs.verify(&images, m).await),
+        Some(imgs) => {
+            Some(with_credentials(Arc::new(pulled.credentials), imgs.verify(&images, m)).await)
+        }
     };
+    let verdicts = verdicts.map(|mut v| {
+        explain(&mut v, &pulled.problems);
+        v
+    });
     let content = match content {
         Some(c) => Some(c.check(&images, verdicts.as_ref()).await),
         None => None,

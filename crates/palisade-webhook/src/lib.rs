@@ -9,6 +9,8 @@
 //! - With `images:` policies, every container image is verified against
 //!   its registry first ([`images`]), within a per-request budget.
 //! - `/healthz`, `/readyz`, `/metrics` (Prometheus text).
+//! - With `serve --cluster`, namespace labels and RBAC objects come from
+//!   watches of the API server ([`cluster`]).
 //!
 //! The policy set is built by a [`PolicyFactory`] the binary passes in, so
 //! this crate knows nothing of rule families. The configuration and TLS
@@ -20,6 +22,7 @@
 
 pub mod app;
 pub mod certs;
+pub mod cluster;
 mod conn;
 pub mod content;
 pub mod decide;

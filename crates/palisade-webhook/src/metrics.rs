@@ -4,6 +4,7 @@ use palisade_core::Action;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::collections::HashMap;
@@ -26,6 +27,10 @@ pub struct Metrics {
     latency: Histogram,
     rule_hits: Family<Labels, Counter>,
     reloads: Family<Labels, Counter>,
+    images: ImageMetrics,
+    cluster_synced: Family<Labels, Gauge>,
+    cluster_objects: Family<Labels, Gauge>,
+    cluster_stale: Gauge<f64, std::sync::atomic::AtomicU64>,
     /// The family counters already created, found by borrowed keys (the
     /// family's own lookup needs its owned label vector, several
     /// allocations per request and per finding). Its keys are also the kinds
@@ -69,12 +74,35 @@ impl Metrics {
             "Reloads of the policy configuration and TLS files by what and result",
             reloads.clone(),
         );
+        let images = ImageMetrics::register(&mut registry);
+        let cluster_synced = Family::<Labels, Gauge>::default();
+        let cluster_objects = Family::<Labels, Gauge>::default();
+        let cluster_stale = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "palisade_cluster_synced",
+            "serve --cluster: 1 once the watch of this kind has completed its first list",
+            cluster_synced.clone(),
+        );
+        registry.register(
+            "palisade_cluster_objects",
+            "serve --cluster: objects held per watched kind",
+            cluster_objects.clone(),
+        );
+        registry.register(
+            "palisade_cluster_stale_seconds",
+            "serve --cluster: how long the state may have missed changes (0 while every watch is healthy)",
+            cluster_stale.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
             rule_hits,
             reloads,
+            images,
+            cluster_synced,
+            cluster_objects,
+            cluster_stale,
             by_kind: Default::default(),
             by_rule: Default::default(),
         }
@@ -180,6 +208,25 @@ impl Metrics {
             .inc();
     }
 
+    /// The image verification metrics.
+    pub fn images(&self) -> &ImageMetrics {
+        &self.images
+    }
+
+    /// Sets the cluster state gauges from `status`.
+    pub fn cluster(&self, status: &crate::cluster::ClusterStatus) {
+        for k in &status.kinds {
+            let l = vec![("kind", k.kind.clone())];
+            self.cluster_synced
+                .get_or_create(&l)
+                .set(i64::from(k.synced));
+            self.cluster_objects
+                .get_or_create(&l)
+                .set(i64::try_from(k.objects).unwrap_or(i64::MAX));
+        }
+        self.cluster_stale.set(status.stale.as_secs_f64());
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -187,6 +234,66 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+}
+
+/// Image verification at admission: verifications by result, the verdict
+/// cache, registry errors, and the time to verify one image.
+pub struct ImageMetrics {
+    verifications: Family<Labels, Counter>,
+    cache: Family<Labels, Counter>,
+    registry_errors: Counter,
+    latency: Histogram,
+}
+
+impl ImageMetrics {
+    fn register(registry: &mut Registry) -> ImageMetrics {
+        let m = ImageMetrics {
+            verifications: Family::default(),
+            cache: Family::default(),
+            registry_errors: Counter::default(),
+            latency: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
+        };
+        registry.register(
+            "palisade_image_verifications",
+            "Image verifications at admission by result (passed, failed, registry_error, unmatched, unmatched_denied, invalid)",
+            m.verifications.clone(),
+        );
+        registry.register(
+            "palisade_image_cache",
+            "Image verdict cache lookups by result (hit, miss)",
+            m.cache.clone(),
+        );
+        registry.register(
+            "palisade_image_registry_errors",
+            "Image verifications the registry could not answer (timeout, auth, not found, budget spent)",
+            m.registry_errors.clone(),
+        );
+        registry.register(
+            "palisade_image_verification_duration_seconds",
+            "Time to verify one image at admission (cache hits included)",
+            m.latency.clone(),
+        );
+        m
+    }
+
+    /// Counts one verification with `result`, whether it was answered from
+    /// the cache (`None`: no cache lookup, e.g. no policy matched) and its
+    /// duration.
+    pub fn verification(&self, result: &'static str, cached: Option<bool>, seconds: f64) {
+        self.verifications
+            .get_or_create(&vec![("result", result.to_string())])
+            .inc();
+        if result == "registry_error" {
+            self.registry_errors.inc();
+        }
+        if let Some(hit) = cached {
+            let l = if hit { "hit" } else { "miss" };
+            self.cache
+                .get_or_create(&vec![("result", l.to_string())])
+                .inc();
+        }
+        self.latency.observe(seconds);
     }
 }
 

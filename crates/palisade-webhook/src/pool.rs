@@ -37,6 +37,9 @@ pub async fn evaluate(
     endpoint: Endpoint,
     start: Instant,
 ) -> (Decision, Review) {
+    if let Some(why) = engine.unavailable() {
+        return (unavailable(&engine, &review.uid, endpoint, &why), review);
+    }
     let Ok(queued) = engine.admitted.clone().try_acquire_owned() else {
         return (
             overloaded(&engine, &review.uid, endpoint, "queue full"),
@@ -45,7 +48,7 @@ pub async fn evaluate(
     };
     // Registry work first, on the async threads, holding a place in the
     // queue but no evaluation slot (bounded by the image budget).
-    let images = check_review(&engine, &mut review, endpoint).await;
+    let images = check_review(&engine, &mut review, endpoint, &s.metrics).await;
     let wait = engine.settings.queue_timeout();
     let running = match tokio::time::timeout(wait, engine.running.clone().acquire_owned()).await {
         Ok(Ok(p)) => p,
@@ -105,18 +108,48 @@ pub(crate) fn endpoint_name(e: Endpoint) -> &'static str {
 /// The answer to a request not evaluated for lack of capacity (`why`).
 pub(crate) fn overloaded(engine: &Engine, uid: &str, endpoint: Endpoint, why: &str) -> Decision {
     tracing::warn!(uid = %uid, why, "overloaded");
+    not_evaluated(
+        engine,
+        uid,
+        endpoint,
+        &format!("the webhook is overloaded ({why})"),
+        "overloaded",
+    )
+}
+
+/// The answer to a request that cannot be judged because the cluster
+/// state is not synced or too stale (`why`): by `overloadPolicy` too, as
+/// the API server's `failurePolicy` answers while the webhook is not ready.
+pub(crate) fn unavailable(engine: &Engine, uid: &str, endpoint: Endpoint, why: &str) -> Decision {
+    tracing::warn!(uid = %uid, why, "cluster state unavailable");
+    not_evaluated(
+        engine,
+        uid,
+        endpoint,
+        &format!("the webhook cannot judge requests: {why}"),
+        "unavailable",
+    )
+}
+
+fn not_evaluated(
+    engine: &Engine,
+    uid: &str,
+    endpoint: Endpoint,
+    what: &str,
+    label: &'static str,
+) -> Decision {
     let policy = engine.settings.overload_policy;
     let response = match (endpoint, policy) {
         (Endpoint::Validate, OverloadPolicy::Fail) => Response::deny(
             uid,
             503,
             "ServiceUnavailable",
-            format!("palisade: the webhook is overloaded ({why}); request not evaluated and denied (overloadPolicy: Fail), retry later"),
+            format!("palisade: {what}; request not evaluated and denied (overloadPolicy: Fail), retry later"),
         ),
         (Endpoint::Validate, OverloadPolicy::Ignore) => {
             let mut r = Response::allow(uid);
             r.warnings.push(format!(
-                "palisade: the webhook is overloaded ({why}); request admitted without evaluation (overloadPolicy: Ignore)"
+                "palisade: {what}; request admitted without evaluation (overloadPolicy: Ignore)"
             ));
             r
         }
@@ -124,7 +157,7 @@ pub(crate) fn overloaded(engine: &Engine, uid: &str, endpoint: Endpoint, why: &s
     };
     Decision {
         response,
-        label: "overloaded",
+        label,
         findings: Vec::new(),
     }
 }

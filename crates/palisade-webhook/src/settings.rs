@@ -5,8 +5,9 @@
 //!   namespace: palisade-system      # the webhook's own namespace (always excluded)
 //!   excludeNamespaces: [kube-system] # never evaluated, never mutated
 //!   mutate: true                     # opt in to the /mutate patches
-//!   namespaceLabels:                 # the only source of namespace labels (Pod Security levels)
-//!     team-a: {pod-security.kubernetes.io/enforce: baseline}
+//!   namespaceLabels:                 # namespace labels pinned by the administrator (Pod Security levels);
+//!     team-a: {pod-security.kubernetes.io/enforce: baseline} # with serve --cluster laid over the cluster's
+//!   clusterMaxStaleSeconds: 300      # serve --cluster: state older than this is unavailable
 //!   maxBodyBytes: 3145728
 //!   ignoreAnnotationRules: [image-latest-tag] # rules palisade.io/ignore may hide (medium or lower)
 //!   maxConcurrentEvaluations: 4      # evaluations running at once (default: one per core)
@@ -46,10 +47,16 @@ pub struct WebhookSettings {
     /// Whether `/mutate` returns patches (default false).
     #[serde(default)]
     pub mutate: bool,
-    /// Labels of namespaces known before their Namespace object is seen by
-    /// the webhook (for Pod Security levels).
+    /// Namespace labels set by the administrator (Pod Security levels):
+    /// the only source without `serve --cluster`; with it, laid over the
+    /// cluster's labels key by key, and used alone for namespaces the
+    /// cluster does not have.
     #[serde(default)]
     pub namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
+    /// With `serve --cluster`: how long the cluster state may have missed
+    /// changes (a broken watch) before `/readyz` fails and reviews are
+    /// answered by `overloadPolicy` (default 300).
+    pub cluster_max_stale_seconds: Option<u64>,
     /// Largest accepted request body in bytes (default 3 MiB).
     pub max_body_bytes: Option<usize>,
     /// Rules the `palisade.io/ignore` annotation may hide at admission
@@ -115,6 +122,8 @@ pub const DEFAULT_MAX_QUEUED_BYTES: usize = 512 << 10;
 pub const DEFAULT_QUEUE_TIMEOUT_MS: u64 = 1000;
 /// Default of `imageVerificationTimeoutMs`.
 pub const DEFAULT_IMAGE_TIMEOUT_MS: u64 = 3000;
+/// Default of `clusterMaxStaleSeconds`.
+pub const DEFAULT_CLUSTER_MAX_STALE_SECONDS: u64 = 300;
 /// Default of `maxFindingsListed`.
 pub const DEFAULT_MAX_LISTED: usize = 20;
 
@@ -195,6 +204,14 @@ impl WebhookSettings {
             tag_ttl: self.image_tag_ttl_seconds.map_or(d.tag_ttl, secs),
             max_entries: self.image_cache_entries.unwrap_or(d.max_entries),
         }
+    }
+
+    /// The staleness bound of the cluster state.
+    pub fn cluster_max_stale(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(
+            self.cluster_max_stale_seconds
+                .unwrap_or(DEFAULT_CLUSTER_MAX_STALE_SECONDS),
+        )
     }
 
     /// Findings listed in one response.

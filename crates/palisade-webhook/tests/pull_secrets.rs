@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::http::Request;
 use base64::Engine as _;
 use common::factory;
+use futures_util::future::BoxFuture;
 use http_body_util::BodyExt;
 use palisade_core::Config;
 use palisade_images::sign::sign_legacy;
@@ -21,34 +22,59 @@ use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
-/// Secrets of one namespace, recording what was asked.
+/// Secrets and service accounts of one namespace, recording what was asked.
 struct FakeCluster {
     namespace: String,
     secrets: Vec<(String, String)>,
+    /// (service account, its imagePullSecrets)
+    accounts: Vec<(String, Vec<String>)>,
     asked: Mutex<Vec<String>>,
 }
 
 impl PullSecrets for FakeCluster {
-    fn docker_config(&self, namespace: &str, name: &str) -> Option<String> {
+    fn docker_config<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>> {
         self.asked
             .lock()
             .unwrap()
             .push(format!("{namespace}/{name}"));
-        if namespace != self.namespace {
-            return None;
-        }
-        self.secrets
+        let found = self
+            .secrets
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| n == name && namespace == self.namespace)
             .map(|(_, v)| v.clone())
+            .ok_or_else(|| "Secret not found".to_string());
+        Box::pin(async move { found })
+    }
+
+    fn service_account_secrets<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+        self.asked
+            .lock()
+            .unwrap()
+            .push(format!("sa {namespace}/{name}"));
+        let found = self
+            .accounts
+            .iter()
+            .find(|(n, _)| n == name && namespace == self.namespace)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        Box::pin(async move { Ok(found) })
     }
 }
 
-fn pod(image: &str, secrets: &[&str]) -> Value {
+fn pod(image: &str, secrets: &[&str], account: &str) -> Value {
     let pull: Vec<Value> = secrets.iter().map(|s| json!({"name": s})).collect();
     let object = json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "p", "namespace": "elsewhere"},
-        "spec": {"imagePullSecrets": pull, "containers": [{"name": "app", "image": image}]}});
+        "spec": {"imagePullSecrets": pull, "serviceAccountName": account,
+            "containers": [{"name": "app", "image": image}]}});
     json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
         "uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE",
         "namespace": "shop", "userInfo": {"username": "alice"}, "object": object}})
@@ -109,6 +135,7 @@ fn the_pods_pull_secrets_authenticate_its_verification() {
                 format!(r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#, reg.host),
             ),
         ],
+        accounts: vec![("builder".into(), vec!["regcred".into()])],
         asked: Mutex::new(Vec::new()),
     });
     let extras = RegistryExtras {
@@ -121,13 +148,20 @@ fn the_pods_pull_secrets_authenticate_its_verification() {
     rt.block_on(async {
         // (the test factory's default profile also enforces Pod Security:
         // only the image rules are looked at)
-        let r = validate(&app, &pod(&image, &[])).await;
+        let r = validate(&app, &pod(&image, &[], "default")).await;
         let m = r["status"]["message"].as_str().unwrap_or("").to_string();
         assert!(
             m.contains("[image-verification-failed]") && m.contains("authentication"),
             "no pull secret: {r}"
         );
-        let r = validate(&app, &pod(&image, &["broken", "regcred"])).await;
+        let r = validate(&app, &pod(&image, &["broken", "missing"], "default")).await;
+        let m = r["status"]["message"].as_str().unwrap_or("").to_string();
+        assert!(
+            m.contains("pull secret shop/missing: Secret not found")
+                && m.contains("pull secret shop/broken: not JSON"),
+            "the unusable secrets are the reason: {r}"
+        );
+        let r = validate(&app, &pod(&image, &["broken", "regcred"], "default")).await;
         let m = r["status"]["message"].as_str().unwrap_or("").to_string();
         assert!(m.contains("[pss-"), "still decided: {r}");
         assert!(!m.contains("[image-"), "the pod's pull secret: {r}");
@@ -136,5 +170,32 @@ fn the_pods_pull_secrets_authenticate_its_verification() {
     // Secrets are read in the namespace the API server names, not the
     // one the object claims.
     let asked = cluster.asked.lock().unwrap().clone();
-    assert_eq!(asked, ["shop/broken", "shop/regcred"]);
+    assert_eq!(
+        asked,
+        [
+            "sa shop/default",
+            "sa shop/default",
+            "shop/broken",
+            "shop/missing",
+            "sa shop/default",
+            "shop/broken",
+            "shop/regcred"
+        ]
+    );
+    // The service account's pull secrets are used too.
+    let engine = Engine::new_with(
+        Config::parse(&yaml, &file.to_string_lossy()).unwrap(),
+        &factory(),
+        &RegistryExtras {
+            pull_secrets: Some(cluster.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let app = router(Arc::new(AppState::new(engine)), false);
+    rt.block_on(async {
+        let r = validate(&app, &pod(&image, &[], "builder")).await;
+        let m = r["status"]["message"].as_str().unwrap_or("").to_string();
+        assert!(!m.contains("[image-"), "the account's pull secret: {r}");
+    });
 }

@@ -7,6 +7,9 @@ pub mod apply;
 pub mod connect;
 pub mod limit;
 pub mod list;
+mod observe;
+pub mod secrets;
+pub mod state;
 
 pub use connect::{Connect, ConnectError};
 

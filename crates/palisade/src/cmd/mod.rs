@@ -11,5 +11,6 @@ pub mod rbac;
 pub mod rules;
 pub mod scan;
 pub mod serve;
+pub mod serve_cluster;
 pub mod webhook_config;
 pub mod webhook_rules;

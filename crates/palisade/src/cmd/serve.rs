@@ -42,10 +42,12 @@ pub struct ServeArgs {
     #[arg(long, default_value = "60", value_name = "SECONDS")]
     idle_timeout: f64,
     /// Docker `config.json` with registry credentials (`auths`) for the
-    /// image verification of `images:` policies. The pods' own
-    /// `imagePullSecrets` are not read (that needs the cluster reader).
+    /// image verification of `images:` policies. With --cluster the pods'
+    /// own `imagePullSecrets` (and their service account's) are read too.
     #[arg(long, value_name = "FILE")]
     registry_config: Option<PathBuf>,
+    #[command(flatten)]
+    cluster: super::serve_cluster::ClusterArgs,
     /// Log format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -148,6 +150,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
+        if args.cluster.cluster {
+            let cluster = super::serve_cluster::Cluster::start(&args.cluster)
+                .await
+                .context("--cluster")?;
+            opts.registry.cluster = Some(cluster.clone());
+            opts.registry.pull_secrets = Some(cluster);
+            eprintln!("palisade: watching the cluster's namespaces and RBAC objects");
+        }
         let server = Server::bind(opts, factory).await?;
         let shutdown = shutdown_signal();
         let addr = server.local_addr()?;

@@ -43,7 +43,8 @@ for t in "${targets[@]}"; do
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+  # -a: the log may hold bytes of the inputs, and grep stops at a binary line
+  cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -1)
   if [ "$rc" -eq 0 ]; then outcome="no crash"; else outcome="CRASH (exit $rc, see $log and artifacts/$t)"; status=1; fi
   load1=$(cut -d' ' -f1 /proc/loadavg)
   echo "$t: ${execs:-?} executions in $((SECONDS - start)) s (${speed:-?}/s, ${cov:-cov ?}, load $load0 to $load1): $outcome"

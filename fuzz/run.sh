@@ -19,7 +19,8 @@
 # FUZZ_SECONDS=N caps each target's time (libFuzzer -max_total_time; 0, the
 # default, means no cap): the run then stops at RUNS or N seconds, whichever
 # comes first, and the executions printed say which.
-# Prints the executions and the outcome of each target.
+# Prints the executions, the speed, the coverage, the outcome and the load
+# average (1 min, at the start and the end) of each target.
 set -uo pipefail
 cd "$(dirname "$0")"
 runs=${1:-1000000}
@@ -36,13 +37,16 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/$t" "artifacts/$t"
   log="$work/$t.log"
   start=$SECONDS
+  load0=$(cut -d' ' -f1 /proc/loadavg)
   cargo fuzz run --sanitizer none "$t" "$work/$t" "corpus/$t" -- \
     -runs="$runs" -max_total_time="${FUZZ_SECONDS:-0}" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+  # -a: the log may hold bytes of the inputs, and grep stops at a binary line
+  cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -1)
   if [ "$rc" -eq 0 ]; then outcome="no crash"; else outcome="CRASH (exit $rc, see $log and artifacts/$t)"; status=1; fi
-  echo "$t: ${execs:-?} executions in $((SECONDS - start)) s (${speed:-?}/s, ${cov:-cov ?}): $outcome"
+  load1=$(cut -d' ' -f1 /proc/loadavg)
+  echo "$t: ${execs:-?} executions in $((SECONDS - start)) s (${speed:-?}/s, ${cov:-cov ?}, load $load0 to $load1): $outcome"
 done
 exit $status

@@ -16,35 +16,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-/// Packs `binary` into `out` at `epoch`; returns the manifest digest.
-fn pack(binary: &Path, ca: &Path, out: &Path, epoch: &str) -> String {
-    let o = Command::new("python3")
-        .arg(root().join("packaging/oci_layout.py"))
-        .arg("--binary")
-        .arg(binary)
-        .arg("--ca-certs")
-        .arg(ca)
-        .arg("--out")
-        .arg(out)
-        .args([
-            "--version",
-            "0.1.0",
-            "--revision",
-            "0123abc",
-            "--licenses",
-            "Apache-2.0",
-        ])
-        .args(["--source", "https://github.com/palisade-k8s/palisade"])
-        .env("SOURCE_DATE_EPOCH", epoch)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout).unwrap().trim().to_string()
-}
+use common::oci::{pack, root};
 
 fn blob(layout: &Path, digest: &str) -> Vec<u8> {
     std::fs::read(
@@ -278,26 +250,15 @@ fn pushed_signed_and_attested_the_install_passes_verify_images() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let sbom = Command::new("python3")
-        .arg(root().join("packaging/sbom.py"))
-        .args([
-            "--lock",
-            root().join("Cargo.lock").to_str().unwrap(),
-            "--version",
-            "0.1.0",
-        ])
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .output()
-        .unwrap();
-    assert!(sbom.status.success());
-    let bom: Value = serde_json::from_slice(&sbom.stdout).unwrap();
+    let sbom = common::oci::sbom("1700000000");
+    let bom: Value = serde_json::from_slice(&sbom).unwrap();
     assert_eq!(bom["bomFormat"], "CycloneDX");
     assert!(bom["components"]
         .as_array()
         .unwrap()
         .iter()
         .any(|c| c["name"] == "serde_json"));
-    std::fs::write(d.join("sbom.json"), &sbom.stdout).unwrap();
+    std::fs::write(d.join("sbom.json"), &sbom).unwrap();
     let insecure = ["--insecure-registry", reg.host.as_str()];
     for n in ["release", "sbom"] {
         let o = palisade(d, &["image", "keygen", "--output-key-prefix", n]);

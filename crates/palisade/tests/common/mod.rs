@@ -4,6 +4,8 @@
 //! Each test binary uses a part of it.
 #![allow(dead_code)]
 
+pub mod oci;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

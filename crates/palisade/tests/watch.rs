@@ -327,7 +327,7 @@ fn watched_changes_reach_the_reports_and_a_namespace_without_findings_loses_its_
         .filter(|r| r.method == "DELETE")
         .map(|r| r.path.clone())
         .collect();
-    assert_eq!(deletes, [shop.clone()]);
+    assert_eq!(deletes, std::slice::from_ref(&shop));
     // only the changed namespace was written again after the first pass
     let patches = |api: &FakeApi| {
         api.log()
@@ -539,6 +539,7 @@ fn a_real_cluster_is_watched() {
         .unwrap();
     std::thread::sleep(Duration::from_secs(20));
     child.kill().unwrap();
+    child.wait().unwrap();
     let mut err = String::new();
     child
         .stderr

@@ -219,6 +219,29 @@ impl Report {
         report
     }
 
+    /// The report of evaluations kept from earlier (`audit --watch`'s
+    /// store), in the given order, plus the findings about the configuration.
+    pub fn from_evaluated<'a>(
+        policy: &PolicySet,
+        evals: impl IntoIterator<Item = &'a Evaluated>,
+        now: jiff::Timestamp,
+        fail_on: Severity,
+    ) -> Self {
+        let mut report = Report::new(fail_on);
+        report.rules = descriptors(policy);
+        report.add(evals.into_iter().map(|(eval, scanned, annotation)| {
+            let copy = Evaluation {
+                findings: eval.findings.clone(),
+                suppressed: eval.suppressed.clone(),
+                ..Evaluation::default()
+            };
+            (copy, scanned.clone(), annotation.clone())
+        }));
+        report.stats.documents = report.scanned.len();
+        report.findings.extend(policy.config_findings(now));
+        report
+    }
+
     fn add(&mut self, evals: impl IntoIterator<Item = Evaluated>) {
         for (eval, scanned, annotation) in evals {
             self.findings.extend(eval.findings);
@@ -292,7 +315,8 @@ impl Report {
 
 /// One evaluated object: its evaluation, its description and its
 /// `palisade.io/ignore` annotation if it carries one (listed in the report).
-type Evaluated = (Evaluation, Scanned, Option<IgnoreAnnotation>);
+/// One object's evaluation, description and ignore annotation.
+pub type Evaluated = (Evaluation, Scanned, Option<IgnoreAnnotation>);
 
 /// Evaluates one object: its findings in source order, its description and
 /// its ignore annotation.
@@ -353,7 +377,9 @@ fn second_read(
     })
 }
 
-fn evaluate_one(policy: &PolicySet, ctx: &Context<'_>, res: &Resource) -> Evaluated {
+/// Evaluates one object: its findings in source order, its description
+/// and its ignore annotation.
+pub fn evaluate_one(policy: &PolicySet, ctx: &Context<'_>, res: &Resource) -> Evaluated {
     let mut eval = policy.evaluate(res, ctx);
     eval.findings.sort_by(by_place);
     eval.suppressed

@@ -508,3 +508,57 @@ fn a_real_cluster_is_audited() {
     assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
     assert!(!out.json()["listed"].as_array().unwrap().is_empty());
 }
+
+/// Runs `palisade ARGS` on a pseudo-terminal (util-linux `script`), with
+/// `CI` removed or set: what a person at a terminal would see on stderr.
+fn on_terminal(dir: &Path, args: &[String], ci: bool) -> String {
+    let mut line = shlex::try_join(
+        std::iter::once(env!("CARGO_BIN_EXE_palisade")).chain(args.iter().map(String::as_str)),
+    )
+    .unwrap();
+    line.push_str(" >/dev/null");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qefc", &line, "/dev/null"]).current_dir(dir);
+    if ci {
+        cmd.env("CI", "true");
+    } else {
+        cmd.env_remove("CI");
+    }
+    let out = cmd.output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_terminal_gets_a_progress_bar_per_kind_and_pipes_ci_and_json_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = start(dir.path(), Faults::default());
+    let kc = api.kubeconfig(dir.path(), "fake").display().to_string();
+    let args = |format: &str| -> Vec<String> {
+        [
+            "audit",
+            "--kubeconfig",
+            &kc,
+            "--page-size",
+            "7",
+            "-f",
+            format,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let shown = on_terminal(dir.path(), &args("table"), false);
+    assert!(shown.contains("Pod (v1)"), "{shown}");
+    assert!(shown.contains("objects") && shown.contains("/s"), "{shown}");
+    assert!(shown.contains("done"), "{shown}");
+    for (what, text) in [
+        ("CI", on_terminal(dir.path(), &args("table"), true)),
+        ("JSON", on_terminal(dir.path(), &args("json"), false)),
+        ("a pipe", audit_live(dir.path(), &api, &[]).stderr),
+    ] {
+        assert!(
+            !text.contains("objects"),
+            "progress drawn with {what}: {text}"
+        );
+    }
+}

@@ -71,7 +71,8 @@ fn report_plural(kind: &str) -> String {
     format!("{}s", kind.to_lowercase())
 }
 
-fn report_ref(report: &Value) -> Option<ObjectRef> {
+/// The address of a report (its apiVersion, kind, namespace and name).
+pub fn report_ref(report: &Value) -> Option<ObjectRef> {
     let kind = report["kind"].as_str()?;
     Some(ObjectRef {
         api_version: report["apiVersion"].as_str()?.to_string(),

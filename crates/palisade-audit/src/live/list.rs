@@ -30,6 +30,24 @@ pub struct Lister<'a> {
     pub limit: &'a RateLimit,
     /// Objects per page.
     pub page_size: u32,
+    /// Told of every page.
+    pub progress: &'a dyn Progress,
+}
+
+/// What a live read tells as it goes (a progress bar).
+pub trait Progress: Sync {
+    /// `objects` of `kind` read so far (a relist starts again from 0).
+    fn listed(&self, kind: &ApiResource, objects: usize);
+    /// `kind` is done (`ok`: listed; else it could not be).
+    fn finished(&self, kind: &ApiResource, ok: bool);
+}
+
+/// Tells nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn listed(&self, _: &ApiResource, _: usize) {}
+    fn finished(&self, _: &ApiResource, _: bool) {}
 }
 
 /// What listing one kind gave.
@@ -56,6 +74,12 @@ impl Lister<'_> {
     /// Every object of `ar` in every namespace; `metadata_only` asks for
     /// `PartialObjectMetadataList` pages.
     pub async fn list(&self, ar: &ApiResource, metadata_only: bool) -> Result<Listed, ListError> {
+        let r = self.list_all(ar, metadata_only).await;
+        self.progress.finished(ar, r.is_ok());
+        r
+    }
+
+    async fn list_all(&self, ar: &ApiResource, metadata_only: bool) -> Result<Listed, ListError> {
         let mut out = Listed::default();
         let mut token: Option<String> = None;
         loop {
@@ -82,6 +106,7 @@ impl Lister<'_> {
                 .map_err(|e| ListError::Decode(e.to_string()))?;
             token = next_token(&page);
             append_items(page, ar, &mut out.items)?;
+            self.progress.listed(ar, out.items.len());
             if token.is_none() {
                 return Ok(out);
             }

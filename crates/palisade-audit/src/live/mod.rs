@@ -5,11 +5,13 @@
 
 pub mod apply;
 pub mod connect;
+pub mod lease;
 pub mod limit;
 pub mod list;
 mod observe;
 pub mod secrets;
 pub mod state;
+pub mod watch;
 
 pub use connect::{Connect, ConnectError};
 
@@ -155,29 +157,39 @@ pub async fn read(
     read_with(&client, opts, want).await
 }
 
+/// [`read`], telling `progress` of every page.
+pub async fn read_with_progress(
+    opts: &Options,
+    want: &(dyn Fn(&str) -> Want + Sync),
+    progress: &dyn list::Progress,
+) -> Result<LiveRead, LiveError> {
+    let client = opts.connect.client().await?;
+    read_from(&client, opts, want, progress).await
+}
+
 /// [`read`] with a given client.
 pub async fn read_with(
     client: &Client,
     opts: &Options,
     want: &(dyn Fn(&str) -> Want + Sync),
 ) -> Result<LiveRead, LiveError> {
+    read_from(client, opts, want, &list::Quiet).await
+}
+
+async fn read_from(
+    client: &Client,
+    opts: &Options,
+    want: &(dyn Fn(&str) -> Want + Sync),
+    progress: &dyn list::Progress,
+) -> Result<LiveRead, LiveError> {
     let mut out = LiveRead::default();
-    let mut targets: Vec<(ApiResource, bool)> = Vec::new();
-    for (ar, caps) in discover(client, opts.concurrency, &mut out.not_read).await? {
-        if !caps.supports_operation(verbs::LIST) {
-            continue;
-        }
-        match want(&ar.kind) {
-            Want::Nothing => {}
-            Want::Metadata => targets.push((ar, true)),
-            Want::Whole => targets.push((ar, false)),
-        }
-    }
+    let targets = targets(client, opts, want, verbs::LIST, &mut out.not_read).await?;
     let limit = RateLimit::new(opts.qps);
     let lister = Lister {
         client,
         limit: &limit,
         page_size: opts.page_size.max(1),
+        progress,
     };
     match server_version(client, &limit).await {
         Ok(v) => out.version = Some(v),
@@ -221,6 +233,29 @@ pub async fn read_with(
         .sort_by(|a, b| (&a.kind, &a.api_version).cmp(&(&b.kind, &b.api_version)));
     out.not_read.sort_by(|a, b| a.what.cmp(&b.what));
     Ok(out)
+}
+
+/// The kinds `want` asks for that support `verb` (list or watch), each
+/// with whether only its metadata is wanted.
+pub async fn targets(
+    client: &Client,
+    opts: &Options,
+    want: &(dyn Fn(&str) -> Want + Sync),
+    verb: &str,
+    not_read: &mut Vec<NotRead>,
+) -> Result<Vec<(ApiResource, bool)>, LiveError> {
+    let mut targets = Vec::new();
+    for (ar, caps) in discover(client, opts.concurrency, not_read).await? {
+        if !caps.supports_operation(verb) {
+            continue;
+        }
+        match want(&ar.kind) {
+            Want::Nothing => {}
+            Want::Metadata => targets.push((ar, true)),
+            Want::Whole => targets.push((ar, false)),
+        }
+    }
+    Ok(targets)
 }
 
 /// The resources of the preferred version of every API group (the core
@@ -268,7 +303,7 @@ async fn discover(
 }
 
 /// The body of `/version`.
-async fn server_version(client: &Client, limit: &RateLimit) -> Result<Value, String> {
+pub async fn server_version(client: &Client, limit: &RateLimit) -> Result<Value, String> {
     limit.wait().await;
     let req = http::Request::get("/version")
         .body(Vec::new())

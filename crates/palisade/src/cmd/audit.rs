@@ -11,7 +11,9 @@
 mod coverage;
 pub mod live;
 mod output;
+mod progress;
 mod snapshot;
+pub mod watch;
 
 use crate::engine::{self, EngineArgs};
 use crate::input;
@@ -49,6 +51,9 @@ pub struct AuditArgs {
     /// The live cluster (when no `--snapshot` is given).
     #[command(flatten)]
     pub live: live::LiveArgs,
+    /// Controller mode (`--watch`).
+    #[command(flatten)]
+    pub watch: watch::WatchArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AuditFormat::Table)]
     pub format: AuditFormat,
@@ -116,9 +121,25 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         .fail_on
         .or(policy.config().spec.fail_on)
         .unwrap_or(Severity::Low);
+    let report_api = match args.report_api {
+        ReportApiArg::Wgpolicy => ReportApi::Wgpolicy,
+        ReportApiArg::OpenReports => ReportApi::OpenReports,
+    };
+    if args.watch.watch {
+        let setup = watch::Setup {
+            policy: Arc::new(policy),
+            fail_on,
+            releases,
+            report_api,
+            max_results: args.max_results,
+            output: args.output.clone().map(|o| (args.format, o)),
+            apply: args.apply,
+        };
+        return watch::run(&args.live, &args.watch, setup);
+    }
     let now = jiff::Timestamp::now();
     let (report, mut not_audited, listed, seen, source) = if args.snapshot.is_empty() {
-        let l = live::load(&args.live, &policy)?;
+        let l = live::load(&args.live, &policy, progress::wanted(args.format))?;
         let inventory = Inventory::new(l.resources);
         let report = Report::scan(&policy, &inventory, now, fail_on).with_input(l.errors, l.stats);
         let seen = coverage::Seen::of(&inventory);
@@ -134,10 +155,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
             not_audited
         },
         now,
-        report_api: match args.report_api {
-            ReportApiArg::Wgpolicy => ReportApi::Wgpolicy,
-            ReportApiArg::OpenReports => ReportApi::OpenReports,
-        },
+        report_api,
         max_results: args.max_results,
         listed,
     };

@@ -352,7 +352,9 @@ impl FakeApi {
     /// carrying that Status: their clients must relist.
     pub fn expire_watches(&self, plural: &str) {
         let mut st = self.state.lock().unwrap();
-        let rv = st.rv;
+        // every version a client has seen is now too old; later lists
+        // give this one, which is not
+        let rv = st.next_rv();
         st.compacted.insert(plural.to_string(), rv);
         let Some(k) = st.kinds.iter().position(|k| k.plural == plural) else {
             return;

@@ -75,17 +75,24 @@ pub fn want(policy: &PolicySet, kind: &str) -> Want {
     }
 }
 
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+/// The runtime of the live paths: two workers.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
 }
 
-/// Reads the cluster.
-pub fn load(args: &LiveArgs, policy: &PolicySet) -> anyhow::Result<LiveLoaded> {
+/// Reads the cluster, drawing progress bars when `progress`.
+pub fn load(args: &LiveArgs, policy: &PolicySet, progress: bool) -> anyhow::Result<LiveLoaded> {
     let opts = args.options();
-    let read = runtime()?.block_on(live::read(&opts, &|kind| want(policy, kind)))?;
+    let want = |kind: &str| want(policy, kind);
+    let read = if progress {
+        let bars = super::progress::Bars::new();
+        runtime()?.block_on(live::read_with_progress(&opts, &want, &bars))?
+    } else {
+        runtime()?.block_on(live::read(&opts, &want))?
+    };
     Ok(convert(read))
 }
 

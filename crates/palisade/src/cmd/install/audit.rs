@@ -8,6 +8,9 @@ use serde_json::{json, Value};
 
 const READ: &[&str] = &["get", "list", "watch"];
 
+/// The Lease the auditor's replicas elect a leader on.
+const LEASE: &str = "palisade-auditor";
+
 /// What the rules read (workloads, namespaces, service accounts, RBAC,
 /// network policies, services, nodes, config maps): never Secrets.
 const READS: &[(&str, &[&str])] = &[
@@ -55,7 +58,7 @@ pub fn objects(plan: &Plan<'_>) -> Vec<Value> {
     let lease = vec![
         json!({"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]}),
         json!({"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
-               "resourceNames": ["palisade-auditor"], "verbs": ["get", "update"]}),
+               "resourceNames": [LEASE], "verbs": ["get", "update"]}),
     ];
     let prune = vec![json!({
         "apiGroups": ["rbac.authorization.k8s.io"],
@@ -133,18 +136,35 @@ fn binding_to(
     })
 }
 
+/// The auditor's `/healthz`, `/readyz` and `/metrics`.
+const METRICS_PORT: u16 = super::webhook::HEALTH_PORT;
+
+/// `audit --watch --apply`, leader elected on the Lease its Role names, its
+/// identity the pod's name; ready once its first full pass is done.
 fn auditor(plan: &Plan<'_>) -> Value {
     let args = vec![
         "audit".to_string(),
         "--watch".into(),
+        "--apply".into(),
         "--report-api=wgpolicyk8s.io/v1alpha2".into(),
+        format!("--lease-name={LEASE}"),
+        format!("--lease-namespace={}", plan.ns),
+        format!("--metrics-addr=0.0.0.0:{METRICS_PORT}"),
     ];
-    let c = pod::container(
+    let mut c = pod::container(
         plan,
         "auditor",
         args,
         pod::resources("100m", "256Mi", "1", "1Gi"),
     );
+    if let Some(env) = c["env"].as_array_mut() {
+        env.push(
+            json!({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}),
+        );
+    }
+    c["ports"] = json!([{"name": "health", "containerPort": METRICS_PORT, "protocol": "TCP"}]);
+    c["readinessProbe"] = super::webhook::probe("/readyz", 10, 3);
+    c["livenessProbe"] = super::webhook::probe("/healthz", 10, 3);
     let spec = pod::spec("palisade-auditor", vec![c], Vec::new(), true);
     json!({
         "apiVersion": "apps/v1",

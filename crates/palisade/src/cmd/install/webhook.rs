@@ -95,7 +95,8 @@ fn deployment(plan: &Plan<'_>) -> Value {
     })
 }
 
-fn probe(path: &str, period: u32, failures: u32) -> Value {
+/// An HTTP probe of `path` on the container's `health` port.
+pub fn probe(path: &str, period: u32, failures: u32) -> Value {
     json!({
         "httpGet": {"path": path, "port": "health", "scheme": "HTTP"},
         "periodSeconds": period,

@@ -464,3 +464,63 @@ fn the_printed_deployment_arguments_serve_with_the_printed_config_and_secret() {
         "{v}"
     );
 }
+
+#[test]
+fn cluster_mode_gives_the_webhook_a_token_read_rights_and_one_known_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = install(
+        dir.path(),
+        &["--cluster", "--api-server-cidr", "10.0.0.1/32"],
+    );
+    let d = find(&list, "Deployment", "palisade");
+    let pod = &d["spec"]["template"]["spec"];
+    assert!(pod["containers"][0]["args"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("--cluster")));
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    let token = &pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "api-token")
+        .expect("a projected token")["projected"]["sources"][0]["serviceAccountToken"];
+    assert_eq!(token["expirationSeconds"], 3600);
+    let role = find(&list, "ClusterRole", "palisade-webhook-cluster");
+    for r in role["rules"].as_array().unwrap() {
+        let resources = r["resources"].as_array().unwrap();
+        let verbs = &r["verbs"];
+        if resources.contains(&json!("secrets")) || resources.contains(&json!("serviceaccounts")) {
+            assert_eq!(verbs, &json!(["get"]), "named objects only: {r}");
+        } else {
+            assert_eq!(verbs, &json!(["get", "list", "watch"]), "{r}");
+        }
+        assert!(!resources.contains(&json!("*")));
+    }
+    let binding = find(&list, "ClusterRoleBinding", "palisade-webhook-cluster");
+    assert_eq!(binding["subjects"][0]["name"], "palisade");
+    let api = find(&list, "NetworkPolicy", "apiserver-egress");
+    assert_eq!(
+        api["spec"]["podSelector"]["matchExpressions"][0]["values"],
+        json!(["webhook"])
+    );
+    // Reading the pods' pull secrets is what --cluster costs: Palisade's own
+    // rule reports it, and nothing else is reported.
+    let (code, findings) = scan(dir.path(), &list, &["scan"]);
+    let rules: Vec<&str> = findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["rbac-secrets-access"], "{findings:#?}");
+    assert_eq!(code, 1);
+    let out = common::palisade(
+        dir.path(),
+        &["install", "--print", "--image", IMAGE, "--cluster"],
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("--cluster needs --api-server-cidr"),
+        "{}",
+        out.stderr
+    );
+}

@@ -105,7 +105,13 @@ fn role_meta(plan: &Plan<'_>, kind: &str, name: &str, component: &str) -> Value 
     }
 }
 
-fn role(plan: &Plan<'_>, kind: &str, name: &str, component: &str, rules: Vec<Value>) -> Value {
+pub(super) fn role(
+    plan: &Plan<'_>,
+    kind: &str,
+    name: &str,
+    component: &str,
+    rules: Vec<Value>,
+) -> Value {
     json!({
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": kind,
@@ -119,7 +125,7 @@ fn binding(plan: &Plan<'_>, kind: &str, name: &str, component: &str) -> Value {
     binding_to(plan, kind, name, "ClusterRole", name, component)
 }
 
-fn binding_to(
+pub(super) fn binding_to(
     plan: &Plan<'_>,
     kind: &str,
     role: &str,

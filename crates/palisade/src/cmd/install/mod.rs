@@ -40,6 +40,13 @@ pub struct InstallArgs {
     /// expired bindings (`rbac prune-expired --apply`); needs --api-server-cidr.
     #[arg(long)]
     with_audit: bool,
+    /// Run the webhook with `serve --cluster`: namespace labels and RBAC
+    /// objects from watches of the API server, the pods' imagePullSecrets by
+    /// GET. Gives the webhook a short-lived token and a ClusterRole of
+    /// get/list/watch on namespaces and the four RBAC kinds and get on
+    /// serviceaccounts and secrets; needs --api-server-cidr.
+    #[arg(long)]
+    cluster: bool,
     /// Addresses of the API server's endpoints (`kubectl get endpoints
     /// kubernetes -n default`), the only egress the auditor and the pruning
     /// job get besides DNS; repeat for several.
@@ -78,6 +85,8 @@ pub(crate) struct Plan<'a> {
     pub version: &'static str,
     /// Namespaces admission leaves out besides kube-system and `ns`, sorted.
     pub exclude: Vec<String>,
+    /// `serve --cluster`.
+    pub cluster: bool,
 }
 
 /// Prints the manifests.
@@ -100,6 +109,7 @@ pub fn objects(args: &InstallArgs) -> anyhow::Result<Vec<Value>> {
         replicas: args.replicas,
         version: env!("CARGO_PKG_VERSION"),
         exclude,
+        cluster: args.cluster,
     };
     let mut docs = vec![namespace(&plan)];
     docs.extend(webhook::objects(&plan));
@@ -114,9 +124,16 @@ pub fn objects(args: &InstallArgs) -> anyhow::Result<Vec<Value>> {
     if args.with_audit {
         docs.extend(audit::objects(&plan));
     }
+    let mut api_clients = Vec::new();
+    if args.with_audit {
+        api_clients.extend(["auditor", "prune-expired"]);
+    }
+    if args.cluster {
+        api_clients.push("webhook");
+    }
     docs.extend(network::objects(
         &plan,
-        args.with_audit,
+        &api_clients,
         &args.api_server_cidrs,
         &args.registry_cidrs,
     ));
@@ -144,6 +161,12 @@ fn check_args(args: &InstallArgs) -> anyhow::Result<()> {
             "--image `{}`: not pinned by digest; give REPO[:TAG]@sha256:<64 hex> (build-image.sh prints it; \
              `skopeo inspect docker://REF` shows a pushed image's digest)",
             args.image
+        );
+    }
+    if args.cluster && args.api_server_cidrs.is_empty() {
+        anyhow::bail!(
+            "--cluster needs --api-server-cidr: the webhook then reads the API server, and its egress \
+             is open only to the addresses given (`kubectl get endpoints kubernetes -n default`)"
         );
     }
     if args.with_audit && args.api_server_cidrs.is_empty() {

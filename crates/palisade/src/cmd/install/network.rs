@@ -6,7 +6,12 @@ use super::{meta, selector, Plan};
 use serde_json::{json, Value};
 
 /// The policies.
-pub fn objects(plan: &Plan<'_>, audit: bool, api: &[String], registries: &[String]) -> Vec<Value> {
+pub fn objects(
+    plan: &Plan<'_>,
+    api_clients: &[&str],
+    api: &[String],
+    registries: &[String],
+) -> Vec<Value> {
     let mut out = vec![
         policy(
             plan,
@@ -40,13 +45,13 @@ pub fn objects(plan: &Plan<'_>, audit: bool, api: &[String], registries: &[Strin
             }),
         ),
     ];
-    if audit {
+    if !api_clients.is_empty() {
         out.push(policy(
             plan,
             "apiserver-egress",
             json!({
                 "podSelector": {"matchExpressions": [{
-                    "key": "app.kubernetes.io/component", "operator": "In", "values": ["auditor", "prune-expired"],
+                    "key": "app.kubernetes.io/component", "operator": "In", "values": api_clients,
                 }]},
                 "policyTypes": ["Egress"],
                 "egress": [{

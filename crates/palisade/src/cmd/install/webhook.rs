@@ -12,12 +12,41 @@ pub const HEALTH_PORT: u16 = 8080;
 
 /// The webhook's objects.
 pub fn objects(plan: &Plan<'_>) -> Vec<Value> {
-    vec![
+    let mut out = vec![
         pod::service_account(plan, "palisade", "webhook"),
         config(plan),
         deployment(plan),
         service(plan),
         pdb(plan),
+    ];
+    if plan.cluster {
+        out.extend(cluster_access(plan));
+    }
+    out
+}
+
+/// What `serve --cluster` reads: namespaces and the RBAC kinds (watched),
+/// and, by GET of a named object only, the service accounts and pull
+/// secrets of the pods it verifies images for.
+fn cluster_access(plan: &Plan<'_>) -> Vec<Value> {
+    let rules = vec![
+        json!({"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]}),
+        json!({"apiGroups": ["rbac.authorization.k8s.io"],
+               "resources": ["roles", "clusterroles", "rolebindings", "clusterrolebindings"],
+               "verbs": ["get", "list", "watch"]}),
+        json!({"apiGroups": [""], "resources": ["serviceaccounts", "secrets"], "verbs": ["get"]}),
+    ];
+    let name = "palisade-webhook-cluster";
+    vec![
+        super::audit::role(plan, "ClusterRole", name, "webhook", rules),
+        super::audit::binding_to(
+            plan,
+            "ClusterRoleBinding",
+            name,
+            "ClusterRole",
+            "palisade",
+            "webhook",
+        ),
     ]
 }
 
@@ -52,6 +81,7 @@ fn deployment(plan: &Plan<'_>) -> Value {
     ]
     .iter()
     .map(|s| s.to_string())
+    .chain(plan.cluster.then(|| "--cluster".to_string()))
     .collect();
     let mut c = pod::container(
         plan,
@@ -73,7 +103,7 @@ fn deployment(plan: &Plan<'_>) -> Value {
         json!({"name": "tls", "secret": {"secretName": "palisade-tls", "defaultMode": 0o440}}),
         json!({"name": "config", "configMap": {"name": "palisade-config"}}),
     ];
-    let mut spec = pod::spec("palisade", vec![c], volumes, false);
+    let mut spec = pod::spec("palisade", vec![c], volumes, plan.cluster);
     spec["terminationGracePeriodSeconds"] = json!(40);
     spec["topologySpreadConstraints"] = json!([{
         "maxSkew": 1,

@@ -107,6 +107,12 @@ fn image_values() -> String {
 }
 
 fn assert_same(dir: &Path, values: &str, args: &[&str]) {
+    assert_same_with(dir, values, args, &[]);
+}
+
+/// [`assert_same`], the rendered chart's scan giving exactly the findings
+/// of `rules` (the ones a mode is known to cost).
+fn assert_same_with(dir: &Path, values: &str, args: &[&str], rules: &[&str]) {
     let rendered: Vec<Value> = serde_json::from_str(&render(dir, values, "json").unwrap()).unwrap();
     let chart = normalised(&rendered);
     let cli = normalised(&install(dir, args));
@@ -123,9 +129,16 @@ fn assert_same(dir: &Path, values: &str, args: &[&str]) {
     let file = common::write(dir, "rendered.yaml", &yaml);
     let out = common::palisade(dir, &["scan", "--format", "json", file.to_str().unwrap()]);
     let doc = out.json();
+    let found: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    let code = if rules.is_empty() { 0 } else { 1 };
     assert_eq!(
-        (out.code, &doc["findings"], &doc["errors"]),
-        (0, &json!([]), &json!([])),
+        (out.code, found, &doc["errors"]),
+        (code, rules.to_vec(), &json!([])),
         "{args:?}"
     );
     assert_eq!(
@@ -174,6 +187,41 @@ fn every_value_renders_what_the_matching_flags_print() {
     // The chart keeps the order given; install sorts: give it sorted.
     let values = values.replace("[legacy, ci]", "[ci, legacy]");
     assert_same(dir.path(), &values, &args);
+}
+
+#[test]
+fn cluster_mode_renders_what_install_cluster_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = format!(
+        "{}cluster: {{enabled: true}}\napiServerCIDRs: [10.0.0.1/32]\n",
+        image_values()
+    );
+    // The one finding the mode costs (see install.rs): a get of any Secret.
+    let costs = ["rbac-secrets-access"];
+    assert_same_with(
+        dir.path(),
+        &values,
+        &["--cluster", "--api-server-cidr", "10.0.0.1/32"],
+        &costs,
+    );
+    let values = format!(
+        "{}cluster: {{enabled: true}}\naudit: {{enabled: true, apiServerCIDRs: [10.0.0.1/32]}}\n",
+        image_values()
+    );
+    assert_same_with(
+        dir.path(),
+        &values,
+        &[
+            "--cluster",
+            "--with-audit",
+            "--api-server-cidr",
+            "10.0.0.1/32",
+        ],
+        &costs,
+    );
+    let values = format!("{}cluster: {{enabled: true}}\n", image_values());
+    let e = render(dir.path(), &values, "json").unwrap_err();
+    assert!(e.contains("cluster.enabled needs apiServerCIDRs"), "{e}");
 }
 
 #[test]

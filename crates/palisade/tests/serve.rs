@@ -1,11 +1,12 @@
 //! `palisade serve`, `palisade certs` and `palisade webhook-config` through
 //! the real binary: the server on an ephemeral port, reviews over TLS.
 
+mod common;
+
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::CertificateDer;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -92,40 +93,7 @@ fn serve(dir: &Path, extra: &[&str]) -> Served {
 
 impl Served {
     fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let pem = std::fs::read(&self.ca).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        for c in CertificateDer::pem_slice_iter(&pem) {
-            roots.add(c.unwrap()).unwrap();
-        }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let conn = rustls::ClientConnection::new(
-            Arc::new(config),
-            ServerName::try_from("localhost").unwrap(),
-        )
-        .unwrap();
-        let mut s = rustls::StreamOwned::new(conn, TcpStream::connect(&self.addr).unwrap());
-        let body = serde_json::to_vec(body).unwrap();
-        let head = format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(&body).unwrap();
-        s.flush().unwrap();
-        let mut raw = Vec::new();
-        let _ = s.read_to_end(&mut raw);
-        let end = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("response head");
-        let status = String::from_utf8_lossy(&raw[9..12]).parse().unwrap();
-        (
-            status,
-            serde_json::from_slice(&raw[end + 4..]).unwrap_or(Value::Null),
-        )
+        common::https::post(&self.ca, &self.addr, path, body)
     }
 
     fn log(&self) -> String {

@@ -162,31 +162,8 @@ fn serve(api: &FakeApi, yaml: &str, files: &[(&str, &[u8])]) -> Served {
 impl Served {
     /// Posts `review` to `/validate` over TLS; the AdmissionReview's response.
     fn validate(&self, review: &Value) -> Value {
-        let pem = std::fs::read(self._dir.path().join("ca.crt")).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        for c in CertificateDer::pem_slice_iter(&pem) {
-            roots.add(c.unwrap()).unwrap();
-        }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let name = ServerName::try_from("localhost").unwrap();
-        let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-        let mut s = rustls::StreamOwned::new(conn, TcpStream::connect(&self.addr).unwrap());
-        let body = serde_json::to_vec(review).unwrap();
-        let head = format!("POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(&body).unwrap();
-        let mut raw = Vec::new();
-        let _ = s.read_to_end(&mut raw);
-        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let v: Value = serde_json::from_slice(&raw[end + 4..])
-            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&raw)));
-        v["response"].clone()
+        let ca = self._dir.path().join("ca.crt");
+        common::https::review(&ca, &self.addr, "/validate", review)
     }
 
     /// GET `path` on the plain health port (status, body).

@@ -18,8 +18,6 @@ use base64::Engine as _;
 use palisade_images::sign::{attest_legacy, sign_legacy};
 use palisade_images::{ImageRef, Registry, RegistryOptions, SigningKey};
 use registry_server::TestRegistry;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -209,31 +207,7 @@ fn serve_with(keys_dir: &Path, yaml: &str, files: &[(&str, &[u8])], args: &[&str
 impl Served {
     /// Posts `review` to `path` over TLS; the AdmissionReview's response.
     fn post(&self, path: &str, review: &Value) -> Value {
-        let pem = std::fs::read(&self.ca).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        for c in CertificateDer::pem_slice_iter(&pem) {
-            roots.add(c.unwrap()).unwrap();
-        }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let name = ServerName::try_from("localhost").unwrap();
-        let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-        let mut s = rustls::StreamOwned::new(conn, TcpStream::connect(&self.addr).unwrap());
-        let body = serde_json::to_vec(review).unwrap();
-        let head = format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(&body).unwrap();
-        let mut raw = Vec::new();
-        let _ = s.read_to_end(&mut raw);
-        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let v: Value = serde_json::from_slice(&raw[end + 4..])
-            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&raw)));
-        v["response"].clone()
+        common::https::review(&self.ca, &self.addr, path, review)
     }
 }
 

@@ -4,6 +4,7 @@
 //! Each test binary uses a part of it.
 #![allow(dead_code)]
 
+pub mod https;
 pub mod oci;
 
 use serde_json::Value;

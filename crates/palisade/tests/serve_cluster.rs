@@ -15,8 +15,6 @@ mod registry_server;
 
 use base64::Engine as _;
 use fake_api::{FakeApi, Faults, Kind};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -173,26 +171,8 @@ impl Served {
 
     /// `/metrics` (served on the TLS port).
     fn metrics(&self) -> String {
-        let pem = std::fs::read(self._dir.path().join("ca.crt")).unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        for c in CertificateDer::pem_slice_iter(&pem) {
-            roots.add(c.unwrap()).unwrap();
-        }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let name = ServerName::try_from("localhost").unwrap();
-        let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-        let mut s = rustls::StreamOwned::new(conn, TcpStream::connect(&self.addr).unwrap());
-        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let mut raw = Vec::new();
-        let _ = s.read_to_end(&mut raw);
-        String::from_utf8_lossy(&raw).into_owned()
+        let ca = self._dir.path().join("ca.crt");
+        common::https::get_raw(&ca, &self.addr, "/metrics")
     }
 
     /// Waits until `/readyz` answers 200.

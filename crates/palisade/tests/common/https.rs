@@ -9,9 +9,8 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
 
-/// POSTs `body` to `path` on `addr`, trusting `ca` for `localhost`: the
-/// status and the JSON body (`Null` when the body is not JSON).
-pub fn post(ca: &Path, addr: &str, path: &str, body: &Value) -> (u16, Value) {
+/// A TLS connection to `addr` trusting `ca` for `localhost`.
+fn connect(ca: &Path, addr: &str) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
     let pem = std::fs::read(ca).unwrap();
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_slice_iter(&pem) {
@@ -26,7 +25,23 @@ pub fn post(ca: &Path, addr: &str, path: &str, body: &Value) -> (u16, Value) {
     .with_no_client_auth();
     let name = ServerName::try_from("localhost").unwrap();
     let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-    let mut s = rustls::StreamOwned::new(conn, TcpStream::connect(addr).unwrap());
+    rustls::StreamOwned::new(conn, TcpStream::connect(addr).unwrap())
+}
+
+/// GETs `path` on `addr` over TLS: the whole raw answer, head and body.
+pub fn get_raw(ca: &Path, addr: &str, path: &str) -> String {
+    let mut s = connect(ca, addr);
+    let head = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+/// POSTs `body` to `path` on `addr`, trusting `ca` for `localhost`: the
+/// status and the JSON body (`Null` when the body is not JSON).
+pub fn post(ca: &Path, addr: &str, path: &str, body: &Value) -> (u16, Value) {
+    let mut s = connect(ca, addr);
     let body = serde_json::to_vec(body).unwrap();
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
